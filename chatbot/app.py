@@ -198,5 +198,8 @@ class App:
     def from_utterances(cls, name: str, utterances: list[Utterance], **kw) -> "App":
         "An app whose intents and learned entities are those used by `utterances` (for plain data sets)."
         intents = sorted({u.intent for u in utterances})
-        ents = sorted({s.entity for u in utterances for s in u.entities})
-        return cls(name=name, intents=intents, entities=[Entity(n) for n in ents], utterances=list(utterances), **kw)
+        roles = {}
+        for u in utterances:
+            for s in u.entities: roles.setdefault(s.entity, set()).update([s.role] if s.role else [])
+        return cls(name=name, intents=intents, entities=[Entity(n, roles=sorted(r)) for n, r in sorted(roles.items())],
+                   utterances=list(utterances), **kw)

@@ -1,0 +1,74 @@
+"The `chatbot` command as scripts use it: real subprocesses, real files."
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+
+CHATBOT = [sys.executable, '-m', 'chatbot.cli']
+
+def run(*args, input=None, env=None, check=True):
+    r = subprocess.run([*CHATBOT, *map(str, args)], input=input, capture_output=True, text=True, timeout=600,
+                       env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', **(env or {})})
+    if check and r.returncode: raise AssertionError(f'exit {r.returncode}: {r.stderr[-2000:]}')
+    return r
+
+@pytest.fixture(scope='module')
+def mini_file(tmp_path_factory, mini_app):
+    f = tmp_path_factory.mktemp('data')/'mini.jsonl'
+    f.write_text(''.join(json.dumps(u.to_dict(), ensure_ascii=False) + '\n' for u in mini_app.utterances))
+    return f
+
+@pytest.fixture(scope='module')
+def cli_model(tmp_path_factory, mini_file):
+    out = tmp_path_factory.mktemp('cli')/'model'
+    r = run('train', mini_file, '--out', out, '--epochs', '8', '--quiet')
+    assert 'artifact:' in r.stdout
+    return out
+
+def test_train_writes_a_loadable_artifact(cli_model):
+    m = json.loads((cli_model/'manifest.json').read_text())
+    assert m['metrics']['intent_accuracy'] > 0.5 and 'per_intent' in m['metrics']
+
+def test_predict_prints_luis_v3(cli_model):
+    out = json.loads(run('predict', cli_model, '운동화를 장바구니에 담아줘').stdout)
+    assert out['query'] == '운동화를 장바구니에 담아줘'
+    assert out['prediction']['topIntent'] in out['prediction']['intents']
+
+def test_predict_jsonl_keeps_order_and_count(cli_model):
+    texts = ['hello', '{"text": "가방 하나 주세요"}', 'where is the nearest store'] * 50
+    lines = run('predict', cli_model, '--jsonl', input='\n'.join(texts) + '\n').stdout.splitlines()
+    assert len(lines) == 150
+    assert [json.loads(l)['query'] for l in lines[:3]] == ['hello', '가방 하나 주세요', 'where is the nearest store']
+
+def test_evaluate_json_and_saved(cli_model, mini_file):
+    m = json.loads(run('evaluate', cli_model, mini_file, '--json').stdout)
+    assert m['n'] == len(mini_file.read_text().splitlines()) and 0 <= m['entity']['f1'] <= 1 and m['confusion']['labels']
+    assert json.loads((cli_model/'evaluation.json').read_text())['n'] == m['n']
+
+@pytest.mark.parametrize('args, message', [
+    (['train', 'no/such/file.jsonl', '--out', '/tmp/x'], 'not a file'),
+    (['predict', '/tmp', 'hi'], 'not a model artifact'),
+    (['evaluate', '/nonexistent-model', 'demo'], 'not a model artifact'),
+])
+def test_bad_input_gets_one_clear_line(args, message):
+    r = run(*args, check=False)
+    assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
+
+def test_malformed_and_empty_data(tmp_path):
+    bad = tmp_path/'bad.jsonl'
+    bad.write_text('{"text": "hi", "intent": "A"}\n{"text": oops}\n')
+    r = run('train', bad, '--out', tmp_path/'m', check=False)
+    assert r.returncode == 2 and 'line 2' in r.stderr and 'Traceback' not in r.stderr
+    empty = tmp_path/'empty.jsonl'; empty.write_text('')
+    r = run('train', empty, '--out', tmp_path/'m', check=False)
+    assert r.returncode == 2 and 'empty' in r.stderr
+    spans = tmp_path/'spans.jsonl'
+    spans.write_text('{"text": "hi", "intent": "A", "entities": [{"start": 0, "end": 9, "entity": "x", "value": "hi"}]}\n')
+    r = run('train', spans, '--out', tmp_path/'m', check=False)
+    assert r.returncode == 2 and 'outside the text' in r.stderr
+
+def test_corrupt_artifact_is_refused(cli_model, tmp_path):
+    import shutil
+    copy = tmp_path/'copy'; shutil.copytree(cli_model, copy)
+    with open(copy/'weights.h5', 'r+b') as f: f.seek(4000); f.write(b'\x00\x01\x02\x03')
+    r = run('predict', copy, 'hi', check=False)
+    assert r.returncode == 2 and 'checksum' in r.stderr

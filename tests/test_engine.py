@@ -1,0 +1,62 @@
+"The NLU engine end to end: training, the artifact, and the NumPy predictor against TensorFlow."
+import hashlib, json
+import numpy as np
+import pytest
+
+def weights_digest(weights):
+    h = hashlib.sha256()
+    for k in sorted(weights): h.update(k.encode()); h.update(np.ascontiguousarray(weights[k]).tobytes())
+    return h.hexdigest()
+
+def test_model_learns_mini_app(mini_model, mini_app):
+    from chatbot.predict import Predictor
+    pred = Predictor.load(mini_model[1])
+    p = pred.predict('운동화를 장바구니에 담아줘')
+    assert p.top_intent == 'BuyProduct'
+    assert [(e.entity, e.start, e.end, e.text) for e in p.entities if e.kind == 'learned'] == [('product', 0, 3, '운동화')]
+    assert pred.predict('I want to buy sneakers').top_intent == 'BuyProduct'
+    assert pred.predict('안녕하세요').top_intent == 'Greeting'
+
+def test_numpy_predictor_matches_tensorflow(mini_model):
+    "The serving runtime (NumPy) computes the same function as the Keras model, from the same artifact."
+    from chatbot.predict import Predictor
+    from chatbot.model import build_keras_model, set_keras_weights, softmax, decode_tags
+    from chatbot.text import N_SHAPES
+    from chatbot.train import make_examples, pad_batch
+    from chatbot.app import Utterance
+    pred = Predictor.load(mini_model[1])
+    model = build_keras_model(pred.hp, len(pred.featurizer.vocab) + 2, N_SHAPES, len(pred.intents), len(pred.tag_names))
+    texts = ['I want to buy shoes', '강남점에서 립스틱 사고 싶어요', 'what is the weather like on mars', 'x', '가방 하나 주세요!!']
+    exs, _ = make_examples([Utterance(t, 'None') for t in texts], pred.featurizer, pred.intents, pred.tag_names)
+    batch = pad_batch(exs)
+    model({k: batch[k] for k in ('ids', 'bags', 'shapes')})
+    set_keras_weights(model, pred.W)
+    il, tl = model({k: batch[k] for k in ('ids', 'bags', 'shapes')}, training=False)
+    tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
+    for i, t in enumerate(texts):
+        np_probs, np_spans = pred.scores(t)
+        assert np.allclose(np_probs, tf_probs[i], atol=1e-5), t
+        tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names, pred.trans, pred.start)
+        assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
+
+def test_training_is_reproducible(mini_app, mini_model):
+    from chatbot.train import train
+    trained = train(mini_app.utterances, intents=mini_app.intents, hp=mini_model[0].hparams, progress=False)
+    assert weights_digest(trained.weights) == weights_digest(mini_model[0].weights)
+
+def test_artifact_is_self_describing(mini_model):
+    m = json.loads((mini_model[1]/'manifest.json').read_text())
+    assert m['app']['name'] == 'mini' and m['labels']['intents'][0] == 'None'
+    assert set(m['files']) == {'weights.h5', 'vocab.txt'} and len(m['data_hash']) == 64
+    assert {'tensorflow', 'numpy', 'h5py', 'chatbot'} <= set(m['libraries'])
+    assert m['hyperparameters']['epochs'] == 12
+
+def test_out_of_scope_scores_low(mini_model):
+    from chatbot.predict import Predictor
+    pred = Predictor.load(mini_model[1], threshold=0.99)
+    assert pred.predict('qwzx vbnm plokij').top_intent == 'None'
+
+def test_empty_training_data_is_refused():
+    from chatbot.train import train
+    from chatbot.app import AppValidationError
+    with pytest.raises(AppValidationError, match='empty'): train([])
