@@ -70,9 +70,10 @@ def cmd_train(a):
     trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=not a.quiet)
     out = save_model(trained, a.out, app)
     pred = Predictor.load(out)
-    eval_utts = valid or app.utterances
+    # the held-out split (given, or cut by `train`) measures the artifact; tiny apps have none, and say so
+    eval_utts = trained.valid or app.utterances
     metrics = score(gold_pairs(eval_utts), predicted_pairs(pred, eval_utts))
-    metrics['data'] = 'validation' if valid else 'training (no validation split)'
+    metrics['data'] = f'validation ({len(eval_utts)} utterances)' if trained.valid else 'training data (too small to hold out a validation split)'
     update_manifest(out, metrics=metrics)
     size = sum(f.stat().st_size for f in Path(out).iterdir())
     i = trained.info

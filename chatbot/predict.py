@@ -139,10 +139,10 @@ def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = Tru
         tid, tname, src = MODEL_TYPES.get(e.kind, MODEL_TYPES['learned'])
         item = dict(type=e.entity if e.kind != 'prebuilt' else (e.subtype or e.entity), text=e.text, startIndex=e.start,
                     length=e.end - e.start, modelTypeId=tid, modelType=tname, recognitionSources=[src])
-        if e.kind == 'learned': item['score'] = round(e.score, 6)
+        if e.kind == 'learned': item['score'] = float(e.score)
         if e.role: item['role'] = e.role
         inst.setdefault(key, []).append(item)
     if verbose and inst: entities['$instance'] = inst
     intents = p.intents if show_all_intents else {p.top_intent: p.intents.get(p.top_intent, 0.0)}
-    return dict(query=p.query, prediction=dict(topIntent=p.top_intent, intents={k: dict(score=round(v, 6)) for k, v in intents.items()},
+    return dict(query=p.query, prediction=dict(topIntent=p.top_intent, intents={k: dict(score=float(v)) for k, v in intents.items()},
                                                entities=entities))

@@ -93,6 +93,7 @@ class TrainedModel:
     hparams: HParams
     info: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
+    valid: list = field(default_factory=list)
 
 def _check_data(utterances, intents):
     if not utterances: raise AppValidationError(['training data is empty: add labelled utterances first'])
@@ -188,4 +189,4 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 best_epoch=best_epoch or len(history), epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp))
-    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history)
+    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or []))

@@ -1,0 +1,46 @@
+"The bundled demo app, trained through the CLI as `make up` does, answers Korean and English."
+import json, subprocess, sys, os
+import pytest
+
+@pytest.fixture(scope='module')
+def demo_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp('demo')/'model'
+    r = subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', str(out), '--quiet'],
+                       capture_output=True, text=True, timeout=900, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    from chatbot.predict import Predictor
+    return Predictor.load(out)
+
+# Sentences written for this test, not copied from the demo data.
+CASES = [
+    ('강남점에서 나이키 운동화 두 켤레 주문하고 싶어요', 'OrderProduct'),
+    ('주문번호 B12345678 배송 언제 와요?', 'TrackDelivery'),
+    ('어제 산 가방 환불 받을 수 있나요', 'Refund'),
+    ('명동점 몇 시에 문 닫아요?', 'StoreHours'),
+    ('상담원이랑 통화하고 싶어요', 'TalkToHuman'),
+    ('I would like to order two pairs of Nike sneakers', 'OrderProduct'),
+    ('where is my package, order C98765432', 'TrackDelivery'),
+    ('please cancel order D11223344', 'CancelOrder'),
+    ('are there any discount coupons this week?', 'Coupons'),
+    ('what time does the Jamsil store open on Sunday?', 'StoreHours'),
+]
+
+def test_demo_intents_in_both_languages(demo_model):
+    got = [(t, demo_model.predict(t).top_intent) for t, _ in CASES]
+    wrong = [(t, g, e) for (t, g), (_, e) in zip(got, CASES) if g != e]
+    assert len(wrong) <= 1, wrong
+
+def test_demo_entities_inside_korean_words(demo_model):
+    p = demo_model.predict('강남점에서 나이키 운동화를 사고 싶어요')
+    found = {(e.entity, e.text) for e in p.entities}
+    assert ('store', '강남점') in found and ('brand', '나이키') in found and ('product', '운동화') in found
+    store = next(e for e in p.entities if e.entity == 'store')
+    assert store.resolution == {'values': ['Gangnam']} and (store.start, store.end) == (0, 3)
+
+def test_demo_regex_and_prebuilt(demo_model):
+    p = demo_model.predict('order A12345678 arrives tomorrow?')
+    kinds = {(e.entity, e.kind) for e in p.entities}
+    assert ('order_id', 'regex') in kinds and ('datetime', 'prebuilt') in kinds
+
+def test_demo_out_of_scope(demo_model):
+    assert demo_model.predict('what is the capital of australia').top_intent == 'None'
