@@ -141,7 +141,8 @@ def cmd_app(a):
     from chatbot.store import open_store
     store = open_store(Settings.from_env().store_url)
     if a.app_cmd == 'list':
-        for row in store.list_apps(): print(json.dumps(row, ensure_ascii=False, default=str))
+        from dataclasses import asdict
+        for info in store.list_apps(): print(json.dumps(asdict(info), ensure_ascii=False))
     elif a.app_cmd == 'import':
         from chatbot.formats import load_app
         app, report = load_app(Path(a.file), name=a.name)

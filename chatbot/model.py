@@ -21,7 +21,7 @@ class HParams:
     dilations: tuple = (1, 2, 4)
     hidden: int = 192
     tag_context: bool = True
-    rnn: int = 0
+    rnn: int = 64
     dropout: float = 0.25
     word_dropout: float = 0.15
     buckets: int = 1 << 15

@@ -72,3 +72,16 @@ def test_corrupt_artifact_is_refused(cli_model, tmp_path):
     with open(copy/'weights.h5', 'r+b') as f: f.seek(4000); f.write(b'\x00\x01\x02\x03')
     r = run('predict', copy, 'hi', check=False)
     assert r.returncode == 2 and 'checksum' in r.stderr
+
+def test_store_import_list_train_export(tmp_path, mini_file):
+    "An app imported into the store can be listed, trained by name and exported as LUIS JSON."
+    env = {'CHATBOT_HOME': str(tmp_path/'home')}
+    assert 'imported' in run('app', 'import', mini_file, '--name', 'shop', env=env).stdout
+    assert json.loads(run('app', 'list', env=env).stdout.splitlines()[0])['name'] == 'shop'
+    r = run('train', 'shop', '--out', tmp_path/'m', '--epochs', '2', '--quiet', env=env)
+    assert json.loads((tmp_path/'m'/'manifest.json').read_text())['app']['name'] == 'shop'
+    run('app', 'export', 'shop', tmp_path/'shop.json', '--format', 'luis', env=env)
+    luis = json.loads((tmp_path/'shop.json').read_text())
+    assert luis['luis_schema_version'] == '7.0.0' and len(luis['utterances']) == len(mini_file.read_text().splitlines())
+    r = run('train', 'nope', '--out', tmp_path/'m2', check=False, env=env)
+    assert r.returncode == 2 and 'not a file, a folder' in r.stderr
