@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict, field
 import numpy as np
 
 # %% auto #0
-__all__ = ['HParams', 'conv1d', 'bag_mean', 'sigmoid', 'gru', 'forward_numpy', 'softmax', 'transition_mask', 'viterbi',
+__all__ = ['HParams', 'conv1d', 'bag_mean', 'sigmoid', 'bigru', 'forward_numpy', 'softmax', 'transition_mask', 'viterbi',
            'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
 
 # %% ../nbs/06_model.ipynb #c005
@@ -27,6 +27,7 @@ class HParams:
     buckets: int = 1 << 15
     lr: float = 2e-3
     lr_decay: float = 0.85
+    label_smoothing: float = 0.0
     batch_size: int = 32
     epochs: int = 40
     patience: int = 5
@@ -46,7 +47,8 @@ def conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: int) -
     "Same-padded dilated 1-D convolution of `x` [T, in] with `kernel` [k, in, out]."
     k, T = kernel.shape[0], x.shape[0]
     pad = dilation * (k - 1) // 2
-    xp = np.pad(x, ((pad, pad), (0, 0)))
+    xp = np.zeros((T + 2 * pad, x.shape[1]), x.dtype)
+    xp[pad:pad + T] = x
     out = bias + xp[0:T] @ kernel[0]
     for j in range(1, k): out = out + xp[j * dilation:j * dilation + T] @ kernel[j]
     return out
@@ -60,18 +62,24 @@ def bag_mean(table: np.ndarray, bags: list) -> np.ndarray:
 
 def sigmoid(z): return 1 / (1 + np.exp(-z))
 
-def gru(x: np.ndarray, W: dict, name: str) -> np.ndarray:
-    "Keras GRU (reset_after=True) over `x` [T, in], returning all states [T, units]."
-    k, rk, b = W[f'{name}/kernel'], W[f'{name}/recurrent_kernel'], W[f'{name}/bias']
-    u = rk.shape[0]
-    xs = x @ k + b[0]
-    h, out = np.zeros(u, x.dtype), np.empty((len(x), u), x.dtype)
-    for t in range(len(x)):
-        r_in = h @ rk + b[1]
-        z = sigmoid(xs[t, :u] + r_in[:u]); r = sigmoid(xs[t, u:2*u] + r_in[u:2*u])
-        h = z * h + (1 - z) * np.tanh(xs[t, 2*u:] + r * r_in[2*u:])
-        out[t] = h
-    return out
+def bigru(x: np.ndarray, W: dict) -> np.ndarray:
+    "Forward and backward Keras GRUs (reset_after=True) over `x` [T, in], concatenated: [T, 2*units]."
+    # both directions advance together, so each time step costs one batched matrix product instead of two;
+    # the stacked weights are built once and kept in `W` under a name no layer uses
+    if '~bigru' not in W:
+        W['~bigru'] = tuple(np.stack([W[f'gru_fwd/{n}'], W[f'gru_bwd/{n}']]) for n in ('kernel', 'recurrent_kernel', 'bias'))
+    k, rk, b = W['~bigru']
+    u, T = rk.shape[1], len(x)
+    xs = np.stack([x @ k[0], x[::-1] @ k[1]]) + b[:, 0][:, None]
+    h, out = np.zeros((2, 1, u), x.dtype), np.empty((2, T, u), x.dtype)
+    rb = b[:, 1][:, None]
+    for t in range(T):
+        r_in = (h @ rk + rb)[:, 0]
+        zr = sigmoid(xs[:, t, :2 * u] + r_in[:, :2 * u])
+        z, r = zr[:, :u], zr[:, u:]
+        h = (z * h[:, 0] + (1 - z) * np.tanh(xs[:, t, 2 * u:] + r * r_in[:, 2 * u:]))[:, None]
+        out[:, t] = h[:, 0]
+    return np.concatenate([out[0], out[1][::-1]], axis=1)
 
 def forward_numpy(W: dict, hp: HParams, ids, bags, shapes) -> tuple[np.ndarray, np.ndarray]:
     "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text."
@@ -80,7 +88,7 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes) -> tuple[np.ndarray, 
     for i, d in enumerate(hp.dilations):
         c = np.maximum(conv1d(x if h is None else h, W[f'conv{i}/kernel'], W[f'conv{i}/bias'], d), 0)
         h = c if h is None else h + c
-    if hp.rnn: h = np.concatenate([gru(h, W, 'gru_fwd'), gru(h[::-1], W, 'gru_bwd')[::-1]], axis=1)
+    if hp.rnn: h = bigru(h, W)
     pooled = np.concatenate([h.max(0), h.mean(0)])
     z = np.maximum(pooled @ W['intent_hidden/kernel'] + W['intent_hidden/bias'], 0)
     feats = [h, x]

@@ -161,7 +161,10 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
         with tf.GradientTape() as tape:
             il, tl = model({'ids': ids, 'bags': bags, 'shapes': shapes}, training=True)
             mask = tf.cast(ids > 0, tf.float32)
-            li = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il))
+            li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
+            if hp.label_smoothing:  # spreads a little mass over all intents, so confidence stays below 1 off-domain
+                li = (1 - hp.label_smoothing) * li - hp.label_smoothing * tf.reduce_mean(tf.nn.log_softmax(il), axis=-1)
+            li = tf.reduce_mean(li)
             lt = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask) / tf.reduce_sum(mask)
             loss = li + lt
         grads = tape.gradient(loss, model.trainable_variables)
