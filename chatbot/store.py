@@ -307,8 +307,12 @@ def _log(con, app: str, actor: str, action: str, **detail):
                 (app, actor, _now(), action, json.dumps(detail, ensure_ascii=False)))
     con.execute("UPDATE apps SET updated_at=? WHERE name=?", (_now(), app))
 
+# %% ../nbs/02_store.ipynb #c023
 def _entity_from_row(r) -> Entity:
     return Entity(name=r[0], kind=r[1], roles=json.loads(r[2]), values=json.loads(r[3]), pattern=r[4], prebuilt=r[5])
+
+def _entity_row(e: Entity) -> tuple:
+    return (e.name, e.kind, json.dumps(e.roles, ensure_ascii=False), json.dumps(e.values, ensure_ascii=False), e.pattern, e.prebuilt)
 
 def _skeleton(con, app_id: int, name: str) -> App:
     "The app's intents and entities, without utterances."
@@ -363,6 +367,7 @@ def _info(con, name: str) -> AppInfo:
     if r is None: raise AppNotFound(name)
     return AppInfo(*r)
 
+# %% ../nbs/02_store.ipynb #c025
 def _intent_name_problems(name) -> list[str]:
     return [] if isinstance(name, str) and name.strip() else [f"intent name must be a non-empty string, got {name!r}"]
 
@@ -371,9 +376,6 @@ def _as_entity(entity) -> Entity:
     if not isinstance(entity, Entity): raise ValueError(f"expected an Entity, got {type(entity).__name__}")
     if p := entity.problems(): raise AppValidationError(p)
     return entity
-
-def _entity_row(e: Entity) -> tuple:
-    return (e.name, e.kind, json.dumps(e.roles, ensure_ascii=False), json.dumps(e.values, ensure_ascii=False), e.pattern, e.prebuilt)
 
 def _drop_spans(con, where: str, params: tuple) -> int:
     "Delete the spans matching `where` and touch their utterances; returns how many."
@@ -411,9 +413,9 @@ def _check_page(limit, offset):
     if limit is not None and (not isinstance(limit, int) or limit < 0): raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
     if not isinstance(offset, int) or offset < 0: raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
 
-# %% ../nbs/02_store.ipynb #c023
-class SQLiteAppStore(AppStore):
-    "The embedded app store: one SQLite file (or `:memory:`), safe for many threads and processes."
+# %% ../nbs/02_store.ipynb #c027
+class _SQLiteCore:
+    "Connections (one per thread and process) and transactions of a SQLite store; opening it migrates the schema."
     def __init__(self, path: str | Path = ':memory:', timeout: float = 30.0):
         self.path, self.timeout = str(path), float(timeout)
         self.memory = self.path in ('', ':memory:')
@@ -428,8 +430,6 @@ class SQLiteAppStore(AppStore):
         except sqlite3.DatabaseError as e:
             self.close()
             raise ValueError(f"cannot open app store {self.path}: {e}") from None
-
-    def __repr__(self): return f"SQLiteAppStore({self.path!r})"
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
@@ -473,6 +473,20 @@ class SQLiteAppStore(AppStore):
                 raise
             con.execute("COMMIT")
 
+# %% ../nbs/02_store.ipynb #c031
+class _SQLiteChanges:
+    "Reading the audit trail that every write appends to with `_log`."
+    def changes(self, app: str | None = None, limit: int | None = 100, offset: int = 0) -> list[Change]:
+        "Audit entries, newest first: of `app` (also after it was deleted), or of all apps."
+        _check_page(limit, offset)
+        q, params = "SELECT id, app, actor, at, action, detail FROM changes", ()
+        if app is not None: q, params = q + " WHERE app=?", (app,)
+        q += f" ORDER BY id DESC LIMIT {-1 if limit is None else limit} OFFSET {offset}"
+        with self._tx() as con: return [Change(*r[:5], json.loads(r[5])) for r in con.execute(q, params)]
+
+# %% ../nbs/02_store.ipynb #c035
+class _SQLiteApps:
+    "Creating, reading, listing, updating, replacing and deleting whole apps."
     def create_app(self, app: App, actor: str = 'system') -> AppInfo:
         "Validate and store a new app; `AppExists` if the name is taken."
         check_actor(actor); app = as_app(app)
@@ -544,6 +558,9 @@ class SQLiteAppStore(AppStore):
                       intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances))
             return _info(con, app.name)
 
+# %% ../nbs/02_store.ipynb #c037
+class _SQLiteIntents:
+    "Declaring, renaming and deleting intents, with explicit rules for their utterances."
     def add_intent(self, app: str, intent: str, actor: str = 'system') -> None:
         "Declare a new intent."
         check_actor(actor)
@@ -589,6 +606,9 @@ class SQLiteAppStore(AppStore):
                       **({'reassigned_to': reassign_to} if target is not None else {'deleted_utterances': n}))
             return n
 
+# %% ../nbs/02_store.ipynb #c039
+class _SQLiteEntities:
+    "Declaring, redefining and deleting entities, with explicit rules for the labels using them."
     def add_entity(self, app: str, entity: Entity, actor: str = 'system') -> None:
         "Declare a new entity."
         check_actor(actor); entity = _as_entity(entity)
@@ -642,6 +662,9 @@ class SQLiteAppStore(AppStore):
             _log(con, app, actor, 'delete_entity', entity=name, labels_removed=n)
             return n
 
+# %% ../nbs/02_store.ipynb #c041
+class _SQLiteUtterances:
+    "Adding, editing, deleting, searching and counting utterances."
     def add_utterances(self, app: str, utterances: Iterable[Utterance], actor: str = 'system') -> list[int]:
         "Validate utterances against the app and add them, all or none; returns their ids."
         check_actor(actor); batch = as_utterances(utterances)
@@ -698,15 +721,12 @@ class SQLiteAppStore(AppStore):
             where, params = _filters(con, app, text_contains, intent, entity)
             return con.execute(f"SELECT count(*) FROM utterances u WHERE {where}", params).fetchone()[0]
 
-    def changes(self, app: str | None = None, limit: int | None = 100, offset: int = 0) -> list[Change]:
-        "Audit entries, newest first: of `app` (also after it was deleted), or of all apps."
-        _check_page(limit, offset)
-        q, params = "SELECT id, app, actor, at, action, detail FROM changes", ()
-        if app is not None: q, params = q + " WHERE app=?", (app,)
-        q += f" ORDER BY id DESC LIMIT {-1 if limit is None else limit} OFFSET {offset}"
-        with self._tx() as con: return [Change(*r[:5], json.loads(r[5])) for r in con.execute(q, params)]
+# %% ../nbs/02_store.ipynb #c043
+class SQLiteAppStore(_SQLiteCore, _SQLiteChanges, _SQLiteApps, _SQLiteIntents, _SQLiteEntities, _SQLiteUtterances, AppStore):
+    "The embedded app store: one SQLite file (or `:memory:`), safe for many threads and processes."
+    def __repr__(self): return f"SQLiteAppStore({self.path!r})"
 
-# %% ../nbs/02_store.ipynb #c037
+# %% ../nbs/02_store.ipynb #c058
 STORE_BACKENDS: dict[str, Callable[..., AppStore]] = {}
 
 def register_store(scheme: str, factory: Callable[..., AppStore]):
