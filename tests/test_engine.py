@@ -60,3 +60,12 @@ def test_empty_training_data_is_refused():
     from chatbot.train import train
     from chatbot.app import AppValidationError
     with pytest.raises(AppValidationError, match='empty'): train([])
+
+def test_serving_never_imports_tensorflow(mini_model):
+    "A fresh process loads the artifact and answers without importing TensorFlow or Keras."
+    import subprocess, sys
+    code = ("import sys; from chatbot.predict import Predictor; p = Predictor.load(sys.argv[1]); p.predict('가방 하나 주세요'); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    r = subprocess.run([sys.executable, '-c', code, str(mini_model[1])], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '[]'
