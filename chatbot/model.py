@@ -21,6 +21,7 @@ class HParams:
     dilations: tuple = (1, 2, 4)
     hidden: int = 192
     tag_context: bool = True
+    sentence_bag: bool = True
     rnn: int = 64
     dropout: float = 0.25
     word_dropout: float = 0.15
@@ -81,16 +82,17 @@ def bigru(x: np.ndarray, W: dict) -> np.ndarray:
         out[:, t] = h[:, 0]
     return np.concatenate([out[0], out[1][::-1]], axis=1)
 
-def forward_numpy(W: dict, hp: HParams, ids, bags, shapes) -> tuple[np.ndarray, np.ndarray]:
-    "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text."
+def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[np.ndarray, np.ndarray]:
+    "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text (`sent`: its sentence bag)."
     x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
     h = None
     for i, d in enumerate(hp.dilations):
         c = np.maximum(conv1d(x if h is None else h, W[f'conv{i}/kernel'], W[f'conv{i}/bias'], d), 0)
         h = c if h is None else h + c
     if hp.rnn: h = bigru(h, W)
-    pooled = np.concatenate([h.max(0), h.mean(0)])
-    z = np.maximum(pooled @ W['intent_hidden/kernel'] + W['intent_hidden/bias'], 0)
+    pooled = [h.max(0), h.mean(0)]
+    if hp.sentence_bag: pooled.append(W['bag_emb'][sent].mean(0) if len(sent) else np.zeros(hp.dim, np.float32))
+    z = np.maximum(np.concatenate(pooled) @ W['intent_hidden/kernel'] + W['intent_hidden/bias'], 0)
     feats = [h, x]
     if hp.tag_context: feats.append(np.broadcast_to(z, (len(h), len(z))))
     tags = np.concatenate(feats, axis=1) @ W['tag/kernel'] + W['tag/bias']
@@ -127,7 +129,7 @@ def viterbi(logp: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]
 
 # %% ../nbs/06_model.ipynb #c013
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
-    "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T]."
+    "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
     from keras import layers, ops
 
@@ -163,7 +165,12 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
                 h = ops.concatenate([self.gru_fwd(h, mask=m), ops.flip(self.gru_bwd(h, mask=m), axis=1)], axis=-1) * mask
             n = ops.maximum(ops.sum(mask, axis=1), 1.0)
             # padding is zero and h is not always >= 0 after a GRU, so padded steps are pushed down before the max
-            pooled = ops.concatenate([ops.max(h - (1 - mask) * 1e9, axis=1), ops.sum(h, axis=1) / n], axis=-1)
+            pooled = [ops.max(h - (1 - mask) * 1e9, axis=1), ops.sum(h, axis=1) / n]
+            if hp.sentence_bag:
+                sent = inputs['sent']
+                smask = ops.expand_dims(ops.cast(sent > 0, 'float32'), -1)
+                pooled.append(ops.sum(self.bag_emb(sent) * smask, axis=1) / ops.maximum(ops.sum(smask, axis=1), 1.0))
+            pooled = ops.concatenate(pooled, axis=-1)
             z = self.intent_hidden(pooled)
             feats = [h, x]
             if hp.tag_context: feats.append(ops.repeat(ops.expand_dims(z, 1), ops.shape(h)[1], axis=1))

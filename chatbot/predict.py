@@ -91,7 +91,7 @@ class Predictor:
         "Intent probabilities and decoded model spans for `text`."
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
-        il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape)
+        il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
         return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.trans, self.start)
 
     def predict(self, text: str, now=None) -> Prediction:

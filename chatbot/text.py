@@ -56,11 +56,12 @@ def token_bag(tok: str, word: str, offset: int, buckets: int, nmin: int = 2, nma
 # %% ../nbs/04_text.ipynb #c012
 @dataclass
 class Encoded:
-    "One text as network inputs: token ids, hashed bags (flat, with owning token index) and shapes."
+    "One text as network inputs: token ids, per-token hashed bags, shapes, and the sentence's hashed n-grams."
     tokens: list
     ids: np.ndarray
     bag: list
     shape: np.ndarray
+    sent: np.ndarray
 
 class Featurizer:
     "Tokenize and featurize texts: vocabulary ids, hashed n-gram bags, shapes."
@@ -95,7 +96,14 @@ class Featurizer:
             ws, we = words[wi]
             i, bag, shp = self._token(tok, text[ws:we], s - ws, (s == ws) * 2 + (e == we))
             ids.append(i); bags.append(bag); shapes.append(shp)
-        return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32))
+        return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32), self.sentence_bag(text, toks))
+
+    def sentence_bag(self, text: str, toks) -> np.ndarray:
+        "Hashed token unigrams and bigrams and whole words of `text`: the lexical cues a linear classifier uses."
+        low = [t.lower() for t, *_ in toks]
+        feats = [f'u={t}' for t in low] + [f'b={a} {b}' for a, b in zip(low, low[1:])]
+        feats += [f'sw={text[s:e].lower()}' for s, e in word_spans(text)]
+        return np.array([_bucket(f, self.buckets) for f in feats], np.int32)
 
 # %% ../nbs/04_text.ipynb #c015
 def spans_to_tags(tokens, spans) -> tuple[list[str], int]:

@@ -13,8 +13,8 @@ from .model import HParams, build_keras_model, keras_weights, transition_mask, d
 from .evaluate import score, span_label
 
 # %% auto #0
-__all__ = ['MIN_STEPS_PER_EPOCH', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
-           'split_validation', 'TrainedModel', 'predict_batches', 'validation_score', 'train']
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch',
+           'length_batches', 'split_validation', 'TrainedModel', 'predict_batches', 'validation_score', 'train']
 
 # %% ../nbs/08_train.ipynb #c005
 def tag_names_for(utterances) -> list[str]:
@@ -45,18 +45,22 @@ def make_examples(utterances, featurizer: Featurizer, intents: list[str], tag_na
     return out, bad
 
 # %% ../nbs/08_train.ipynb #c008
+INPUTS = ('ids', 'bags', 'shapes', 'sent')
+
 def _ceil8(n: int) -> int: return max(8, -(-n // 8) * 8)
 
 def pad_batch(examples: list[Example]) -> dict:
     "Stack examples into padded arrays `ids`, `bags`, `shapes`, `intent`, `tags`."
     T = _ceil8(max(len(e.enc.tokens) for e in examples))
     K = _ceil8(max((len(b) for e in examples for b in e.enc.bag), default=1))
+    S = _ceil8(max(len(e.enc.sent) for e in examples))
     B = len(examples)
     out = dict(ids=np.zeros((B, T), np.int32), bags=np.zeros((B, T, K), np.int32), shapes=np.zeros((B, T), np.int32),
-               intent=np.array([e.intent for e in examples], np.int32), tags=np.zeros((B, T), np.int32))
+               sent=np.zeros((B, S), np.int32), intent=np.array([e.intent for e in examples], np.int32), tags=np.zeros((B, T), np.int32))
     for i, e in enumerate(examples):
         n = len(e.enc.tokens)
         out['ids'][i, :n], out['shapes'][i, :n], out['tags'][i, :n] = e.enc.ids, e.enc.shape, e.tags
+        out['sent'][i, :len(e.enc.sent)] = e.enc.sent
         for j, b in enumerate(e.enc.bag): out['bags'][i, j, :len(b)] = b
     return out
 
@@ -118,7 +122,7 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
     for k in range(0, len(examples), batch_size):
         chunk = examples[k:k + batch_size]
         b = pad_batch(chunk)
-        il, tl = model({n: b[n] for n in ('ids', 'bags', 'shapes')}, training=False)
+        il, tl = model({n: b[n] for n in INPUTS}, training=False)
         probs, tl = softmax(np.asarray(il)), np.asarray(tl)
         for i, e in enumerate(chunk):
             out.append((int(probs[i].argmax()), probs[i], decode_tags(tl[i], e.enc.tokens, tag_names, trans, start)))
@@ -157,9 +161,9 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     opt = keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(hp.lr, steps, hp.lr_decay, staircase=True))
 
     @tf.function(reduce_retracing=True)
-    def step(ids, bags, shapes, y_int, y_tag):
+    def step(ids, bags, shapes, sent, y_int, y_tag):
         with tf.GradientTape() as tape:
-            il, tl = model({'ids': ids, 'bags': bags, 'shapes': shapes}, training=True)
+            il, tl = model({'ids': ids, 'bags': bags, 'shapes': shapes, 'sent': sent}, training=True)
             mask = tf.cast(ids > 0, tf.float32)
             li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
             if hp.label_smoothing:  # spreads a little mass over all intents, so confidence stays below 1 off-domain
@@ -175,7 +179,7 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     best, best_w, best_epoch, history, waited = -1.0, None, 0, [], 0
     bar = tqdm(range(1, hp.epochs + 1), desc='training', unit='epoch', disable=not progress, file=sys.stderr)
     for epoch in bar:
-        losses = [float(step(*(tf.constant(b[n]) for n in ('ids', 'bags', 'shapes', 'intent', 'tags'))))
+        losses = [float(step(*(tf.constant(b[n]) for n in (*INPUTS, 'intent', 'tags'))))
                   for b in map(pad_batch, length_batches(epoch_ex, hp.batch_size, rng))]
         row = dict(epoch=epoch, loss=float(np.mean(losses)))
         if valid_ex:

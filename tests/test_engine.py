@@ -22,16 +22,16 @@ def test_numpy_predictor_matches_tensorflow(mini_model):
     from chatbot.predict import Predictor
     from chatbot.model import build_keras_model, set_keras_weights, softmax, decode_tags
     from chatbot.text import N_SHAPES
-    from chatbot.train import make_examples, pad_batch
+    from chatbot.train import make_examples, pad_batch, INPUTS
     from chatbot.app import Utterance
     pred = Predictor.load(mini_model[1])
     model = build_keras_model(pred.hp, len(pred.featurizer.vocab) + 2, N_SHAPES, len(pred.intents), len(pred.tag_names))
     texts = ['I want to buy shoes', '강남점에서 립스틱 사고 싶어요', 'what is the weather like on mars', 'x', '가방 하나 주세요!!']
     exs, _ = make_examples([Utterance(t, 'None') for t in texts], pred.featurizer, pred.intents, pred.tag_names)
     batch = pad_batch(exs)
-    model({k: batch[k] for k in ('ids', 'bags', 'shapes')})
+    model({k: batch[k] for k in INPUTS})
     set_keras_weights(model, pred.W)
-    il, tl = model({k: batch[k] for k in ('ids', 'bags', 'shapes')}, training=False)
+    il, tl = model({k: batch[k] for k in INPUTS}, training=False)
     tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
