@@ -31,7 +31,7 @@ class HParams:
     label_smoothing: float = 0.0
     batch_size: int = 32
     epochs: int = 40
-    patience: int = 5
+    patience: int = 3
     seed: int = 0
     valid_fraction: float = 0.1
 
