@@ -79,6 +79,8 @@ def cmd_train(a):
     i = trained.info
     print(f"trained in {i['seconds']}s ({i['epochs_run']} epochs, best {i['best_epoch']}); "
           f"{metrics['data']}: intent accuracy {metrics['intent_accuracy']:.2%}, entity F1 {metrics['entity']['f1']:.2%}")
+    if i['valid_intents_not_trained']:
+        print(f"note: validation utterances of intents absent from training were left out: {', '.join(i['valid_intents_not_trained'])}", file=sys.stderr)
     if i['misaligned_spans']: print(f"note: {i['misaligned_spans']} labelled spans do not fall on token edges", file=sys.stderr)
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
 

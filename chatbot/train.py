@@ -144,7 +144,9 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     _check_data(utterances, intents)
     t0 = time.time()
     if valid is None and len(utterances) >= 50: utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
-    if valid: _check_data(valid + utterances, intents)
+    # a validation utterance of an intent the training data lacks can never be right; leave it out, and say so
+    unseen = sorted({u.intent for u in valid or []} - set(intents))
+    if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
     import keras
     from tqdm.auto import tqdm
@@ -193,7 +195,7 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
-    info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
+    info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned, valid_intents_not_trained=unseen,
                 best_epoch=best_epoch or len(history), epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp))
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or []))
