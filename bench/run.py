@@ -116,12 +116,23 @@ class TimedPredictor:
         return p
 
 
-LOAD_SNIPPET = '''import time, resource, json, sys
+# Peak memory is read from VmHWM, which exec resets. ru_maxrss is not reset by exec on Linux, so a child forked
+# from this (large) benchmark process would report the parent's size.
+PEAK_RSS_MB = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+
+LOAD_SNIPPET = f'''import time, json, sys
 t = time.perf_counter()
 from chatbot.predict import Predictor
 p = Predictor.load(sys.argv[1]); p.predict(sys.argv[2])
 s = time.perf_counter() - t
-print(json.dumps(dict(load_s=s, rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))'''
+print(json.dumps(dict(load_s=s, rss_mb={PEAK_RSS_MB})))'''
+
+# `chatbot predict --jsonl` run through the same entry point, reporting its peak memory on stderr when done
+JSONL_SNIPPET = f'''import sys
+from chatbot.cli import main
+rc = main(sys.argv[1:])
+print('peak_rss_mb', {PEAK_RSS_MB}, file=sys.stderr)
+sys.exit(rc)'''
 
 
 def fresh_load(model: Path, runs: int = LOAD_RUNS) -> dict:
@@ -141,13 +152,12 @@ def jsonl_throughput(model: Path, test) -> dict:
     with tempfile.TemporaryFile('w+', encoding='utf-8') as f:
         f.write(''.join(json.dumps(dict(text=u.text), ensure_ascii=False) + '\n' for u in test)); f.seek(0)
         t = time.perf_counter()
-        proc = subprocess.Popen(chatbot_command() + ['predict', str(model), '--jsonl'], cwd=ROOT, stdin=f,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not that of every child so far
+        r = subprocess.run([sys.executable, '-c', JSONL_SNIPPET, 'predict', str(model), '--jsonl'], cwd=ROOT, stdin=f,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - t
-    err = proc.stderr.read().decode(errors='replace'); proc.stderr.close()
-    if os.waitstatus_to_exitcode(status): raise SystemExit(f'bench: chatbot predict --jsonl failed:\n{err[-3000:]}')
-    return dict(jsonl_lines_per_s=len(test) / seconds, jsonl_s=seconds, jsonl_rss_mb=usage.ru_maxrss / 1024)
+    if r.returncode: raise SystemExit(f'bench: chatbot predict --jsonl failed:\n{r.stderr[-3000:]}')
+    rss = float(r.stderr.strip().splitlines()[-1].split()[-1])
+    return dict(jsonl_lines_per_s=len(test) / seconds, jsonl_s=seconds, jsonl_rss_mb=rss)
 
 
 def bench_ours(ds: dict, out_dir: Path) -> dict:

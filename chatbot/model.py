@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict, field
 import numpy as np
 
 # %% auto #0
-__all__ = ['HParams', 'conv1d', 'bag_mean', 'sigmoid', 'bigru', 'forward_numpy', 'softmax', 'transition_mask', 'viterbi',
+__all__ = ['HParams', 'conv1d', 'bag_mean', 'sigmoid', 'bigru', 'forward_numpy', 'softmax', 'bio_structure', 'viterbi',
            'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
 
 # %% ../nbs/06_model.ipynb #c005
@@ -104,30 +104,34 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 # %% ../nbs/06_model.ipynb #c010
-def transition_mask(tag_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    "Allowed-transition penalties [n, n] (0 or -inf) and allowed starts [n] for BIO tags."
-    n = len(tag_names)
-    trans, start = np.zeros((n, n)), np.zeros(n)
-    for j, t in enumerate(tag_names):
-        if t.startswith('I-'):
-            start[j] = -np.inf
-            for i, p in enumerate(tag_names):
-                if p[2:] != t[2:] or p == 'O': trans[i, j] = -np.inf
-    return trans, start
+from functools import lru_cache
 
-def viterbi(logp: np.ndarray, trans: np.ndarray, start: np.ndarray) -> list[int]:
-    "Best tag indices for log-probabilities `logp` [T, n] under the transition constraints."
-    score, back = logp[0] + start, []
-    for t in range(1, len(logp)):
-        cand = score[:, None] + trans
-        best = cand.argmax(0)
-        back.append(best)
-        score = cand[best, np.arange(len(score))] + logp[t]
+@lru_cache(maxsize=64)
+def bio_structure(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
+    "Indices of the `I-x` tags and of their `B-x` partners (-1 when a tag set lacks the `B-x`)."
+    index = {t: i for i, t in enumerate(tag_names)}
+    i_idx = [i for i, t in enumerate(tag_names) if t.startswith('I-')]
+    return np.array(i_idx, np.int64), np.array([index.get('B-' + tag_names[i][2:], -1) for i in i_idx], np.int64)
+
+def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]:
+    "Best BIO-valid tag indices for log-probabilities `logp` [T, n]."
+    T, n = logp.shape
+    score = logp[0].copy()
+    score[i_idx] = -np.inf
+    has_b = b_idx >= 0
+    back = np.empty((T, n), np.int64)
+    for t in range(1, T):
+        best = int(score.argmax())
+        prev = np.full(n, best)
+        from_b = np.where(has_b, score[np.maximum(b_idx, 0)], -np.inf)
+        prev[i_idx] = np.where(from_b >= score[i_idx], b_idx, i_idx)
+        back[t] = prev
+        score = score[prev] + logp[t]
     path = [int(score.argmax())]
-    for b in reversed(back): path.append(int(b[path[-1]]))
+    for t in range(T - 1, 0, -1): path.append(int(back[t, path[-1]]))
     return path[::-1]
 
-# %% ../nbs/06_model.ipynb #c013
+# %% ../nbs/06_model.ipynb #c015
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
     "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
@@ -196,17 +200,17 @@ def set_keras_weights(model, W: dict):
     "Load a flat weight dict (e.g. read from an artifact) into a built Keras model."
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
-# %% ../nbs/06_model.ipynb #c015
+# %% ../nbs/06_model.ipynb #c017
 from .text import tags_to_spans
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
-def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names: list[str], trans: np.ndarray, start: np.ndarray) -> list[tuple]:
+def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names) -> list[tuple]:
     "Spans `(start, end, label, score)` from tag logits [T, n] of `tokens`."
     if not tokens: return []
     logp = log_softmax(tag_logits[:len(tokens)])
-    path = viterbi(logp, trans, start)
+    path = viterbi(logp, *bio_structure(tuple(tag_names)))
     probs = np.exp(logp[np.arange(len(path)), path])
     return [(s, e, lab, float(probs[idx].mean())) for s, e, lab, idx in tags_to_spans(tokens, [tag_names[i] for i in path])]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
-from .model import HParams, forward_numpy, softmax, transition_mask, decode_tags
+from .model import HParams, forward_numpy, softmax, decode_tags
 from .artifacts import write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions
 
 # %% auto #0
@@ -62,7 +62,6 @@ class Predictor:
                  entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us', version: str = '', manifest: dict | None = None):
         self.W, self.featurizer, self.intents, self.tag_names, self.hp = weights, featurizer, list(intents), list(tag_names), hp
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
-        self.trans, self.start = transition_mask(self.tag_names)
         self.recognizers = None
         if entities:
             from chatbot.recognizers import Recognizers
@@ -92,7 +91,7 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.trans, self.start)
+        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names)
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."

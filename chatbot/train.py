@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from .app import App, Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, N_SHAPES
-from .model import HParams, build_keras_model, keras_weights, transition_mask, decode_tags
+from .model import HParams, build_keras_model, keras_weights, decode_tags
 from .evaluate import score, span_label
 
 # %% auto #0
@@ -117,7 +117,6 @@ def _setup_tf(seed: int):
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
     from chatbot.model import softmax
-    trans, start = transition_mask(tag_names)
     out = []
     for k in range(0, len(examples), batch_size):
         chunk = examples[k:k + batch_size]
@@ -125,7 +124,7 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
         il, tl = model({n: b[n] for n in INPUTS}, training=False)
         probs, tl = softmax(np.asarray(il)), np.asarray(tl)
         for i, e in enumerate(chunk):
-            out.append((int(probs[i].argmax()), probs[i], decode_tags(tl[i], e.enc.tokens, tag_names, trans, start)))
+            out.append((int(probs[i].argmax()), probs[i], decode_tags(tl[i], e.enc.tokens, tag_names)))
     return out
 
 def validation_score(model, examples, utterances, intents, tag_names) -> dict:

@@ -36,7 +36,7 @@ def test_numpy_predictor_matches_tensorflow(mini_model):
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
         assert np.allclose(np_probs, tf_probs[i], atol=1e-5), t
-        tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names, pred.trans, pred.start)
+        tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
 
 def test_training_is_reproducible(mini_app, mini_model):
@@ -69,3 +69,12 @@ def test_serving_never_imports_tensorflow(mini_model):
     r = subprocess.run([sys.executable, '-c', code, str(mini_model[1])], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'
+
+def test_validation_intents_missing_from_training_are_left_out(mini_app):
+    "ATIS's validation split has joint intents that training lacks: they are reported, not fatal."
+    from chatbot.train import train
+    from chatbot.model import HParams
+    from chatbot.app import Utterance
+    valid = mini_app.utterances[:10] + [Utterance('show me flights and fares', 'atis_airfare#atis_flight')]
+    trained = train(mini_app.utterances[10:], valid, intents=mini_app.intents, hp=HParams(epochs=1), progress=False)
+    assert trained.info['valid_intents_not_trained'] == ['atis_airfare#atis_flight'] and trained.info['n_valid'] == 10
