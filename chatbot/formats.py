@@ -20,6 +20,11 @@ __all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'FORMATS', 'ImportReport', 
            'detect_format', 'load_app', 'app_to_jsonl', 'save_app']
 
 # %% ../nbs/03_formats.ipynb #c005
+def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list) -> str:
+    "The readable form shared by import and export reports."
+    lines = [f"{verb} {where} ({fmt}): " + ', '.join(f"{v} {k}" for k, v in counts.items())]
+    return '\n'.join(lines + [f"  warning: {w}" for w in warnings] + [f"  dropped: {d}" for d in dropped])
+
 @dataclass
 class ImportReport:
     "What an import brought in (`imported` counts) and what it changed (`warnings`) or could not carry (`dropped`)."
@@ -30,11 +35,7 @@ class ImportReport:
     dropped: list[str] = field(default_factory=list)
     synonyms: dict = field(default_factory=dict)  # Rasa synonym mappings that no list entity could take
 
-    def __str__(self):
-        counts = ', '.join(f"{v} {k}" for k, v in self.imported.items())
-        lines = [f"imported {self.source} ({self.format}): {counts}"]
-        lines += [f"  warning: {w}" for w in self.warnings] + [f"  dropped: {d}" for d in self.dropped]
-        return '\n'.join(lines)
+    def __str__(self): return _report_text('imported', self.source, self.format, self.imported, self.warnings, self.dropped)
 
 @dataclass
 class ExportReport:
@@ -45,11 +46,7 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
 
-    def __str__(self):
-        counts = ', '.join(f"{v} {k}" for k, v in self.exported.items())
-        lines = [f"exported {self.target} ({self.format}): {counts}"]
-        lines += [f"  warning: {w}" for w in self.warnings] + [f"  dropped: {d}" for d in self.dropped]
-        return '\n'.join(lines)
+    def __str__(self): return _report_text('exported', self.target, self.format, self.exported, self.warnings, self.dropped)
 
 # %% ../nbs/03_formats.ipynb #c007
 def _span_key(u: Utterance): return sorted((s.start, s.end, s.entity, s.role or '') for s in u.entities)
