@@ -29,6 +29,7 @@ class HParams:
     lr: float = 2e-3
     lr_decay: float = 0.85
     label_smoothing: float = 0.0
+    intent_balance: float = 0.0
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3

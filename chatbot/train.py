@@ -161,6 +161,10 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     steps = math.ceil(len(epoch_ex) / hp.batch_size)
     opt = keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(hp.lr, steps, hp.lr_decay, staircase=True))
 
+    # rare intents can be up-weighted by (most frequent count / count) ** intent_balance; 0 leaves all weights at 1
+    counts = np.bincount([e.intent for e in train_ex], minlength=len(intents)).astype(np.float32)
+    intent_weights = tf.constant(np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** hp.intent_balance, 1.0), tf.float32)
+
     @tf.function(reduce_retracing=True)
     def step(ids, bags, shapes, sent, y_int, y_tag):
         with tf.GradientTape() as tape:
@@ -169,7 +173,7 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
             li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
             if hp.label_smoothing:  # spreads a little mass over all intents, so confidence stays below 1 off-domain
                 li = (1 - hp.label_smoothing) * li - hp.label_smoothing * tf.reduce_mean(tf.nn.log_softmax(il), axis=-1)
-            li = tf.reduce_mean(li)
+            li = tf.reduce_mean(li * tf.gather(intent_weights, y_int))
             lt = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask) / tf.reduce_sum(mask)
             loss = li + lt
         grads = tape.gradient(loss, model.trainable_variables)
