@@ -28,7 +28,6 @@ class HParams:
     buckets: int = 1 << 15
     lr: float = 2e-3
     lr_decay: float = 0.85
-    label_smoothing: float = 0.0
     intent_balance: float = 0.0
     batch_size: int = 32
     epochs: int = 40

@@ -171,8 +171,6 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
             il, tl = model({'ids': ids, 'bags': bags, 'shapes': shapes, 'sent': sent}, training=True)
             mask = tf.cast(ids > 0, tf.float32)
             li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
-            if hp.label_smoothing:  # spreads a little mass over all intents, so confidence stays below 1 off-domain
-                li = (1 - hp.label_smoothing) * li - hp.label_smoothing * tf.reduce_mean(tf.nn.log_softmax(il), axis=-1)
             li = tf.reduce_mean(li * tf.gather(intent_weights, y_int))
             lt = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask) / tf.reduce_sum(mask)
             loss = li + lt
