@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'bench')]
 
 from chatbot.app import NONE_INTENT
-from chatbot.cli import gold_pairs, predicted_pairs
-from chatbot.evaluate import score
+from chatbot.cli import predicted_pairs
+from chatbot.evaluate import gold_pairs, score
 from chatbot.formats import load_split
 import peers
 

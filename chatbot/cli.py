@@ -14,8 +14,8 @@ class CLIError(Exception):
     "A user-facing error: printed as one line, exit status 2."
 
 # %% auto #0
-__all__ = ['CLIError', 'resolve_app', 'gold_pairs', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell',
-           'cmd_app', 'build_parser', 'main']
+__all__ = ['CLIError', 'resolve_app', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell', 'cmd_app',
+           'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c005
 def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -42,16 +42,13 @@ def _show_report(report):
     "Tell the user what an import or export changed or could not carry: nothing is dropped silently."
     if report.warnings or report.dropped: print(str(report), file=sys.stderr)
 
-def gold_pairs(utterances) -> list[tuple]:
-    from chatbot.evaluate import span_label
-    return [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities]) for u in utterances]
-
 def predicted_pairs(predictor, utterances) -> list[tuple]:
     "Model predictions as scoring pairs (learned entities only, as they are what utterances label)."
+    from chatbot.evaluate import span_label
     out = []
     for u in utterances:
         p = predictor.predict(u.text)
-        out.append((p.top_intent, [(e.start, e.end, f'{e.entity}:{e.role}' if e.role else e.entity) for e in p.entities if e.kind == 'learned']))
+        out.append((p.top_intent, [(e.start, e.end, span_label(e.entity, e.role)) for e in p.entities if e.kind == 'learned']))
     return out
 
 # %% ../nbs/11_cli.ipynb #c007
@@ -59,7 +56,7 @@ def cmd_train(a):
     from chatbot.train import train
     from chatbot.model import HParams
     from chatbot.predict import save_model, Predictor
-    from chatbot.evaluate import score
+    from chatbot.evaluate import score, gold_pairs
     from chatbot.artifacts import update_manifest
     app, valid = resolve_app(a.data)
     if a.valid: valid = resolve_app(a.valid)[0].utterances
@@ -86,7 +83,7 @@ def cmd_train(a):
 
 def cmd_evaluate(a):
     from chatbot.predict import Predictor
-    from chatbot.evaluate import score, format_report
+    from chatbot.evaluate import score, format_report, gold_pairs
     pred = Predictor.load(a.model)
     p = Path(a.data)
     split = 'test' if p.is_dir() and (p/'test.jsonl').exists() else 'train'
@@ -99,7 +96,6 @@ def cmd_evaluate(a):
     out.write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
     if a.json: print(json.dumps(metrics, ensure_ascii=False))
     else:
-        from chatbot.evaluate import format_report
         print(format_report(metrics)); print(f'\nsaved to {out}')
 
 def _query_lines(stream):

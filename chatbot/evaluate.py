@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 # %% auto #0
-__all__ = ['prf', 'span_label', 'score', 'format_report']
+__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report']
 
 # %% ../nbs/07_evaluate.ipynb #c004
 def prf(tp: int, fp: int, fn: int) -> dict:
@@ -19,6 +19,10 @@ def prf(tp: int, fp: int, fn: int) -> dict:
 def span_label(entity: str, role: str | None = None) -> str:
     "The label a span is scored and tagged under: the entity, or `entity:role`."
     return f'{entity}:{role}' if role else entity
+
+def gold_pairs(utterances) -> list[tuple]:
+    "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
+    return [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities]) for u in utterances]
 
 # %% ../nbs/07_evaluate.ipynb #c007
 def score(gold: list[tuple], pred: list[tuple]) -> dict:

@@ -105,7 +105,7 @@ class Predictor:
             name, _, role = label.partition(':')
             ents.append(EntityResult(name, s, e, text[s:e], 'learned', sc, role or None))
         if self.recognizers is not None:
-            for m in self.recognizers(text, now=now) if now is not None else self.recognizers(text):
+            for m in self.recognizers(text, now=now):
                 ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role, m.resolution, m.subtype))
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)

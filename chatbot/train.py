@@ -10,7 +10,7 @@ import numpy as np
 from .app import App, Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags
-from .evaluate import score, span_label
+from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch',
@@ -130,8 +130,7 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
 def validation_score(model, examples, utterances, intents, tag_names) -> dict:
     "Decoded metrics of `model` on validation examples."
     preds = predict_batches(model, examples, tag_names)
-    gold = [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities]) for u in utterances]
-    return score(gold, [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
+    return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
 # %% ../nbs/08_train.ipynb #c016
 def train(utterances: list[Utterance], valid: list[Utterance] | None = None, intents: list[str] | None = None,
