@@ -110,7 +110,8 @@ def _query_lines(stream):
         else: yield line
 
 def cmd_predict(a):
-    from chatbot.predict import Predictor, to_luis_v3
+    from chatbot.predict import Predictor
+    from chatbot.responses import to_luis_v3
     pred = Predictor.load(a.model, threshold=a.threshold)
     if a.jsonl:
         w = sys.stdout.write

@@ -14,7 +14,7 @@ from .model import HParams, forward_numpy, softmax, decode_tags
 from .artifacts import write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions
 
 # %% auto #0
-__all__ = ['MODEL_TYPES', 'save_model', 'EntityResult', 'Prediction', 'Predictor', 'luis_v3_value', 'to_luis_v3']
+__all__ = ['save_model', 'EntityResult', 'Prediction', 'Predictor']
 
 # %% ../nbs/10_predict.ipynb #c005
 def save_model(trained, out_dir, app=None, metrics: dict | None = None, none_threshold: float | None = None) -> Path:
@@ -112,36 +112,3 @@ class Predictor:
 
     def predict_many(self, texts) -> list[Prediction]:
         return [self.predict(t) for t in texts]
-
-# %% ../nbs/10_predict.ipynb #c010
-MODEL_TYPES = {'learned': (1, 'Entity Extractor', 'model'), 'prebuilt': (2, 'Prebuilt Entity Extractor', 'model'),
-               'list': (5, 'List Entity Extractor', 'model'), 'regex': (8, 'Regex Entity Extractor', 'model')}
-
-def luis_v3_value(e: EntityResult):
-    "The value LUIS v3 reports for an entity."
-    r = e.resolution or {}
-    if e.kind == 'list': return list(r.get('values') or [e.text])
-    if e.kind == 'prebuilt':
-        if 'values' in r and 'type' in r:
-            return dict(type=r['type'], values=[dict(timex=v.get('timex'), resolution=[{k: x for k, x in v.items() if k != 'timex'}]) for v in r['values']])
-        if 'number' in r and 'units' in r: return dict(number=r['number'], units=r['units'])
-        if 'offset' in r: return dict(offset=r['offset'], relativeTo=r.get('relativeTo', 'start'))
-        if 'value' in r: return r['value']
-    return e.text
-
-def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = True) -> dict:
-    "A LUIS v3 prediction response body for `p`."
-    entities, inst = {}, {}
-    for e in p.entities:
-        key = e.role or e.entity
-        entities.setdefault(key, []).append(luis_v3_value(e))
-        tid, tname, src = MODEL_TYPES.get(e.kind, MODEL_TYPES['learned'])
-        item = dict(type=e.entity if e.kind != 'prebuilt' else (e.subtype or e.entity), text=e.text, startIndex=e.start,
-                    length=e.end - e.start, modelTypeId=tid, modelType=tname, recognitionSources=[src])
-        if e.kind == 'learned': item['score'] = float(e.score)
-        if e.role: item['role'] = e.role
-        inst.setdefault(key, []).append(item)
-    if verbose and inst: entities['$instance'] = inst
-    intents = p.intents if show_all_intents else {p.top_intent: p.intents.get(p.top_intent, 0.0)}
-    return dict(query=p.query, prediction=dict(topIntent=p.top_intent, intents={k: dict(score=float(v)) for k, v in intents.items()},
-                                               entities=entities))
