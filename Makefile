@@ -5,23 +5,38 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up install test check-export nbtest pytest bench demo-model clean
+.PHONY: up install test check-export nbtest pytest bench demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+LUIS_V3_SDK := $(VENV)/luis-sdk-0.7
+AZURITE := node_modules/.bin/azurite
+
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[train,dev,bench]"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[train,serve,azure,dev,bench]"
+	@# The v3 LUIS SDK conflicts with the v2 one Bot Framework pins, so it lives beside the venv for one test process.
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(LUIS_V3_SDK) "azure-cognitiveservices-language-luis==0.7.1"
 	touch $@
 
-install: $(INSTALLED)
+# Azurite: the Azure Storage emulator the tests run against (Node.js package, pinned in package-lock.json).
+$(AZURITE): package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js) is needed for the Azure Storage tests: apt-get install nodejs npm"; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+install: $(INSTALLED) $(AZURITE)
 
 demo-model: $(INSTALLED)
 	@test -f $(DEMO_MODEL)/manifest.json || $(BIN)/chatbot train demo --out $(DEMO_MODEL)
 
 up: demo-model
 	$(BIN)/chatbot shell $(DEMO_MODEL)
+
+# The LUIS-compatible prediction service over the demo model (http://127.0.0.1:8080).
+serve: demo-model
+	$(BIN)/chatbot serve --model $(DEMO_MODEL) --workers 2
 
 # The exported package must be exactly what the notebooks produce.
 check-export: $(INSTALLED)
@@ -33,7 +48,7 @@ check-export: $(INSTALLED)
 nbtest: $(INSTALLED)
 	$(BIN)/nbdev-test --n-workers 2
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) $(AZURITE)
 	$(BIN)/python -m pytest -q -ra
 
 test: check-export nbtest pytest
@@ -42,4 +57,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/run.py --write BENCHMARKS.md
 
 clean:
-	rm -rf $(VENV) .chatbot build dist *.egg-info
+	rm -rf $(VENV) .chatbot build dist *.egg-info node_modules

@@ -19,6 +19,9 @@ class Settings:
     store_url: str
     models_dir: Path
     none_threshold: float = 0.5
+    registry_url: str = ''
+    log_url: str = ''
+    cache_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -30,4 +33,7 @@ class Settings:
         try: thr = float(env.get('CHATBOT_NONE_THRESHOLD', '0.5'))
         except ValueError: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be a number, got {env.get('CHATBOT_NONE_THRESHOLD')!r}")
         if not 0 <= thr <= 1: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be between 0 and 1, got {thr}")
-        return cls(home=home, store_url=store, models_dir=models, none_threshold=thr)
+        return cls(home=home, store_url=store, models_dir=models, none_threshold=thr,
+                   registry_url=env.get('CHATBOT_REGISTRY_URL') or str(home/'registry'),
+                   log_url=env.get('CHATBOT_LOG_URL') or f"sqlite:///{home/'logs.db'}",
+                   cache_dir=Path(env.get('CHATBOT_CACHE_DIR') or home/'cache').expanduser())
