@@ -44,7 +44,8 @@ class Server:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         h = dict(headers or {})
         if data is not None: h.setdefault('Content-Type', 'application/json')
-        c.request(method, path, body=data, headers=h)
+        try: c.request(method, path, body=data, headers=h)
+        except (BrokenPipeError, ConnectionResetError): pass      # the server answered (413) before reading all of a big body
         r = c.getresponse()
         text = r.read().decode()
         if conn is None: c.close()
