@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument('--host', default=os.environ.get('CHATBOT_SERVE_HOST', '127.0.0.1'), help='address to bind (0.0.0.0 in containers)')
     sv.add_argument('--port', type=int, default=int(os.environ.get('PORT') or os.environ.get('WEBSITES_PORT') or 8080))
     sv.add_argument('--workers', type=int, default=int(os.environ.get('CHATBOT_SERVE_WORKERS', '1')), help='worker processes (about one per core)')
-    sv.add_argument('--threads', type=int, default=int(os.environ.get('CHATBOT_SERVE_THREADS', '1')), help='threads per worker')
+    sv.add_argument('--threads', type=int, default=int(os.environ.get('CHATBOT_SERVE_THREADS', '2')), help='threads per worker (2 or more keeps client connections alive)')
     sv.add_argument('--keys', help='prediction keys, comma-separated KEY or APP=KEY (default $CHATBOT_PREDICTION_KEYS; none = open)')
     sv.add_argument('--log-url', help='prediction log store (default $CHATBOT_LOG_URL or .chatbot/logs.db)')
     sv.add_argument('--no-log', action='store_true', help='do not log predictions')

@@ -653,9 +653,14 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
     def on_exit(server):
         if own_dir: shutil.rmtree(metrics_dir, ignore_errors=True)
 
+    def post_worker_init(worker):
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1)  # see above: one BLAS thread per worker
+
     opts = dict(bind=f'{host}:{port}', workers=workers, threads=threads, worker_class='gthread' if threads > 1 else 'sync',
                 timeout=timeout, graceful_timeout=20, keepalive=5, loglevel=log_level, accesslog=None, errorlog='-',
-                child_exit=child_exit, worker_exit=worker_exit, on_exit=on_exit, preload_app=False, proc_name='chatbot-serve')
+                child_exit=child_exit, worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init,
+                preload_app=False, proc_name='chatbot-serve')
 
     class Server(BaseApplication):
         def load_config(self):
