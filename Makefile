@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up install test check-export nbtest pytest bench demo-model serve clean
+.PHONY: up install test check-export nbtest pytest bench bench-serve demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: check-export nbtest pytest
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py --write BENCHMARKS.md
+	$(BIN)/python bench/serve.py --write BENCHMARKS.md
+
+bench-serve: $(INSTALLED)
+	$(BIN)/python bench/serve.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .chatbot build dist *.egg-info node_modules

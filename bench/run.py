@@ -393,7 +393,10 @@ def main(argv=None) -> int:
     log(f"results: {out_dir / 'results.json'}")
     if a.write:
         path = Path(a.write)
-        path.write_text(render(results, read_notes(path)), encoding='utf-8')
+        text = render(results, read_notes(path))
+        if path.exists() and (m := re.search(r'<!-- serving -->.*?<!-- /serving -->', path.read_text(encoding='utf-8'), re.S)):
+            text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)   # bench/serve.py's section survives this rewrite
+        path.write_text(text, encoding='utf-8')
         log(f'wrote {path}')
     return 0
 
