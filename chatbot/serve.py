@@ -20,8 +20,8 @@ __all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'ACCESS_DENIED', 'LATENCY_
            'FolderSource', 'RegistrySource', 'LoadedModel', 'ModelHost', 'parse_keys', 'key_allows', 'ApiError',
            'error_body', 'parse_bool', 'metrics', 'metrics_text', 'record_model_change', 'request_json', 'check_query',
            'parse_reference_time', 'external_entities', 'default_config', 'build_host', 'create_app', 'client_key',
-           'resolve_model', 'predict', 'config_int', 'luis_blueprint', 'native_blueprint', 'rasa_blueprint',
-           'app_status', 'ops_blueprint', 'install_hooks', 'run_server']
+           'resolve_model', 'predict', 'log_request', 'config_int', 'luis_blueprint', 'native_blueprint',
+           'rasa_blueprint', 'app_status', 'ops_blueprint', 'install_hooks', 'run_server']
 
 # %% ../nbs/16_serve.ipynb #c005
 APP_ID_NAMESPACE = uuid.UUID('0b7d6f35-27f4-4c53-9d8f-4b8a1e9f6c21')
@@ -431,14 +431,19 @@ def predict(lm: LoadedModel, text: str, route: str, now=None, extra=(), prefer_e
         ents = [e for e in p.entities if not (prefer_external and any(e.start < x.end and x.start < e.end for x in extra))]
         p.entities = sorted(ents + list(extra), key=lambda e: (e.start, -e.end))
     p.model_version = lm.version
-    writer = current_app.extensions['chatbot.log']
-    if log and writer is not None:
-        from chatbot.responses import to_native
-        writer.write(dict(ts=time.time(), request_id=g.request_id, app=lm.app, slot=g.get('slot'), model_version=lm.version, route=route,
-                          query=text, top_intent=p.top_intent, score=float(p.score), entities=to_native(p)['entities'],
-                          latency_ms=(time.perf_counter() - g.t0) * 1000, client=request.headers.get('X-Forwarded-For', request.remote_addr),
-                          status=200))
+    if log: log_request(route, lm.app, lm.version, text, p)
     return p
+
+def log_request(route: str, app: str, version: str | None, query: str | None, p=None, status: int = 200):
+    "Queue the log record of one prediction request (or of a refused one, with its status)."
+    from flask import current_app, g, request
+    writer = current_app.extensions['chatbot.log']
+    if writer is None: return
+    from chatbot.responses import to_native
+    writer.write(dict(ts=time.time(), request_id=g.request_id, app=app, slot=g.get('slot'), model_version=version, route=route,
+                      query=query, top_intent=p.top_intent if p else None, score=float(p.score) if p else None,
+                      entities=to_native(p)['entities'] if p else [], latency_ms=(time.perf_counter() - g.t0) * 1000,
+                      client=request.headers.get('X-Forwarded-For', request.remote_addr), status=status))
 
 def config_int(name: str) -> int:
     from flask import current_app
@@ -618,7 +623,12 @@ def install_hooks(app):
     def style(): return 'rasa' if request.blueprint == 'rasa' else 'luis'
 
     @app.errorhandler(ApiError)
-    def api_error(e): return jsonify(error_body(e, style())), e.status
+    def api_error(e):
+        # a refused prediction of a known app (the key was accepted) is logged too, unless the client said log=false
+        if g.get('app') and request.blueprint in ('luis', 'native', 'rasa') and str(request.args.get('log', '')).lower() not in ('false', '0', 'no'):
+            q = request.args.get('query') or request.args.get('q')
+            log_request(request.endpoint, g.app, None, q[:1000] if q else None, status=e.status)
+        return jsonify(error_body(e, style())), e.status
 
     @app.errorhandler(HTTPException)
     def http_error(e):

@@ -231,10 +231,13 @@ def test_every_prediction_is_logged_and_log_false_is_honoured(mini_model, tmp_pa
     for i in range(40): s.call('GET', v3_path(query=f'{QUERIES[i % 5]} {i}'))
     for i in range(7): s.call('GET', v3_path(query=f'secret {i}', log='false'))
     s.call('POST', '/v1/apps/mini/predict', {'texts': ['a b', 'c d'], 'log': True})
+    assert s.call('GET', v3_path(query='x' * 600))[0] == 414
     assert s.stop() == 0                                        # a clean stop drains every worker's buffer
     store = open_log_store(f'sqlite:///{tmp_path/"logs.db"}')                # CHATBOT_HOME is tmp_path
     rows = store.query(limit=1000)
-    assert len(rows) == 42 and not any('secret' in r['query'] for r in rows)
+    assert len(rows) == 43 and not any('secret' in r['query'] for r in rows)
+    refused = [r for r in rows if r['status'] != 200]
+    assert len(refused) == 1 and refused[0]['status'] == 414 and refused[0]['top_intent'] is None and refused[0]['app'] == 'mini'
     r = next(r for r in rows if r['query'] == f'{QUERIES[0]} 0')
     assert (r['app'], r['slot'], r['route'], r['top_intent'], r['status']) == ('mini', 'production', 'luis.v3', 'BuyProduct', 200)
     assert r['model_version'].startswith('0.1+') and 0 < r['latency_ms'] < 1000 and r['entities'][0]['entity'] == 'product'
