@@ -21,7 +21,7 @@ __all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'ACCESS_DENIED', 'LATENCY_
            'error_body', 'parse_bool', 'metrics', 'metrics_text', 'record_model_change', 'request_json', 'check_query',
            'parse_reference_time', 'external_entities', 'default_config', 'build_host', 'create_app', 'client_key',
            'resolve_model', 'predict', 'log_request', 'config_int', 'luis_blueprint', 'native_blueprint',
-           'rasa_blueprint', 'app_status', 'ops_blueprint', 'install_hooks', 'run_server']
+           'rasa_blueprint', 'app_status', 'ops_blueprint', 'install_hooks', 'run_wsgi', 'run_server']
 
 # %% ../nbs/16_serve.ipynb #c005
 APP_ID_NAMESPACE = uuid.UUID('0b7d6f35-27f4-4c53-9d8f-4b8a1e9f6c21')
@@ -641,11 +641,24 @@ def install_hooks(app):
         return jsonify(error_body(ApiError(500, 'InternalServerError', f'unexpected {type(e).__name__}; see the server log, request id {g.get("request_id")}'), style())), 500
 
 # %% ../nbs/16_serve.ipynb #c039
+def run_wsgi(load, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1, name: str = 'chatbot',
+             log_level: str = 'info', timeout: int = 30, **hooks):
+    "Serve the WSGI app that `load()` builds (once in each worker) with gunicorn until stopped; `hooks` are gunicorn's."
+    from gunicorn.app.base import BaseApplication
+    opts = dict(bind=f'{host}:{port}', workers=workers, threads=threads, worker_class='gthread' if threads > 1 else 'sync',
+                timeout=timeout, graceful_timeout=20, keepalive=5, loglevel=log_level, accesslog=None, errorlog='-',
+                preload_app=False, proc_name=name, **hooks)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for k, v in opts.items(): self.cfg.set(k, v)
+        def load(self): return load()
+    Server().run()
+
 def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
                log_level: str = 'info', timeout: int = 30):
     "Serve `create_app(config)` with gunicorn until stopped."
     import shutil, tempfile
-    from gunicorn.app.base import BaseApplication
     metrics_dir = os.environ.get('PROMETHEUS_MULTIPROC_DIR')
     own_dir = not metrics_dir
     if own_dir: os.environ['PROMETHEUS_MULTIPROC_DIR'] = metrics_dir = tempfile.mkdtemp(prefix='chatbot-metrics-')
@@ -667,13 +680,5 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
         from threadpoolctl import threadpool_limits
         threadpool_limits(limits=1)  # see above: one BLAS thread per worker
 
-    opts = dict(bind=f'{host}:{port}', workers=workers, threads=threads, worker_class='gthread' if threads > 1 else 'sync',
-                timeout=timeout, graceful_timeout=20, keepalive=5, loglevel=log_level, accesslog=None, errorlog='-',
-                child_exit=child_exit, worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init,
-                preload_app=False, proc_name='chatbot-serve')
-
-    class Server(BaseApplication):
-        def load_config(self):
-            for k, v in opts.items(): self.cfg.set(k, v)
-        def load(self): return create_app(config)
-    Server().run()
+    run_wsgi(lambda: create_app(config), host, port, workers, threads, 'chatbot-serve', log_level, timeout, child_exit=child_exit,
+             worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init)
