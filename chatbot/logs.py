@@ -16,14 +16,14 @@ from typing import Callable, Iterable
 _log = logging.getLogger('chatbot.logs')
 
 # %% auto #0
-__all__ = ['LOG_FIELDS', 'LOG_SCHEMA_V1', 'LOG_MIGRATIONS', 'LOG_SCHEMA_VERSION', 'LOG_APPLICATION_ID', 'LOG_BACKENDS',
-           'as_record', 'from_row', 'as_ts', 'nearest_rank', 'LogStore', 'LogSchemaError', 'migrate_logs',
-           'SQLiteLogStore', 'register_log_store', 'default_log_url', 'open_log_store', 'log_requested',
+__all__ = ['LOG_FIELDS', 'LOG_SCHEMA_V1', 'LOG_SCHEMA_V2', 'LOG_MIGRATIONS', 'LOG_SCHEMA_VERSION', 'LOG_APPLICATION_ID',
+           'LOG_BACKENDS', 'as_record', 'from_row', 'as_ts', 'nearest_rank', 'LogStore', 'LogSchemaError',
+           'migrate_logs', 'SQLiteLogStore', 'register_log_store', 'default_log_url', 'open_log_store', 'log_requested',
            'BackgroundLogWriter']
 
 # %% ../nbs/14_logs.ipynb #c006
 LOG_FIELDS = ('ts', 'request_id', 'app', 'slot', 'model_version', 'route', 'query', 'top_intent', 'score',
-              'entities', 'latency_ms', 'client', 'status')
+              'entities', 'latency_ms', 'client', 'status', 'details')
 _TEXT_FIELDS = {'request_id', 'app', 'slot', 'model_version', 'route', 'query', 'top_intent', 'client'}
 _REAL_FIELDS = {'ts', 'score', 'latency_ms'}
 
@@ -50,8 +50,19 @@ def _entities_json(v) -> str:
     try: return json.dumps(list(v), ensure_ascii=False, default=_plain)
     except (TypeError, ValueError) as e: raise ValueError(f"log field 'entities' is not JSON-serializable: {e}") from None
 
+def _details_json(v) -> str:
+    "`details` (a dict, or its JSON text) as JSON text."
+    if isinstance(v, str):
+        try: ok = isinstance(json.loads(v), dict)
+        except ValueError: ok = False
+        if not ok: raise ValueError(f"log field 'details' must be a JSON object (a dict, or its JSON text), got the string {v[:60]!r}")
+        return v
+    if not isinstance(v, dict): raise ValueError(f"log field 'details' must be a JSON object (a dict) or None, got {type(v).__name__}")
+    try: return json.dumps(v, ensure_ascii=False, allow_nan=False, default=_plain)
+    except (TypeError, ValueError) as e: raise ValueError(f"log field 'details' is not JSON-serializable: {e}") from None
+
 def as_record(record: dict) -> dict:
-    "A validated copy of `record` with every field of `LOG_FIELDS`: missing ones `None`, `ts` now, `entities` as JSON text."
+    "A validated copy of `record` with every field of `LOG_FIELDS`: missing ones `None`, `ts` now, `entities` and `details` as JSON text."
     if not isinstance(record, dict): raise ValueError(f"a log record is a dict, got {type(record).__name__}")
     unknown = [k for k in record if k not in LOG_FIELDS]
     if unknown: raise ValueError(f"unknown log field(s) {', '.join(map(repr, unknown))}: the fields are {', '.join(LOG_FIELDS)}")
@@ -64,16 +75,19 @@ def as_record(record: dict) -> dict:
             if not isinstance(v, str): raise ValueError(f"log field {k!r} must be a string or None, got {type(v).__name__} {v!r:.60}")
         elif k == 'status':
             if isinstance(v, bool) or not isinstance(v, int): raise ValueError(f"log field 'status' must be an int HTTP status, got {v!r}")
-        else: out[k] = _entities_json(v)
+        elif k == 'entities': out[k] = _entities_json(v)
+        else: out[k] = _details_json(v)
     return out
 
 def from_row(row: Iterable) -> dict:
-    "A stored row (values in `LOG_FIELDS` order) as a record, with `entities` decoded to a list."
-    r = dict(zip(LOG_FIELDS, row))
+    "A stored row (values in `LOG_FIELDS` order; missing trailing ones `None`) as a record, `entities` a list and `details` a dict or `None`."
+    r = dict.fromkeys(LOG_FIELDS)
+    r.update(zip(LOG_FIELDS, row))
     r['entities'] = json.loads(r['entities']) if r['entities'] else []
+    r['details'] = json.loads(r['details']) if r['details'] else None
     return r
 
-# %% ../nbs/14_logs.ipynb #c009
+# %% ../nbs/14_logs.ipynb #c011
 def as_ts(t, name: str = 'time') -> float:
     "`t` (unix seconds, a `datetime`, or a `timedelta` ago) as unix seconds."
     if isinstance(t, datetime): return t.timestamp()
@@ -91,7 +105,7 @@ def nearest_rank(sorted_values: list, q: float):
     if not sorted_values: return None
     return sorted_values[max(0, math.ceil(q / 100 * len(sorted_values)) - 1)]
 
-# %% ../nbs/14_logs.ipynb #c012
+# %% ../nbs/14_logs.ipynb #c014
 class LogStore(ABC):
     "Storage for prediction log records (see `LOG_FIELDS`)."
     url: str = ''
@@ -100,8 +114,8 @@ class LogStore(ABC):
     def append(self, records: list[dict]) -> int: "Validate (`as_record`) and store `records` in one transaction; returns how many."
     @abstractmethod
     def query(self, app: str | None = None, since=None, until=None, intent: str | None = None, max_score: float | None = None,
-              text: str | None = None, limit: int | None = 100, offset: int = 0) -> list[dict]:
-        "Records matching every filter given, newest first, `entities` as lists."
+              text: str | None = None, limit: int | None = 100, offset: int = 0, route: str | None = None) -> list[dict]:
+        "Records matching every filter given, newest first, `entities` as lists, `details` as dicts or `None`."
     @abstractmethod
     def count(self, app: str | None = None, since=None, until=None) -> int: "How many records (of `app`, in `[since, until)`)."
     @abstractmethod
@@ -116,7 +130,7 @@ class LogStore(ABC):
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
-# %% ../nbs/14_logs.ipynb #c014
+# %% ../nbs/14_logs.ipynb #c016
 LOG_SCHEMA_V1 = """
 CREATE TABLE predictions (
   id INTEGER PRIMARY KEY,
@@ -136,7 +150,8 @@ CREATE TABLE predictions (
 CREATE INDEX predictions_by_app_ts ON predictions(app, ts);
 CREATE INDEX predictions_by_ts ON predictions(ts)
 """
-LOG_MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [LOG_SCHEMA_V1]
+LOG_SCHEMA_V2 = "ALTER TABLE predictions ADD COLUMN details TEXT"
+LOG_MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [LOG_SCHEMA_V1, LOG_SCHEMA_V2]
 LOG_SCHEMA_VERSION = len(LOG_MIGRATIONS)
 LOG_APPLICATION_ID = 0x4342_4C47   # 'CBLG'
 
@@ -173,7 +188,7 @@ def migrate_logs(con: sqlite3.Connection, where: str = 'log store') -> tuple[int
     con.execute("COMMIT")
     return start, LOG_SCHEMA_VERSION
 
-# %% ../nbs/14_logs.ipynb #c017
+# %% ../nbs/14_logs.ipynb #c019
 class _SQLiteLogCore:
     "Connections (one per thread and process) and transactions of a SQLite log store; opening it migrates the schema."
     def __init__(self, path: str | Path = ':memory:', timeout: float = 30.0):
@@ -234,13 +249,17 @@ class _SQLiteLogCore:
                 raise
             con.execute("COMMIT")
 
-# %% ../nbs/14_logs.ipynb #c019
+# %% ../nbs/14_logs.ipynb #c021
 _COLUMNS = ', '.join(LOG_FIELDS)
 _INSERT = f"INSERT INTO predictions({_COLUMNS}) VALUES ({', '.join('?' * len(LOG_FIELDS))})"
 
-def _where(app=None, since=None, until=None, intent=None, max_score=None, text=None) -> tuple[str, list]:
+def _where(app=None, since=None, until=None, intent=None, max_score=None, text=None, route=None) -> tuple[str, list]:
     "SQL ` WHERE ...` (or '') and its parameters for the filters given."
     w, p = [], []
+    if route is not None:
+        if not isinstance(route, str): raise ValueError(f"route must be a string (a trailing '*' matches a prefix), got {route!r}")
+        if route.endswith('*'): w.append("substr(route, 1, ?) = ?"); p += [len(route) - 1, route[:-1]]
+        else: w.append("route = ?"); p.append(route)
     if app is not None: w.append("app = ?"); p.append(app)
     if since is not None: w.append("ts >= ?"); p.append(as_ts(since, 'since'))
     if until is not None: w.append("ts < ?"); p.append(as_ts(until, 'until'))
@@ -258,7 +277,7 @@ def _rows(records) -> list[tuple]:
         except ValueError as e: raise ValueError(f"log record {n + 1}: {e}") from None
     return out
 
-# %% ../nbs/14_logs.ipynb #c022
+# %% ../nbs/14_logs.ipynb #c024
 class SQLiteLogStore(_SQLiteLogCore, LogStore):
     "Prediction logs in one SQLite file (WAL, shared by every worker process), or in memory."
     def append(self, records: list[dict]) -> int:
@@ -268,10 +287,10 @@ class SQLiteLogStore(_SQLiteLogCore, LogStore):
         with self._tx(write=True) as con: con.executemany(_INSERT, rows)
         return len(rows)
 
-    def query(self, app=None, since=None, until=None, intent=None, max_score=None, text=None, limit=100, offset=0) -> list[dict]:
-        "Records matching every filter given, newest first, `entities` as lists."
+    def query(self, app=None, since=None, until=None, intent=None, max_score=None, text=None, limit=100, offset=0, route=None) -> list[dict]:
+        "Records matching every filter given, newest first, `entities` as lists, `details` as dicts or `None`."
         page = _page(limit, offset)
-        where, params = _where(app, since, until, intent, max_score, text)
+        where, params = _where(app, since, until, intent, max_score, text, route)
         with self._tx() as con:
             rows = con.execute(f"SELECT {_COLUMNS} FROM predictions{where} ORDER BY ts DESC, id DESC{page}", params).fetchall()
         return [from_row(r) for r in rows]
@@ -315,7 +334,7 @@ class SQLiteLogStore(_SQLiteLogCore, LogStore):
             with self._lock: self._conn().executescript("PRAGMA incremental_vacuum")   # execute() would free only one page
         return n
 
-# %% ../nbs/14_logs.ipynb #c028
+# %% ../nbs/14_logs.ipynb #c032
 LOG_BACKENDS: dict[str, Callable[..., LogStore]] = {}
 
 def register_log_store(scheme: str, factory: Callable[..., LogStore]):
@@ -351,7 +370,7 @@ def open_log_store(url: str | Path | None = None, **kwargs) -> LogStore:
         raise ValueError(f"unsupported log store URL {url!r}: supported are {known}, a plain file path, or :memory:")
     return LOG_BACKENDS[scheme](url, **kwargs)
 
-# %% ../nbs/14_logs.ipynb #c031
+# %% ../nbs/14_logs.ipynb #c035
 _TRUE, _FALSE = {'true', '1', 'yes', 'on'}, {'false', '0', 'no', 'off'}
 
 def log_requested(value: str | bool | None) -> bool:
@@ -362,7 +381,7 @@ def log_requested(value: str | bool | None) -> bool:
     if v in _FALSE: return False
     raise ValueError(f"log must be true or false, got {value!r}")
 
-# %% ../nbs/14_logs.ipynb #c034
+# %% ../nbs/14_logs.ipynb #c038
 class _WriterRequestSide:
     "What request threads call: `write` and `stats`."
     def write(self, record: dict) -> bool:
@@ -394,7 +413,7 @@ class _WriterRequestSide:
             return dict(written=self._written, dropped=self._dropped, pending=len(self._buf) + self._inflight,
                         errors=self._errors, invalid=self._invalid)
 
-# %% ../nbs/14_logs.ipynb #c036
+# %% ../nbs/14_logs.ipynb #c040
 class _WriterThread:
     "The daemon thread: take batches from the buffer and store them, retrying store errors."
     def _run(self):
@@ -436,7 +455,7 @@ class _WriterThread:
                 time.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
 
-# %% ../nbs/14_logs.ipynb #c038
+# %% ../nbs/14_logs.ipynb #c042
 class _WriterShutdown:
     "Waiting for the buffer to drain, and stopping the thread."
     def flush(self, timeout: float = 5.0) -> bool:
@@ -469,7 +488,7 @@ class _WriterShutdown:
         "Interpreter exit: drain the buffer."
         self.close()
 
-# %% ../nbs/14_logs.ipynb #c040
+# %% ../nbs/14_logs.ipynb #c044
 _WRITERS: weakref.WeakSet = weakref.WeakSet()
 
 class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):

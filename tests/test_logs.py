@@ -3,7 +3,7 @@ import json, logging, multiprocessing as mp, os, sqlite3, subprocess, sys, textw
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import pytest
-from chatbot.logs import (LOG_FIELDS, LogStore, SQLiteLogStore, BackgroundLogWriter, LogSchemaError, open_log_store,
+from chatbot.logs import (LOG_FIELDS, LOG_SCHEMA_V1, LOG_SCHEMA_VERSION, LOG_APPLICATION_ID, LogStore, SQLiteLogStore, BackgroundLogWriter, LogSchemaError, open_log_store,
                           register_log_store, LOG_BACKENDS, log_requested)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def test_append_query_filters_and_order(store):
     assert store.append(recs) == 6 and store.count() == 6 and store.count('shop') == 5 and store.count('nope') == 0
     got = store.query()
     assert [r['request_id'] for r in got] == ['r4b', 'r4', 'r3', 'r2', 'r1', 'r0']          # newest first
-    assert list(got[0]) == list(LOG_FIELDS) and got[-1] == dict(recs[0], ts=float(T0))
+    assert list(got[0]) == list(LOG_FIELDS) and got[-1] == dict(recs[0], ts=float(T0), details=None)
     ids = lambda **kw: [r['request_id'] for r in store.query(**kw)]
     assert ids(app='other') == ['r3']
     assert ids(app='shop', since=T0 + 1, until=T0 + 4) == ['r2', 'r1']                     # since inclusive, until exclusive
@@ -104,12 +104,60 @@ def test_reopen_schema_and_wal(path):
         assert s.migrated_from == 0 and s.url == f'sqlite:///{path}'
         s.append([rec(1)])
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 1 and con.execute("PRAGMA journal_mode").fetchone()[0] == 'wal'
+    assert con.execute("PRAGMA user_version").fetchone()[0] == LOG_SCHEMA_VERSION == 2 and con.execute("PRAGMA journal_mode").fetchone()[0] == 'wal'
     assert {r[1] for r in con.execute("PRAGMA index_list(predictions)")} >= {'predictions_by_app_ts', 'predictions_by_ts'}
     assert [r[2] for r in con.execute("PRAGMA index_info(predictions_by_app_ts)")] == ['app', 'ts']
-    with open_log_store(f'sqlite:///{path}') as s: assert s.migrated_from == 1 and s.count() == 1
+    with open_log_store(f'sqlite:///{path}') as s: assert s.migrated_from == 2 and s.count() == 1
     con.execute("PRAGMA user_version = 7"); con.close()
     with pytest.raises(LogSchemaError, match='upgrade chatbot'): SQLiteLogStore(path)
+
+def test_v1_file_migrates_in_place(path):
+    "A log file written by schema version 1 (no `details` column) opens, keeps its rows and takes details."
+    con = sqlite3.connect(path)
+    con.executescript(LOG_SCHEMA_V1)
+    con.execute("PRAGMA user_version = 1"); con.execute(f"PRAGMA application_id = {LOG_APPLICATION_ID}")
+    v1_cols = [f for f in LOG_FIELDS if f != 'details']
+    old = rec(1, query='운동화 주문할게요', entities=ENTS)
+    con.execute(f"INSERT INTO predictions({', '.join(v1_cols)}) VALUES ({', '.join('?' * len(v1_cols))})",
+                [json.dumps(old[f], ensure_ascii=False) if f == 'entities' else old[f] for f in v1_cols])
+    con.commit(); con.close()
+    with open_log_store(path) as s:
+        assert s.migrated_from == 1
+        [r] = s.query()
+        assert r == dict(old, ts=float(T0 + 1), details=None)
+        details = {'direction': 'inbound', 'channel': 'sendbird', 'user': 'u1', 'steps_ms': {'understand': 3.1}}
+        assert s.append([rec(2, route='gateway.sendbird', details=details)]) == 1
+        assert [r['details'] for r in s.query()] == [details, None] and s.count() == 2
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == LOG_SCHEMA_VERSION
+    assert con.execute("PRAGMA application_id").fetchone()[0] == LOG_APPLICATION_ID
+    assert [r[1] for r in con.execute("PRAGMA table_info(predictions)")][1:] == list(LOG_FIELDS)
+    with open_log_store(path) as s: assert s.migrated_from == LOG_SCHEMA_VERSION and s.count() == 2     # nothing left to do
+
+def test_details_round_trip_and_validation(store, path):
+    import numpy as np
+    details = {'direction': 'outbound', 'channel': 'sendbird', 'user': 'u1', 'reply': '강남점에서 주문이 접수되었어요',
+               'steps_ms': {'understand': np.float64(3.1), 'reply': 12}, 'error': None}
+    store.append([rec(1, route='gateway.sendbird', details=details), rec(2)])
+    got = {r['request_id']: r['details'] for r in store.query()}
+    assert got == {'r1': dict(details, steps_ms={'understand': 3.1, 'reply': 12}), 'r2': None}
+    raw = sqlite3.connect(path).execute("SELECT details FROM predictions WHERE request_id = 'r1'").fetchone()[0]
+    assert '강남점' in raw                                                                    # readable in the file, not \\uXXXX
+    for bad, msg in [(['inbound'], 'must be a JSON object'), ('not json', 'got the string'), ('[1, 2]', 'got the string'),
+                     ({'x': object()}, "'details' is not JSON-serializable"), ({'ms': float('inf')}, "'details' is not JSON-serializable")]:
+        with pytest.raises(ValueError, match=msg): store.append([rec(9, details=bad)])
+    assert store.count() == 2
+
+def test_route_filter(store):
+    routes = ['luis.v3', 'luis.v2', 'gateway.sendbird', 'gateway.kakao', 'gateway', None, 'gateway_x.y', 'Gateway.web']
+    store.append([rec(i, route=r) for i, r in enumerate(routes)])
+    ids = lambda **kw: [r['request_id'] for r in store.query(**kw)]
+    assert ids(route='luis.v3') == ['r0'] and ids(route='gateway') == ['r4'] and ids(route='nope') == []
+    assert ids(route='gateway.*') == ['r3', 'r2']                                            # prefix, case-sensitive, '_' not a wildcard
+    assert ids(route='gateway*') == ['r6', 'r4', 'r3', 'r2'] and ids(route='luis.*', app='shop', until=T0 + 1) == ['r0']
+    assert ids(route='*') == ['r7', 'r6', 'r4', 'r3', 'r2', 'r1', 'r0']                        # any route, not a missing one
+    assert ids(route='gateway.*', limit=1, offset=1) == ['r2']
+    with pytest.raises(ValueError, match='route must be a string'): store.query(route=3)
 
 def test_refuses_other_files(tmp_path):
     from chatbot.store import SQLiteAppStore
