@@ -15,7 +15,8 @@ class CLIError(Exception):
 
 # %% auto #0
 __all__ = ['CLIError', 'resolve_app', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell', 'cmd_app',
-           'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'build_parser', 'main']
+           'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'cmd_gateway', 'cmd_worker', 'cmd_up',
+           'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c005
 def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -209,6 +210,87 @@ def cmd_serve(a):
     run_server(cfg, a.host, a.port, a.workers, a.threads)
 
 # %% ../nbs/11_cli.ipynb #c012
+def cmd_gateway(a):
+    from chatbot.gateway import build_gateway, create_gateway_app
+    from chatbot.serve import run_wsgi
+    build_gateway(nlu=False).log.close()  # configuration errors show here, once, as one line
+
+    def worker_exit(server, worker):
+        app = getattr(worker, 'wsgi', None)
+        if app is not None and hasattr(app, 'extensions'): app.extensions['chatbot.gateway'].log.close()
+    print(f'chatbot gateway: chat page http://{a.host}:{a.port}/ , REST /v1/conversations/USER/messages , SendBird /webhooks/sendbird',
+          file=sys.stderr, flush=True)
+    run_wsgi(lambda: create_gateway_app(build_gateway(nlu=False)), a.host, a.port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
+
+def cmd_worker(a):
+    import signal, threading
+    from chatbot.gateway import build_gateway
+    from chatbot.pipeline import STEPS, run_worker, step_queues
+    if a.model: os.environ['CHATBOT_MODEL'] = a.model
+    if a.nlu_url: os.environ['CHATBOT_NLU_URL'] = a.nlu_url
+    if a.app: os.environ['CHATBOT_NLU_APP'] = a.app
+    steps = [s.strip() for s in a.steps.split(',') if s.strip()]
+    if bad := [s for s in steps if s not in STEPS]: raise CLIError(f"unknown step(s) {', '.join(bad)}: use {', '.join(STEPS)}")
+    gw = build_gateway(nlu='understand' in steps)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, lambda *_: stop.set())
+    threads = run_worker(gw, steps, stop, poison_after=a.poison_after, visibility_timeout=a.visibility_timeout)
+    print(f"chatbot worker: {', '.join(steps)} on {', '.join(q for s in steps for q in step_queues(gw, s))}", file=sys.stderr, flush=True)
+    while not stop.wait(0.5): pass
+    for t in threads: t.join(timeout=10)
+    gw.log.close()
+
+def _wait_http(url: str, proc, timeout: float = 60) -> None:
+    "Wait until `url` answers 200, or fail if `proc` exits."
+    import urllib.request
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None: raise CLIError(f'{url}: the process exited with status {proc.returncode}')
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200: return
+        except OSError: pass
+        time.sleep(0.1)
+    raise CLIError(f'{url} did not become ready in {timeout:.0f} s')
+
+def cmd_up(a):
+    import signal, subprocess
+    model = a.model or str(Settings.from_env().models_dir/'demo')
+    if not Path(model, 'manifest.json').exists():
+        if a.model: raise CLIError(f'{model} is not a model artifact')
+        print(f'training the demo app into {model} (about a minute) ...', file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', model, '--quiet'], check=True)
+    me = [sys.executable, '-m', 'chatbot.cli']
+    inference = f'http://127.0.0.1:{a.inference_port}'
+    procs = {'inference': subprocess.Popen(me + ['serve', '--model', model, '--app', 'demo', '--port', str(a.inference_port)]),
+             'gateway': subprocess.Popen(me + ['gateway', '--port', str(a.gateway_port)]),
+             'worker': subprocess.Popen(me + ['worker', '--nlu-url', inference, '--app', 'demo'])}
+    stopping = []
+    def stop(*_):
+        stopping.append(1)
+        for p in procs.values():
+            if p.poll() is None: p.terminate()
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        _wait_http(inference + '/readyz', procs['inference'])
+        _wait_http(f'http://127.0.0.1:{a.gateway_port}/healthz', procs['gateway'])
+        print(f"""
+  chat in the browser   http://127.0.0.1:{a.gateway_port}/
+  REST channel          POST http://127.0.0.1:{a.gateway_port}/v1/conversations/USER/messages  {{"text": "..."}}
+  LUIS v3 endpoint      {inference}/luis/prediction/v3.0/apps/demo/slots/production/predict?query=...
+  metrics               {inference}/metrics
+""" + (f'  dashboards            not built yet (port {a.dashboard_port} reserved)\n' if a.dashboard_port else '') + '  Ctrl-C stops everything.', file=sys.stderr, flush=True)
+        while not stopping:
+            if dead := [n for n, p in procs.items() if p.poll() is not None]: raise CLIError(f"{', '.join(dead)} stopped unexpectedly")
+            time.sleep(0.5)
+    except KeyboardInterrupt: pass
+    finally:
+        stop()
+        for p in procs.values():
+            try: p.wait(timeout=30)
+            except subprocess.TimeoutExpired: p.kill()
+
+# %% ../nbs/11_cli.ipynb #c014
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='chatbot', description='Build, train and run LUIS-compatible NLU models.')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -263,6 +345,23 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser('swap', help='exchange the staging and production slots of an app'); sw.add_argument('app')
     for x in (mp, ml, mh, pb, sw): x.add_argument('--registry', help='model registry (default $CHATBOT_REGISTRY_URL or .chatbot/registry)')
     mo.set_defaults(fn=cmd_models); pb.set_defaults(fn=cmd_publish); sw.set_defaults(fn=cmd_swap)
+    gw = sub.add_parser('gateway', help='run the chat gateway: webhooks, REST channel, web chat page')
+    gw.add_argument('--host', default='127.0.0.1'); gw.add_argument('--port', type=int, default=int(os.environ.get('CHATBOT_GATEWAY_PORT', '8081')))
+    gw.add_argument('--workers', type=int, default=1); gw.add_argument('--threads', type=int, default=4)
+    gw.set_defaults(fn=cmd_gateway)
+    wk = sub.add_parser('worker', help='run gateway pipeline steps from their queues')
+    wk.add_argument('--steps', default='understand,route,handle,send', help='comma-separated steps (default: all)')
+    wk.add_argument('--model', help='understand with this model folder, in-process')
+    wk.add_argument('--nlu-url', help='understand by calling this inference service')
+    wk.add_argument('--app', help='app name at the inference service (default demo)')
+    wk.add_argument('--poison-after', type=int, default=5, help='tries before a message goes to the poison queue')
+    wk.add_argument('--visibility-timeout', type=float, default=30, help='seconds a message stays hidden while a step works on it')
+    wk.set_defaults(fn=cmd_worker)
+    up = sub.add_parser('up', help='start inference, gateway and a worker on loopback (embedded defaults)')
+    up.add_argument('--model', help='model folder (default: the demo model, trained if missing)')
+    up.add_argument('--gateway-port', type=int, default=8081); up.add_argument('--inference-port', type=int, default=8080)
+    up.add_argument('--dashboard-port', type=int, help='reserved for the admin dashboards')
+    up.set_defaults(fn=cmd_up)
     k = sub.add_parser('keys', help='mint prediction keys (GUIDs, as LUIS clients expect)')
     k.add_argument('-n', type=int, default=1); k.set_defaults(fn=cmd_keys)
     return p
@@ -278,6 +377,6 @@ def main(argv=None) -> int:
     except BrokenPipeError: return 0
     except KeyboardInterrupt: return 130
 
-# %% ../nbs/11_cli.ipynb #c014
+# %% ../nbs/11_cli.ipynb #c016
 if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
     sys.exit(main())

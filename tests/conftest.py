@@ -37,6 +37,16 @@ def mini_app():
     return App.from_utterances('mini', mini_utterances(), culture='ko-kr').validate()
 
 @pytest.fixture(scope='session')
+def demo_model_path(tmp_path_factory):
+    "The bundled demo app trained through the CLI, as `make up` does (once per test session)."
+    import subprocess
+    out = tmp_path_factory.mktemp('demo')/'model'
+    r = subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', str(out), '--quiet'],
+                       capture_output=True, text=True, timeout=900, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out
+
+@pytest.fixture(scope='session')
 def mini_model(mini_app, tmp_path_factory):
     "A model trained on `mini_app` and saved as an artifact: `(trained, artifact_path)`."
     from chatbot.train import train

@@ -3,13 +3,9 @@ import json, subprocess, sys, os
 import pytest
 
 @pytest.fixture(scope='module')
-def demo_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp('demo')/'model'
-    r = subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', str(out), '--quiet'],
-                       capture_output=True, text=True, timeout=900, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'})
-    assert r.returncode == 0, r.stderr[-2000:]
+def demo_model(demo_model_path):
     from chatbot.predict import Predictor
-    return Predictor.load(out)
+    return Predictor.load(demo_model_path)
 
 # Sentences written for this test, not copied from the demo data.
 CASES = [

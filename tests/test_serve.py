@@ -7,15 +7,11 @@ import pytest
 from chatbot.predict import Predictor
 from chatbot.responses import to_luis_v3
 from chatbot.serve import app_guid
+from tests_util import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = '3f2504e0-4f89-41d3-9a0c-0305e82c3301'          # a GUID, as Bot Framework insists
 QUERIES = ['I want to buy sneakers', '운동화를 장바구니에 담아줘', 'where is the nearest store', 'hello there', 'order lipstick please']
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 class Server:
     "A `chatbot serve` process and a tiny HTTP client for it."
