@@ -1,11 +1,11 @@
-# Two entry points for a fresh machine: `make up` (set up, train the demo app if needed, talk to it) and `make test`.
+# Two entry points for a fresh machine: `make up` (set up, train the demo app if needed, start inference + gateway + worker) and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up install test check-export nbtest pytest bench bench-serve demo-model serve clean
+.PHONY: up shell install test check-export nbtest pytest bench bench-serve demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo-model: $(INSTALLED)
 	@test -f $(DEMO_MODEL)/manifest.json || $(BIN)/chatbot train demo --out $(DEMO_MODEL)
 
 up: demo-model
+	$(BIN)/chatbot up --model $(DEMO_MODEL)
+
+# Talk to the demo model in the terminal, without any server.
+shell: demo-model
 	$(BIN)/chatbot shell $(DEMO_MODEL)
 
 # The LUIS-compatible prediction service over the demo model (http://127.0.0.1:8080).

@@ -200,3 +200,18 @@ def test_failing_handler_ends_in_the_poison_queue(stack):
     from chatbot.logs import open_log_store
     rows = wait_for(lambda: [r for r in open_log_store(f"sqlite:///{home/'logs.db'}").query(route='gateway.*') if r['status'] == 500], timeout=10)
     assert 'the order system is down' in rows[0]['details']['error']
+
+def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_path):
+    "`chatbot up` (what `make up` runs): inference, gateway and worker on loopback; SIGTERM stops them all."
+    gport, iport = free_port(), free_port()
+    up = Proc(['up', '--model', str(demo_model_path), '--gateway-port', str(gport), '--inference-port', str(iport)],
+              dict(os.environ, CHATBOT_HOME=str(tmp_path)), tmp_path, 'up')
+    try:
+        wait_for(lambda: _ok(f'http://127.0.0.1:{gport}/healthz') and _ok(f'http://127.0.0.1:{iport}/readyz'), timeout=60)
+        base = f'http://127.0.0.1:{gport}'
+        http('POST', f'{base}/v1/conversations/new-user/messages', {'text': 'hello'})
+        assert replies(base, 'new-user', 1)[1]['text'] == 'Hello! How can I help you today?'
+        status, v3 = http('GET', f'http://127.0.0.1:{iport}/luis/prediction/v3.0/apps/demo/slots/production/predict?query=hello')
+        assert status == 200 and v3['prediction']['topIntent'] == 'Greeting'
+    finally: up.stop()
+    assert up.p.returncode == 0 and not _ok(f'http://127.0.0.1:{gport}/healthz') and not _ok(f'http://127.0.0.1:{iport}/healthz')
