@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up shell install test check-export nbtest pytest bench bench-serve demo-model serve clean
+.PHONY: up shell install test check-export nbtest pytest bench bench-serve bench-gateway demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,12 +57,16 @@ pytest: $(INSTALLED) $(AZURITE)
 
 test: check-export nbtest pytest
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(AZURITE)
 	$(BIN)/python bench/run.py --write BENCHMARKS.md
 	$(BIN)/python bench/serve.py --write BENCHMARKS.md
+	$(BIN)/python bench/gateway.py --write BENCHMARKS.md
 
 bench-serve: $(INSTALLED)
 	$(BIN)/python bench/serve.py --write BENCHMARKS.md
+
+bench-gateway: $(INSTALLED) $(AZURITE)
+	$(BIN)/python bench/gateway.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .chatbot build dist *.egg-info node_modules

@@ -394,8 +394,9 @@ def main(argv=None) -> int:
     if a.write:
         path = Path(a.write)
         text = render(results, read_notes(path))
-        if path.exists() and (m := re.search(r'<!-- serving -->.*?<!-- /serving -->', path.read_text(encoding='utf-8'), re.S)):
-            text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)   # bench/serve.py's section survives this rewrite
+        old = path.read_text(encoding='utf-8') if path.exists() else ''
+        for m in re.finditer(r'<!-- (serving|gateway) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
+            text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)
         path.write_text(text, encoding='utf-8')
         log(f'wrote {path}')
     return 0
