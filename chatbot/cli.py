@@ -212,26 +212,31 @@ def cmd_serve(a):
 # %% ../nbs/11_cli.ipynb #c012
 def cmd_gateway(a):
     from chatbot.gateway import build_gateway, create_gateway_app
+    from chatbot.pipeline import configure_tracing
     from chatbot.serve import run_wsgi
     build_gateway(nlu=False).log.close()  # configuration errors show here, once, as one line
 
     def worker_exit(server, worker):
         app = getattr(worker, 'wsgi', None)
         if app is not None and hasattr(app, 'extensions'): app.extensions['chatbot.gateway'].log.close()
+    def load():
+        configure_tracing('chatbot-gateway')  # in each worker process: exporters do not survive a fork
+        return create_gateway_app(build_gateway(nlu=False))
     print(f'chatbot gateway: chat page http://{a.host}:{a.port}/ , REST /v1/conversations/USER/messages , SendBird /webhooks/sendbird',
           file=sys.stderr, flush=True)
-    run_wsgi(lambda: create_gateway_app(build_gateway(nlu=False)), a.host, a.port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
+    run_wsgi(load, a.host, a.port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
 
 def cmd_worker(a):
     import signal, threading
     from chatbot.gateway import build_gateway
-    from chatbot.pipeline import STEPS, run_worker, step_queues
+    from chatbot.pipeline import STEPS, configure_tracing, run_worker, step_queues
     if a.model: os.environ['CHATBOT_MODEL'] = a.model
     if a.nlu_url: os.environ['CHATBOT_NLU_URL'] = a.nlu_url
     if a.app: os.environ['CHATBOT_NLU_APP'] = a.app
     steps = [s.strip() for s in a.steps.split(',') if s.strip()]
     if bad := [s for s in steps if s not in STEPS]: raise CLIError(f"unknown step(s) {', '.join(bad)}: use {', '.join(STEPS)}")
     gw = build_gateway(nlu='understand' in steps)
+    configure_tracing('chatbot-worker')
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, lambda *_: stop.set())
     threads = run_worker(gw, steps, stop, poison_after=a.poison_after, visibility_timeout=a.visibility_timeout)

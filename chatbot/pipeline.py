@@ -13,8 +13,8 @@ log = logging.getLogger('chatbot.pipeline')
 
 # %% auto #0
 __all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'MAX_TEXT_CHARS', 'HISTORY_LIMIT', 'STEPS', 'MessageError', 'route_queue',
-           'new_message', 'Gateway', 'receive', 'understand', 'route', 'handle', 'send', 'write_log', 'step_queues',
-           'queue_handler', 'run_worker', 'local_nlu', 'http_nlu']
+           'new_message', 'Gateway', 'configure_tracing', 'step_span', 'receive', 'understand', 'route', 'handle',
+           'send', 'write_log', 'step_queues', 'queue_handler', 'run_worker', 'local_nlu', 'http_nlu']
 
 # %% ../nbs/20_pipeline.ipynb #c005
 INBOUND, UNDERSTOOD, OUTBOUND = 'chat-inbound', 'chat-understood', 'chat-outbound'
@@ -66,12 +66,52 @@ class Gateway:
         return (v or {}).get('messages', [])
 
 # %% ../nbs/20_pipeline.ipynb #c010
+from contextlib import contextmanager
+
+def configure_tracing(service: str, env=None) -> str | None:
+    "Set up span export for this process from the environment; returns where spans go, or `None`."
+    import os
+    env = os.environ if env is None else env
+    if env.get('APPLICATIONINSIGHTS_CONNECTION_STRING'):
+        from azure.monitor.opentelemetry import configure_azure_monitor
+        configure_azure_monitor(connection_string=env['APPLICATIONINSIGHTS_CONNECTION_STRING'], resource=_resource(service))
+        return 'Application Insights'
+    if env.get('CHATBOT_TRACE_FILE'):
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor, ConsoleSpanExporter
+        out = open(env['CHATBOT_TRACE_FILE'], 'a', encoding='utf-8', buffering=1)
+        provider = TracerProvider(resource=_resource(service))
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out, formatter=lambda s: s.to_json(indent=None) + '\n')))
+        trace.set_tracer_provider(provider)
+        return env['CHATBOT_TRACE_FILE']
+    return None
+
+def _resource(service: str):
+    from opentelemetry.sdk.resources import Resource
+    return Resource.create({'service.name': service})
+
+@contextmanager
+def step_span(step: str, msg: dict):
+    "A span for `step` on `msg`, continuing the message's trace and passing it on."
+    from opentelemetry import propagate, trace
+    tracer = trace.get_tracer('chatbot.pipeline')
+    with tracer.start_as_current_span(f'chat.{step}', context=propagate.extract(msg.get('trace') or {}),
+                                      kind=trace.SpanKind.CONSUMER if step != 'receive' else trace.SpanKind.SERVER) as span:
+        span.set_attribute('chat.message_id', msg['id']); span.set_attribute('chat.channel', msg['channel'])
+        carrier = {}
+        propagate.inject(carrier)
+        msg['trace'] = carrier
+        yield span
+
+# %% ../nbs/20_pipeline.ipynb #c012
 def _timed(msg: dict, step: str, t0: float): msg.setdefault('steps_ms', {})[step] = round((time.perf_counter() - t0) * 1000, 3)
 
 def receive(gw: Gateway, msg: dict) -> str:
     "Record an inbound message and queue it; returns its id. Called by the channels' receivers."
-    gw.append(msg['channel'], msg['user'], dict(id=msg['id'], direction='inbound', text=msg['text'], created_at=msg['received_at']))
-    gw.enqueue(INBOUND, msg)
+    with step_span('receive', msg):
+        gw.append(msg['channel'], msg['user'], dict(id=msg['id'], direction='inbound', text=msg['text'], created_at=msg['received_at']))
+        gw.enqueue(INBOUND, msg)
     return msg['id']
 
 def understand(gw: Gateway, msg: dict) -> list:
@@ -142,13 +182,17 @@ def step_queues(gw: Gateway, step: str) -> list[str]:
         return sorted(route_queue(r) for r in routes)
     raise ValueError(f"unknown step {step!r}: use {', '.join(STEPS)}")
 
-# %% ../nbs/20_pipeline.ipynb #c014
+# %% ../nbs/20_pipeline.ipynb #c016
 def queue_handler(gw: Gateway, step: str, poison_after: int = 5):
     "A `consume` handler that runs `step` on a queue message and sends its outputs on."
     fn = STEPS[step]
     def on_message(qm):
         msg = qm.json()
-        try: out = fn(gw, msg)
+        try:
+            with step_span(step, msg) as span:
+                out = fn(gw, msg)
+                if 'decision' in msg: span.set_attribute('chat.route', msg['decision']['route'])
+                if 'nlu' in msg: span.set_attribute('chat.intent', msg['nlu'].get('intent') or '')
         except Exception as e:
             log.warning('step %s failed on message %s (try %d): %s', step, msg.get('id'), qm.dequeue_count, e)
             if qm.dequeue_count >= poison_after: write_log(gw, msg, status=500, error=f'{step}: {type(e).__name__}: {e}')
@@ -170,7 +214,7 @@ def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = N
     for t in threads: t.start()
     return threads
 
-# %% ../nbs/20_pipeline.ipynb #c016
+# %% ../nbs/20_pipeline.ipynb #c018
 def local_nlu(model_dir) -> Callable[[str], dict]:
     "Understand with a model artifact loaded in this process."
     from chatbot.predict import Predictor

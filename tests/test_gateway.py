@@ -215,3 +215,28 @@ def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_pat
         assert status == 200 and v3['prediction']['topIntent'] == 'Greeting'
     finally: up.stop()
     assert up.p.returncode == 0 and not _ok(f'http://127.0.0.1:{gport}/healthz') and not _ok(f'http://127.0.0.1:{iport}/healthz')
+
+def test_one_trace_per_message_across_processes(stack):
+    "OpenTelemetry spans of the receiver (gateway process) and of every step (worker process) form one trace."
+    trace_file = stack['home']/'spans.jsonl'
+    stack['env']['CHATBOT_TRACE_FILE'] = str(trace_file)
+    stack['gateway'].stop()
+    gport = free_port()
+    stack['gateway'] = Proc(['gateway', '--port', str(gport)], stack['env'], stack['home'], 'gateway2')
+    try:
+        base = f'http://127.0.0.1:{gport}'
+        wait_for(lambda: _ok(base + '/healthz'))
+        stack['start_worker']()
+        mid = http('POST', f'{base}/v1/conversations/han/messages', {'text': '쿠폰 있어요?'})[1]['id']
+        replies(base, 'han', 1)
+        def spans():
+            rows = [json.loads(l) for l in trace_file.read_text().splitlines() if l.strip()] if trace_file.exists() else []
+            mine = [r for r in rows if r['attributes'].get('chat.message_id') == mid]
+            return mine if len(mine) >= 5 else None
+        got = {s['name']: s for s in wait_for(spans, timeout=15)}
+    finally: stack['gateway'].stop()
+    assert set(got) == {'chat.receive', 'chat.understand', 'chat.route', 'chat.handle', 'chat.send'}
+    assert len({s['context']['trace_id'] for s in got.values()}) == 1
+    chain = ['chat.receive', 'chat.understand', 'chat.route', 'chat.handle', 'chat.send']
+    assert all(got[b]['parent_id'] == got[a]['context']['span_id'] for a, b in zip(chain, chain[1:]))
+    assert got['chat.route']['attributes']['chat.route'] == 'rules' and got['chat.understand']['attributes']['chat.intent'] == 'Coupons'
