@@ -153,7 +153,10 @@ def send(gw: Gateway, msg: dict) -> list:
     if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s): raise RuntimeError(f'reply {rid} is being sent by another worker')
     sender = gw.senders.get(msg['channel'])
     if sender is None: raise MessageError(f"no sender for channel {msg['channel']!r}")
-    sender(msg)
+    try: sender(msg)
+    except BaseException:
+        gw.state.delete(f'sending:{rid}')  # the next try may send at once instead of waiting out the lease
+        raise
     gw.state.put(f'sent:{rid}', dict(at=time.time()))
     gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'], created_at=time.time()))
     _timed(msg, 'send', t0)
