@@ -26,7 +26,14 @@ $(AZURITE): package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-install: $(INSTALLED) $(AZURITE)
+# Headless Chromium for the web page tests: Debian's package, driven by Playwright (`playwright install` downloads
+# a browser, which this project never does). fonts-nanum renders Korean in the screenshots the tests save.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "the browser tests need Debian's chromium at $(CHROMIUM)"; exit 1; }
+	apt-get update -qq && apt-get install -y -qq chromium fonts-nanum
+
+install: $(INSTALLED) $(AZURITE) $(CHROMIUM)
 
 demo-model: $(INSTALLED)
 	@test -f $(DEMO_MODEL)/manifest.json || $(BIN)/chatbot train demo --out $(DEMO_MODEL)
@@ -52,7 +59,7 @@ check-export: $(INSTALLED)
 nbtest: $(INSTALLED)
 	$(BIN)/nbdev-test --n-workers 2
 
-pytest: $(INSTALLED) $(AZURITE)
+pytest: $(INSTALLED) $(AZURITE) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -ra
 
 test: check-export nbtest pytest

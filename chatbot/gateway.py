@@ -66,27 +66,33 @@ def _retry_after(header, attempt: int, cap: float) -> float:
 # %% ../nbs/21_gateway.ipynb #c011
 CHAT_PAGE = '''<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>chatbot</title>
+<title>chatbot</title><link rel="icon" href="data:,">
 <style>
  body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
  #log{border:1px solid #ccc;border-radius:8px;height:60vh;overflow-y:auto;padding:.75rem;background:#fafafa}
  .msg{margin:.35rem 0;padding:.45rem .7rem;border-radius:12px;max-width:80%;white-space:pre-wrap;clear:both}
  .inbound{background:#d8ecff;float:right}.outbound{background:#eee;float:left}
- form{display:flex;gap:.5rem;margin-top:.75rem} #text{flex:1;padding:.5rem} #user{width:8rem;padding:.5rem}
+ form{display:flex;gap:.5rem;margin-top:.75rem} #text{flex:1;padding:.5rem} #user{width:8rem;padding:.5rem} #err{color:#b00020}
 </style></head><body>
 <h1>chatbot</h1>
 <div id="log" aria-live="polite"></div>
-<form id="f"><input id="user" aria-label="user id"><input id="text" autocomplete="off" placeholder="메시지를 입력하세요 / Type a message" aria-label="message">
+<form id="f"><input id="user" aria-label="user id" required maxlength="128" pattern="[^\\/]+" title="a user id without /">
+<input id="text" autocomplete="off" maxlength="2000" placeholder="메시지를 입력하세요 / Type a message" aria-label="message">
 <button>Send</button></form>
+<p id="err" role="alert"></p>
 <script>
-const log = document.getElementById('log'), user = document.getElementById('user'), text = document.getElementById('text');
+const log = document.getElementById('log'), user = document.getElementById('user'), text = document.getElementById('text'),
+      err = document.getElementById('err');
 user.value = localStorage.getItem('chatbot-user') || ('web-' + Math.random().toString(36).slice(2, 8));
-let shown = 0;
-const url = () => '/v1/conversations/' + encodeURIComponent(user.value) + '/messages?channel=web';
+let shown = 0, owner = null;
+const url = (u) => '/v1/conversations/' + encodeURIComponent(u) + '/messages?channel=web';
 async function refresh() {
-  const r = await fetch(url()); if (!r.ok) return;
-  const msgs = await r.json();
-  if (msgs.length < shown) { log.textContent = ''; shown = 0; }
+  if (document.hidden || !user.value) return;
+  const u = user.value;
+  let msgs;
+  try { const r = await fetch(url(u)); if (!r.ok) return; msgs = await r.json(); } catch (e) { return; }
+  if (u !== user.value) return;                  // the user id changed while this request was out
+  if (u !== owner || msgs.length < shown) { log.textContent = ''; shown = 0; owner = u; }
   for (const m of msgs.slice(shown)) {
     const d = document.createElement('div'); d.className = 'msg ' + m.direction; d.dataset.id = m.id; d.textContent = m.text; log.appendChild(d);
   }
@@ -95,11 +101,14 @@ async function refresh() {
 }
 document.getElementById('f').onsubmit = async (e) => {
   e.preventDefault(); const t = text.value.trim(); if (!t) return;
-  localStorage.setItem('chatbot-user', user.value); text.value = '';
-  await fetch(url(), {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({text: t})});
+  localStorage.setItem('chatbot-user', user.value); text.value = ''; err.textContent = '';
+  try {
+    const r = await fetch(url(user.value), {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({text: t})});
+    if (!r.ok) { const b = await r.json().catch(() => null); throw new Error((b && b.error && b.error.message) || 'HTTP ' + r.status); }
+  } catch (e) { err.textContent = 'Not sent: ' + e.message; if (!text.value) text.value = t; return; }
   refresh();
 };
-user.onchange = () => { shown = 0; log.textContent = ''; refresh(); };
+user.onchange = () => { shown = 0; owner = null; log.textContent = ''; refresh(); };
 setInterval(refresh, 400); refresh();
 </script></body></html>
 '''

@@ -1,0 +1,133 @@
+"""The web chat page that `chatbot gateway` serves at `/`, driven in headless Chromium (Debian's `chromium` package through
+Playwright, no browser download): a Korean slot-filling conversation and an English question with replies appearing
+without a reload, HTML shown as text, and the user id kept across visits. Screenshots go to `tests/artifacts/` (or
+`$CHATBOT_TEST_ARTIFACTS`)."""
+import os, re
+from pathlib import Path
+import pytest
+
+from test_gateway import stack, http  # noqa: F401  (`stack`: gateway + worker processes, see tests/test_gateway.py)
+
+CHROMIUM = Path('/usr/bin/chromium')
+# As root on a closed network: no sandbox, and none of Chromium's own background connections (they would be refused).
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync']
+ARTIFACTS = Path(os.environ.get('CHATBOT_TEST_ARTIFACTS') or Path(__file__).parent/'artifacts')
+
+@pytest.fixture(scope='session')
+def browser():
+    "Headless Chromium from /usr/bin/chromium; a missing browser or Playwright fails the test (CI must run it)."
+    if not CHROMIUM.exists():
+        pytest.fail(f'{CHROMIUM} is missing: install it with `apt-get install -y chromium` (Debian package; '
+                    '`playwright install` is not used)', pytrace=False)
+    try: from playwright.sync_api import sync_playwright
+    except ImportError: pytest.fail('Playwright is missing: run `.venv/bin/pip install playwright`', pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try: yield b
+        finally: b.close()
+
+@pytest.fixture
+def page(browser, request):
+    "A fresh browser context (empty localStorage) and page; JavaScript errors are collected; a screenshot is saved at the end."
+    ctx = browser.new_context(viewport={'width': 800, 'height': 900}, locale='ko-KR')
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    pg.js_errors = []
+    pg.on('pageerror', lambda e: pg.js_errors.append(str(e)))
+    yield pg
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS/f'{request.node.name}.png'), full_page=True)
+    finally: ctx.close()
+
+def send(page, text):
+    "Type `text` into the message box and submit the form with Enter, as a user would."
+    page.locator('#text').fill(text)
+    page.locator('#text').press('Enter')
+
+def test_web_chat_conversation_without_reload(page, stack):
+    from playwright.sync_api import expect
+    stack['start_worker']()
+    navigations = []
+    page.on('framenavigated', lambda f: f.parent_frame is None and navigations.append(f.url))
+    page.goto(stack['base'] + '/')
+    expect(page).to_have_title('chatbot')
+    page.evaluate('window.__sameDocument = "yes"')               # lost if the page ever reloads
+    page.locator('#user').fill('web-kim')
+    page.locator('#user').dispatch_event('change')
+    msgs = page.locator('#log .msg')
+
+    send(page, '주문하고 싶어요')
+    expect(page.locator('#text')).to_have_value('')
+    expect(msgs).to_have_text(['주문하고 싶어요', '어떤 상품을 주문하시겠어요?'], timeout=90_000)   # the worker loads its model first
+    expect(msgs.nth(0)).to_have_class(re.compile(r'\binbound\b'))
+    expect(msgs.nth(1)).to_have_class(re.compile(r'\boutbound\b'))
+
+    send(page, '나이키 운동화 두 개요')
+    expect(msgs).to_have_text(['주문하고 싶어요', '어떤 상품을 주문하시겠어요?', '나이키 운동화 두 개요', re.compile('운동화.*주문을 접수했어요')])
+
+    send(page, 'where is the Gangnam store?')
+    expect(page.locator('#log .msg.outbound')).to_have_count(3)
+    expect(msgs.nth(5)).to_have_text('Gangnam: 123 Teheran-ro, Gangnam-gu, Seoul')
+    expect(page.locator('#log .msg.inbound')).to_have_count(3)   # nothing shown twice
+
+    assert page.evaluate('window.__sameDocument') == 'yes' and len(navigations) == 1, navigations
+    assert page.evaluate("localStorage.getItem('chatbot-user')") == 'web-kim'
+    status, history = http('GET', stack['base'] + '/v1/conversations/web-kim/messages?channel=web')   # the page's channel is 'web'
+    assert status == 200 and [m['text'] for m in history] == msgs.all_inner_texts()
+    assert http('GET', stack['base'] + '/v1/conversations/web-kim/messages')[1] == []                 # ... not 'rest'
+    assert not page.js_errors, page.js_errors
+
+def test_web_chat_shows_html_as_text_and_remembers_the_user(page, stack):
+    "No worker needed: the gateway records inbound messages itself."
+    from playwright.sync_api import expect
+    page.goto(stack['base'] + '/')
+    expect(page.locator('#user')).to_have_value(re.compile(r'^web-[0-9a-z]+$'))   # a random id on a first visit
+    page.locator('#user').fill('web-html')
+    page.locator('#user').dispatch_event('change')
+    evil = '<img src=x onerror="window.__xss=1"><b>굵게</b> & 끝'
+    send(page, evil)
+    expect(page.locator('#log .msg.inbound')).to_have_text([evil])
+    assert page.locator('#log img, #log b').count() == 0 and page.evaluate('window.__xss') is None
+
+    page.reload()                                                  # a later visit: same user, same history
+    expect(page.locator('#user')).to_have_value('web-html')
+    expect(page.locator('#log .msg.inbound')).to_have_text([evil])
+
+    assert not page.js_errors, page.js_errors
+
+def test_switching_users_mid_poll_shows_only_the_new_users_messages(page, stack):
+    "A poll for user A answered after the switch to B must not end up in B's log (made certain by holding A's poll)."
+    from playwright.sync_api import expect
+    base = stack['base']
+    for user, text in [('web-a', 'from a'), ('web-b', 'from b 1'), ('web-b', 'from b 2')]:
+        assert http('POST', f'{base}/v1/conversations/{user}/messages?channel=web', {'text': text})[0] == 202
+    held, hold = [], [False]
+    page.route('**/v1/conversations/web-a/**', lambda route: held.append(route) if hold[0] else route.continue_())
+    page.goto(base + '/')
+    page.locator('#user').fill('web-a')
+    page.locator('#user').dispatch_event('change')
+    expect(page.locator('#log .msg')).to_have_text(['from a'])
+    hold[0] = True
+    with page.expect_request(lambda r: '/web-a/' in r.url):       # the next poll for web-a is kept waiting
+        pass
+    page.locator('#user').fill('web-b')
+    page.locator('#user').dispatch_event('change')
+    hold[0] = False
+    with page.expect_response(lambda r: '/web-a/' in r.url):      # ... and answered only after the switch
+        for route in held: route.continue_()
+    for _ in range(3):                                             # later polls for web-b have come back and been shown
+        with page.expect_response(lambda r: '/web-b/' in r.url): pass
+    assert page.locator('#log .msg').all_inner_texts() == ['from b 1', 'from b 2']
+
+def test_refused_message_stays_in_the_box_with_the_reason(page, stack):
+    "A message the gateway refuses (over 2000 characters) is not lost: it stays typed, and the page says why."
+    from playwright.sync_api import expect
+    page.goto(stack['base'] + '/')
+    page.evaluate("document.getElementById('text').removeAttribute('maxlength')")   # what an old page or a paste could send
+    page.fill('#text', 'x' * 2001)
+    page.press('#text', 'Enter')
+    expect(page.locator('#err')).to_contain_text('Not sent: ')
+    expect(page.locator('#err')).to_contain_text('the limit is 2000')
+    expect(page.locator('#text')).to_have_value('x' * 2001)
