@@ -239,7 +239,7 @@ def cmd_worker(a):
     configure_tracing('chatbot-worker')
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, lambda *_: stop.set())
-    threads = run_worker(gw, steps, stop, poison_after=a.poison_after, visibility_timeout=a.visibility_timeout)
+    threads = run_worker(gw, steps, stop, poison_after=a.poison_after, visibility_timeout=a.visibility_timeout, concurrency=a.concurrency)
     print(f"chatbot worker: {', '.join(steps)} on {', '.join(q for s in steps for q in step_queues(gw, s))}", file=sys.stderr, flush=True)
     while not stop.wait(0.5): pass
     for t in threads: t.join(timeout=10)
@@ -361,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument('--app', help='app name at the inference service (default demo)')
     wk.add_argument('--poison-after', type=int, default=5, help='tries before a message goes to the poison queue')
     wk.add_argument('--visibility-timeout', type=float, default=30, help='seconds a message stays hidden while a step works on it')
+    wk.add_argument('--concurrency', type=int, default=4, help='messages of a batch handled at once per queue (default 4)')
     wk.set_defaults(fn=cmd_worker)
     up = sub.add_parser('up', help='start inference, gateway and a worker on loopback (embedded defaults)')
     up.add_argument('--model', help='model folder (default: the demo model, trained if missing)')

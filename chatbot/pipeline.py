@@ -204,15 +204,19 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5):
     return on_message
 
 def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = None, wait: float = 0.5,
-               visibility_timeout: float = 30, poison_after: int = 5) -> list[threading.Thread]:
-    "Run `steps` in daemon threads, one per queue, until `stop` is set."
+               visibility_timeout: float = 30, poison_after: int = 5, concurrency: int = 1) -> list[threading.Thread]:
+    "Run `steps` from their queues until `stop` is set: a poller per queue, `concurrency` messages of a batch at a time."
+    from concurrent.futures import ThreadPoolExecutor
     from chatbot.queues import consume
     stop = stop or threading.Event()
     def loop(step, name):
         q, h = gw.queues.queue(name), queue_handler(gw, step, poison_after)
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f'chatbot-{step}') if concurrency > 1 else None
         while not stop.is_set():
-            try: consume(q, h, wait=wait, visibility_timeout=visibility_timeout, poison_after=poison_after, service=gw.queues)
+            try: consume(q, h, max_messages=max(4, concurrency), wait=wait, visibility_timeout=visibility_timeout, poison_after=poison_after,
+                         service=gw.queues, pool=pool)
             except Exception: log.exception('worker loop on %s', name); stop.wait(1)
+        if pool is not None: pool.shutdown()
     threads = [threading.Thread(target=loop, args=(s, q), name=f'chatbot-{s}-{q}', daemon=True) for s in steps for q in step_queues(gw, s)]
     for t in threads: t.start()
     return threads

@@ -440,16 +440,17 @@ def poison_record(queue: MessageQueue, msg: QueueMessage, error: str | None = No
     return msg.body
 
 def consume(queue: MessageQueue, handler: Callable[[QueueMessage], object], *, max_messages: int = 16,
-            visibility_timeout: float = 30, wait: float = 1.0, poison_after: int | None = 5, service: QueueService | None = None) -> int:
-    "Receive one batch from `queue` and run `handler` on each message; park repeat failures in `<name>-poison`."
+            visibility_timeout: float = 30, wait: float = 1.0, poison_after: int | None = 5, service: QueueService | None = None,
+            pool=None) -> int:
+    "Receive one batch from `queue` and run `handler` on each message (in `pool`, an executor, if given); park repeat failures in `<name>-poison`."
     poison = None
     if poison_after is not None:
         if isinstance(poison_after, bool) or not isinstance(poison_after, int) or poison_after < 1:
             raise QueueError(f'poison_after must be a whole number of deliveries (at least 1) or None, got {poison_after!r}')
         try: poison = (service or queue.service).queue(f'{queue.name}-poison')
         except QueueError as e: raise QueueError(f'queue {queue.name!r} cannot have a poison queue: {e}') from None
-    done = 0
-    for msg in queue.receive(max_messages, visibility_timeout, wait):
+
+    def one(msg) -> bool:
         key = (queue.service.url, queue.name, msg.id)
         if poison is not None and msg.dequeue_count > poison_after:
             error = _remember_error(key, forget=True)
@@ -458,17 +459,19 @@ def consume(queue: MessageQueue, handler: Callable[[QueueMessage], object], *, m
             except ReceiptError: pass                # someone else holds it now; it may be parked twice, never lost
             _log.error('message %s of queue %r failed %d times: moved to %r (last error: %s)',
                       msg.id, queue.name, msg.dequeue_count - 1, f'{queue.name}-poison', error)
-            continue
+            return False
         try: handler(msg)
         except Exception as e:
             _remember_error(key, f'{type(e).__name__}: {e}')
             _log.warning('handler failed on message %s of queue %r (delivery %d); it will be retried after its visibility timeout',
                         msg.id, queue.name, msg.dequeue_count, exc_info=True)
-            continue
+            return False
         _remember_error(key, forget=True)
         try: queue.delete(msg)
         except ReceiptError:
             _log.warning('message %s of queue %r was handled after its visibility timeout ran out; it will be handled again',
                         msg.id, queue.name)
-        done += 1
-    return done
+        return True
+
+    msgs = queue.receive(max_messages, visibility_timeout, wait)
+    return sum(pool.map(one, msgs) if pool is not None and len(msgs) > 1 else map(one, msgs))
