@@ -183,7 +183,8 @@ def test_worker_killed_mid_step_loses_and_duplicates_nothing(stack):
     time.sleep(3)                                               # a duplicate would show up within a visibility timeout
     msgs = http('GET', f'{base}/v1/conversations/choi/messages')[1]
     assert [m['direction'] for m in msgs] == ['inbound', 'outbound'] and msgs[1]['text'] == '주문 A12345678: slow but sure.'
-    assert (home/'handler-started').read_text() == 'xx'         # the step ran twice (at-least-once) ...
+    assert len((home/'handler-started').read_text()) >= 2     # the step ran again after the kill (at-least-once; more often
+                                                                # if a 2 s visibility timeout runs out on a loaded machine) ...
     from chatbot.logs import open_log_store                     # ... and the reply was sent and logged once
     rows = wait_for(lambda: open_log_store(f"sqlite:///{home/'logs.db'}").query(route='gateway.*'), timeout=10)
     assert len(rows) == 1 and rows[0]['details']['reply'] == msgs[1]['text'] and set(rows[0]['details']['steps_ms']) == {'understand', 'route', 'handle', 'send'}
