@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['Settings']
+__all__ = ['Settings', 'sqlite_path']
 
 # %% ../nbs/00_config.ipynb #c005
 @dataclass
@@ -37,3 +37,12 @@ class Settings:
                    registry_url=env.get('CHATBOT_REGISTRY_URL') or str(home/'registry'),
                    log_url=env.get('CHATBOT_LOG_URL') or f"sqlite:///{home/'logs.db'}",
                    cache_dir=Path(env.get('CHATBOT_CACHE_DIR') or home/'cache').expanduser())
+
+# %% ../nbs/00_config.ipynb #c007
+def sqlite_path(url: str, example: str = 'path.db', error: type = ValueError) -> str:
+    "The file named by a `sqlite:///relative` or `sqlite:////absolute` URL, ':memory:' for `sqlite://`; `error` if it has a host."
+    rest = url[len('sqlite://'):]
+    if rest in ('', '/:memory:'): return ':memory:'
+    if not rest.startswith('/') or rest == '/':
+        raise error(f"bad SQLite URL {url!r}: use sqlite:///relative/{example} or sqlite:////absolute/{example} (no host part)")
+    return rest[1:]

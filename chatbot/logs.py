@@ -342,11 +342,8 @@ def register_log_store(scheme: str, factory: Callable[..., LogStore]):
     LOG_BACKENDS[scheme] = factory
 
 def _open_sqlite_logs(url: str, **kw) -> SQLiteLogStore:
-    rest = url[len('sqlite://'):]
-    if rest in ('', '/:memory:'): return SQLiteLogStore(':memory:', **kw)
-    if not rest.startswith('/') or rest == '/':
-        raise ValueError(f"bad SQLite URL {url!r}: use sqlite:///relative/logs.db or sqlite:////absolute/logs.db (no host part)")
-    return SQLiteLogStore(rest[1:], **kw)
+    from chatbot.config import sqlite_path
+    return SQLiteLogStore(sqlite_path(url, 'logs.db'), **kw)
 
 register_log_store('sqlite', _open_sqlite_logs)
 

@@ -386,11 +386,10 @@ def register_queue_backend(scheme: str, factory: Callable[..., QueueService]):
     QUEUE_BACKENDS[scheme] = factory
 
 def _open_sqlite(url: str, **kw) -> SQLiteQueueService:
-    rest = url[len('sqlite://'):]
-    if rest in ('', '/:memory:'): raise QueueError('in-memory queues are not supported: use sqlite:///path/queues.db')
-    if not rest.startswith('/') or rest == '/':
-        raise QueueError(f'bad SQLite URL {url!r}: use sqlite:///relative/queues.db or sqlite:////absolute/queues.db (no host part)')
-    return SQLiteQueueService(rest[1:], **kw)
+    from chatbot.config import sqlite_path
+    path = sqlite_path(url, 'queues.db', QueueError)
+    if path == ':memory:': raise QueueError('in-memory queues are not supported: use sqlite:///path/queues.db')
+    return SQLiteQueueService(path, **kw)
 
 def _open_azure(url: str, **kw) -> AzureQueueService:
     return AzureQueueService(url[len('azure-queue://'):].strip('/'), **kw)

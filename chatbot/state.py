@@ -368,11 +368,8 @@ def register_state_backend(scheme: str, factory: Callable[..., StateStore]):
     STATE_BACKENDS[scheme] = factory
 
 def _open_sqlite_state(url: str, **kw) -> SQLiteStateStore:
-    rest = url[len('sqlite://'):]
-    if rest in ('', '/:memory:'): return SQLiteStateStore(':memory:', **kw)
-    if not rest.startswith('/') or rest == '/':
-        raise StateError(f'bad SQLite URL {url!r}: use sqlite:///relative/state.db or sqlite:////absolute/state.db (no host part)')
-    return SQLiteStateStore(rest[1:], **kw)
+    from chatbot.config import sqlite_path
+    return SQLiteStateStore(sqlite_path(url, 'state.db', StateError), **kw)
 
 def _open_azure_table_state(url: str, **kw) -> AzureTableStateStore:
     return AzureTableStateStore(url[len('azure-table://'):].rstrip('/'), **kw)

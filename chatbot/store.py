@@ -734,11 +734,8 @@ def register_store(scheme: str, factory: Callable[..., AppStore]):
     STORE_BACKENDS[scheme] = factory
 
 def _open_sqlite(url: str, **kw) -> SQLiteAppStore:
-    rest = url[len('sqlite://'):]
-    if rest in ('', '/:memory:'): return SQLiteAppStore(':memory:', **kw)
-    if not rest.startswith('/') or rest == '/':
-        raise ValueError(f"bad SQLite URL {url!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db (no host part)")
-    return SQLiteAppStore(rest[1:], **kw)
+    from chatbot.config import sqlite_path
+    return SQLiteAppStore(sqlite_path(url), **kw)
 
 register_store('sqlite', _open_sqlite)
 
