@@ -7,6 +7,8 @@ duplicated replies. Writes bench/out/gateway.json and, with --write, the gateway
 import argparse, hashlib, hmac, http.client, http.server, json, os, platform, re, shlex, shutil, signal, socket, statistics, subprocess
 import sys, tempfile, threading, time
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, log, machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -15,11 +17,7 @@ TOKEN, BOT = 'bench-master-token', 'bench-bot'
 TEXTS = ['주문하고 싶어요', '명동점 몇 시에 문 닫아요?', 'where is the Gangnam store?', '주문번호 A12345678 배송 어디쯤이에요?',
          'hello', '쿠폰 있어요?', 'I want to talk to a person', 'please cancel order D11223344', '안녕하세요', '환불하고 싶어요']
 
-def log(*a): print(*a, file=sys.stderr, flush=True)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 class SendBirdStandIn:
     "Records when each reply reaches 'SendBird' (keyed by channel_url, which carries the message number)."
@@ -147,12 +145,6 @@ def render(r: dict) -> str:
     lines += ['', '| target (embedded backends) | measured | status |', '|---|---|---|'] + [f'| {n} | {m} | {"met" if ok else "NOT met"} |' for n, ok, m in t]
     return '\n'.join(lines + ['', END])
 
-def write_section(path: Path, section: str):
-    text = path.read_text(encoding='utf-8') if path.exists() else '# Benchmarks\n'
-    if START in text: text = re.sub(re.escape(START) + '.*?' + re.escape(END), lambda m: section, text, flags=re.S)
-    elif '## Notes' in text: text = text.replace('## Notes', section + '\n\n## Notes', 1)
-    else: text += '\n' + section + '\n'
-    path.write_text(text, encoding='utf-8')
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -166,8 +158,7 @@ def main(argv=None) -> int:
         log(f'training the demo model into {model}')
         subprocess.run([str(BIN/'chatbot'), 'train', 'demo', '--out', str(model), '--quiet'], check=True)
     tmp = Path(tempfile.mkdtemp(prefix='bench-gateway-'))
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), platform.processor())
-    r = dict(date=time.strftime('%Y-%m-%d %H:%M %Z'), machine=f'{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}', args=vars(a),
+    r = dict(date=time.strftime('%Y-%m-%d %H:%M %Z'), machine=machine(), args=vars(a),
              command=shlex.join([os.path.relpath(sys.executable, ROOT), os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]))
     try:
         log('sqlite ...'); r['sqlite'] = run_backend('sqlite', model, a.rate, a.seconds, tmp, {}, a.gateway_workers)
@@ -187,7 +178,7 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(r, indent=1))
     print(json.dumps(r, indent=1))
-    if a.write: write_section(Path(a.write), render(r))
+    if a.write: write_section(Path(a.write), render(r), START, END)
     return 0
 
 if __name__ == '__main__':

@@ -8,17 +8,15 @@ BENCHMARKS.md. Run after `make bench` (it needs bench/out/snips) or it trains th
 import argparse, http.client, json, multiprocessing as mp, os, platform, re, shlex, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 import urllib.parse
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, log, machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent/'shared'/'datasets'/'snips'
 BIN = Path(sys.executable).parent
 START, END = '<!-- serving -->', '<!-- /serving -->'
 
-def log(*a): print(*a, file=sys.stderr, flush=True)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def queries() -> list[str]:
     return [json.loads(l)['text'] for l in (DATA/'test.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()]
@@ -166,9 +164,6 @@ def bench_server(kind: str, model: Path, a, tmp: Path, ref_model: Path | None = 
         proc.send_signal(signal.SIGTERM); proc.wait(timeout=30)
     return dict(ready_s=statistics.median(starts), worker_rss_mb=max(rss), workers=len(rss), sequential=seq, concurrent=conc)
 
-def machine() -> str:
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), platform.processor())
-    return f'{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}'
 
 def render(r: dict) -> str:
     a, o, f = r['args'], r['ours'], r['reference']
@@ -197,13 +192,6 @@ def render(r: dict) -> str:
     lines += ['| target | measured | status |', '|---|---|---|'] + [f'| {n} | {m} | {"met" if ok else "NOT met"} |' for n, ok, m in t] + ['', END]
     return '\n'.join(lines)
 
-def write_section(path: Path, section: str):
-    "Put the serving section into BENCHMARKS.md: replace the old one, or add it before the notes."
-    text = path.read_text(encoding='utf-8') if path.exists() else '# Benchmarks\n'
-    if START in text: text = re.sub(re.escape(START) + '.*?' + re.escape(END), lambda m: section, text, flags=re.S)
-    elif '## Notes' in text: text = text.replace('## Notes', section + '\n\n## Notes', 1)
-    else: text += '\n' + section + '\n'
-    path.write_text(text, encoding='utf-8')
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -230,7 +218,7 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(r, indent=1))
     print(json.dumps(r, indent=1))
-    if a.write: write_section(Path(a.write), render(r))
+    if a.write: write_section(Path(a.write), render(r), START, END)
     return 0
 
 if __name__ == '__main__':
