@@ -14,7 +14,8 @@ from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch',
-           'length_batches', 'split_validation', 'TrainedModel', 'predict_batches', 'validation_score', 'train']
+           'length_batches', 'split_validation', 'balanced_weights', 'TrainedModel', 'predict_batches',
+           'validation_score', 'train']
 
 # %% ../nbs/08_train.ipynb #c005
 def tag_names_for(utterances) -> list[str]:
@@ -85,6 +86,13 @@ def split_validation(utterances, fraction: float, seed: int) -> tuple[list, list
     return train, valid
 
 # %% ../nbs/08_train.ipynb #c014
+def balanced_weights(labels, n: int, balance: float) -> np.ndarray:
+    "Per-class loss weights `(max count / count) ** balance`, with a mean of 1 over `labels`."
+    counts = np.bincount(labels, minlength=n).astype(np.float64)
+    w = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** balance, 1.0)
+    return (w / (w[labels].mean() if len(labels) else 1.0)).astype(np.float32)
+
+# %% ../nbs/08_train.ipynb #c017
 MIN_STEPS_PER_EPOCH = 25
 
 @dataclass
@@ -113,7 +121,7 @@ def _setup_tf(seed: int):
     tf.config.experimental.enable_op_determinism()
     return tf
 
-# %% ../nbs/08_train.ipynb #c015
+# %% ../nbs/08_train.ipynb #c018
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
     from chatbot.model import softmax
@@ -132,7 +140,7 @@ def validation_score(model, examples, utterances, intents, tag_names) -> dict:
     preds = predict_batches(model, examples, tag_names)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
-# %% ../nbs/08_train.ipynb #c016
+# %% ../nbs/08_train.ipynb #c019
 def train(utterances: list[Utterance], valid: list[Utterance] | None = None, intents: list[str] | None = None,
           hp: HParams | None = None, progress: bool = True) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split)."
@@ -160,9 +168,7 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     steps = math.ceil(len(epoch_ex) / hp.batch_size)
     opt = keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(hp.lr, steps, hp.lr_decay, staircase=True))
 
-    # rare intents can be up-weighted by (most frequent count / count) ** intent_balance; 0 leaves all weights at 1
-    counts = np.bincount([e.intent for e in train_ex], minlength=len(intents)).astype(np.float32)
-    intent_weights = tf.constant(np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** hp.intent_balance, 1.0), tf.float32)
+    intent_weights = tf.constant(balanced_weights([e.intent for e in train_ex], len(intents), hp.intent_balance), tf.float32)
 
     @tf.function(reduce_retracing=True)
     def step(ids, bags, shapes, sent, y_int, y_tag):
