@@ -405,7 +405,8 @@ def resolve_model(app_id: str, slot: str | None = 'production', version: str | N
     from flask import current_app, g, request
     host = current_app.extensions['chatbot.host']
     app = host.app_name(app_id)
-    if not key_allows(current_app.extensions['chatbot.keys'], app or '', app_id, client_key(request)): raise ApiError(401, '401', ACCESS_DENIED)
+    keys = current_app.extensions['chatbot.keys']
+    if keys and not key_allows(keys, app or '', app_id, client_key(request)): raise ApiError(401, '401', ACCESS_DENIED)
     if app is None: raise ApiError(404, 'NotFound', f"no app with id or name '{app_id}' is served here")
     g.app = app
     if version is not None:
