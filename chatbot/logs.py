@@ -7,11 +7,11 @@ from __future__ import annotations
 import atexit, json, logging, math, os, sqlite3, threading, time, weakref
 from abc import ABC, abstractmethod
 from collections import deque
-from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Callable, Iterable
+from .config import SQLiteFile
 
 _log = logging.getLogger('chatbot.logs')
 
@@ -189,65 +189,17 @@ def migrate_logs(con: sqlite3.Connection, where: str = 'log store') -> tuple[int
     return start, LOG_SCHEMA_VERSION
 
 # %% ../nbs/14_logs.ipynb #c019
-class _SQLiteLogCore:
-    "Connections (one per thread and process) and transactions of a SQLite log store; opening it migrates the schema."
+class _SQLiteLogCore(SQLiteFile):
+    "Connections and transactions of a SQLite log store (`chatbot.config.SQLiteFile`); opening it migrates the schema."
+    kind, pragmas = 'log store', ('auto_vacuum = INCREMENTAL',)    # auto_vacuum only takes effect on a new, empty file
+
     def __init__(self, path: str | Path = ':memory:', timeout: float = 30.0):
-        self.path, self.timeout = str(path), float(timeout)
-        self.memory = self.path in ('', ':memory:')
-        if not self.memory:
-            self.path = str(Path(self.path).expanduser())
-            if Path(self.path).is_dir(): raise ValueError(f"log store path {self.path} is a directory, not a database file")
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.url = 'sqlite://' if self.memory else f"sqlite:///{self.path}"
-        self._pid, self._conns, self._guard = os.getpid(), {}, threading.Lock()
-        self._lock = threading.RLock() if self.memory else nullcontext()
+        self._open(path, timeout)
         try:
             with self._lock: self.migrated_from, _ = migrate_logs(self._conn(), self.path)
         except sqlite3.DatabaseError as e:
             self.close()
             raise ValueError(f"cannot open log store {self.path}: {e}") from None
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-        con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        if not self.memory:
-            con.execute("PRAGMA auto_vacuum = INCREMENTAL")    # only takes effect on a new, empty file
-            if con.execute("PRAGMA journal_mode").fetchone()[0] != 'wal': con.execute("PRAGMA journal_mode = WAL")
-            con.execute("PRAGMA synchronous = NORMAL")
-        return con
-
-    def _conn(self) -> sqlite3.Connection:
-        "This thread's connection (one shared connection for `:memory:`)."
-        if os.getpid() != self._pid and not self.memory:
-            self._inherited, self._conns, self._pid = self._conns, {}, os.getpid()   # keep, never use or close, the parent's
-            self._guard = threading.Lock()
-        key = 0 if self.memory else threading.get_ident()
-        con = self._conns.get(key)
-        if con is None:
-            with self._guard:
-                alive = {t.ident for t in threading.enumerate()}
-                for k in [k for k in self._conns if k not in alive and k != 0]: self._conns.pop(k).close()
-                con = self._conns[key] = self._connect()
-        return con
-
-    def close(self):
-        "Close this process's connections; the store reopens them on next use."
-        if os.getpid() != self._pid: return
-        with self._guard:
-            for con in self._conns.values(): con.close()
-            self._conns.clear()
-
-    @contextmanager
-    def _tx(self, write: bool = False):
-        "A transaction: `BEGIN IMMEDIATE` for writes; rolled back on any exception."
-        with self._lock:
-            con = self._conn()
-            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try: yield con
-            except BaseException:
-                if con.in_transaction: con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
 
 # %% ../nbs/14_logs.ipynb #c021
 _COLUMNS = ', '.join(LOG_FIELDS)

@@ -4,9 +4,9 @@
 
 # %% ../nbs/18_state.ipynb #c003
 from __future__ import annotations
-import hashlib, json, os, random, re, sqlite3, threading, time
-from contextlib import contextmanager, nullcontext
+import hashlib, json, os, random, re, sqlite3, time
 from pathlib import Path
+from .config import SQLiteFile
 from typing import Callable
 
 # %% auto #0
@@ -122,18 +122,12 @@ CREATE TABLE IF NOT EXISTS state_version (n INTEGER NOT NULL);
 INSERT INTO state_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM state_version)
 """
 
-class SQLiteStateStore(StateStore):
-    "State in one SQLite file (WAL, shared by every worker process), or in memory."
+class SQLiteStateStore(SQLiteFile, StateStore):
+    "State in one SQLite file (WAL, shared by every worker process), or in memory; connections as `chatbot.config.SQLiteFile`."
+    kind, error = 'state store', StateError
+
     def __init__(self, path: str | Path = ':memory:', timeout: float = 30.0):
-        self.path, self.timeout = str(path), float(timeout)
-        self.memory = self.path in ('', ':memory:')
-        if not self.memory:
-            self.path = str(Path(self.path).expanduser())
-            if Path(self.path).is_dir(): raise StateError(f'state store path {self.path} is a directory, not a database file')
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.url = 'sqlite://' if self.memory else f'sqlite:///{self.path}'
-        self._pid, self._conns, self._guard = os.getpid(), {}, threading.Lock()
-        self._lock = threading.RLock() if self.memory else nullcontext()
+        self._open(path, timeout)
         try: self._setup()
         except sqlite3.DatabaseError as e:
             self.close()
@@ -149,39 +143,6 @@ class SQLiteStateStore(StateStore):
                 for stmt in _STATE_SCHEMA.split(';'): con.execute(stmt)
                 con.execute(f'PRAGMA application_id = {STATE_APPLICATION_ID}')
                 con.execute('PRAGMA user_version = 1')
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-        con.execute(f'PRAGMA busy_timeout = {int(self.timeout * 1000)}')
-        if not self.memory:
-            if con.execute('PRAGMA journal_mode').fetchone()[0] != 'wal': con.execute('PRAGMA journal_mode = WAL')
-            con.execute('PRAGMA synchronous = NORMAL')
-        return con
-
-    def _conn(self) -> sqlite3.Connection:
-        "This thread's connection (one shared connection in memory); never one inherited across `fork`."
-        if os.getpid() != self._pid and not self.memory:
-            self._inherited, self._conns, self._pid, self._guard = self._conns, {}, os.getpid(), threading.Lock()
-        key = 0 if self.memory else threading.get_ident()
-        con = self._conns.get(key)
-        if con is None:
-            with self._guard:
-                alive = {t.ident for t in threading.enumerate()}
-                for k in [k for k in self._conns if k not in alive and k != 0]: self._conns.pop(k).close()
-                con = self._conns[key] = self._connect()
-        return con
-
-    @contextmanager
-    def _tx(self, write: bool = False):
-        "A transaction: `BEGIN IMMEDIATE` (the write lock) for writes; rolled back on any exception."
-        with self._lock:
-            con = self._conn()
-            con.execute('BEGIN IMMEDIATE' if write else 'BEGIN')
-            try: yield con
-            except BaseException:
-                if con.in_transaction: con.execute('ROLLBACK')
-                raise
-            con.execute('COMMIT')
 
     def _read(self, key, now):
         with self._tx() as con:
@@ -216,13 +177,6 @@ class SQLiteStateStore(StateStore):
     def purge(self) -> int:
         "Delete expired values for good; returns how many."
         with self._tx(write=True) as con: return con.execute('DELETE FROM state WHERE expires <= ?', (time.time(),)).rowcount
-
-    def close(self):
-        "Close this process's connections; the store reopens them on next use."
-        if os.getpid() != self._pid: return
-        with self._guard:
-            for con in self._conns.values(): con.close()
-            self._conns.clear()
 
 # %% ../nbs/18_state.ipynb #c019
 TABLE_RE = re.compile(r'[A-Za-z][A-Za-z0-9]{2,62}')
