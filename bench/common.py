@@ -1,5 +1,5 @@
 "Pieces the serving and gateway benchmarks share: ports, the machine line, and their sections of BENCHMARKS.md."
-import os, platform, re, socket, sys
+import json, os, platform, re, socket, sys
 from pathlib import Path
 
 def log(*a): print(*a, file=sys.stderr, flush=True)
@@ -21,3 +21,11 @@ def write_section(path: Path, section: str, start: str, end: str):
     elif '## Notes' in text: text = text.replace('## Notes', section + '\n\n## Notes', 1)
     else: text += '\n' + section + '\n'
     path.write_text(text, encoding='utf-8')
+
+def save_results(r: dict, name: str, section: str | None, write: str | None, start: str, end: str):
+    "Keep `r` as bench/out/NAME.json, print it, and put `section` into the markdown file `write` (if given)."
+    out = Path(__file__).resolve().parent/'out'/f'{name}.json'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(r, indent=1))
+    print(json.dumps(r, indent=1))
+    if write: write_section(Path(write), section, start, end)

@@ -8,7 +8,7 @@ import argparse, hashlib, hmac, http.client, http.server, json, os, platform, re
 import sys, tempfile, threading, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, log, machine, write_section  # noqa: E402
+from common import free_port, log, machine, save_results, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -179,11 +179,7 @@ def main(argv=None) -> int:
                     r['azurite_low'] = run_backend('azurite-low', model, a.azurite_low_rate, a.seconds, tmp, azure_env, a.gateway_workers)
             finally: az.kill(); az.wait()
     finally: shutil.rmtree(tmp, ignore_errors=True)
-    out = ROOT/'bench'/'out'/'gateway.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(r, indent=1))
-    print(json.dumps(r, indent=1))
-    if a.write: write_section(Path(a.write), render(r), START, END)
+    save_results(r, 'gateway', render(r), a.write, START, END)
     return 0
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ import argparse, http.client, json, multiprocessing as mp, os, platform, re, shl
 import urllib.parse
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, log, machine, write_section  # noqa: E402
+from common import free_port, log, machine, save_results, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent/'shared'/'datasets'/'snips'
@@ -214,11 +214,7 @@ def main(argv=None) -> int:
         log('reference ...'); r['reference'] = bench_server('reference', model, a, tmp, ref_model)
         if not a.skip_publish: log('publish under load ...'); r['publish'] = publish_under_load(model, a.workers, a.threads, a.clients, tmp)
     finally: shutil.rmtree(tmp, ignore_errors=True)
-    out = ROOT/'bench'/'out'/'serve.json'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(r, indent=1))
-    print(json.dumps(r, indent=1))
-    if a.write: write_section(Path(a.write), render(r), START, END)
+    save_results(r, 'serve', render(r), a.write, START, END)
     return 0
 
 if __name__ == '__main__':
