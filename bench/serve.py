@@ -9,7 +9,7 @@ import argparse, http.client, json, multiprocessing as mp, os, platform, re, shl
 import urllib.parse
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, log, machine, save_results, write_section  # noqa: E402
+from common import free_port, log, machine, save_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent/'shared'/'datasets'/'snips'
