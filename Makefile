@@ -15,7 +15,7 @@ AZURITE := node_modules/.bin/azurite
 
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[train,serve,azure,dev,bench]"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[train,serve,azure,admin,dev,bench]"
 	@# The v3 LUIS SDK conflicts with the v2 one Bot Framework pins, so it lives beside the venv for one test process.
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(LUIS_V3_SDK) "azure-cognitiveservices-language-luis==0.7.1"
 	touch $@

@@ -16,7 +16,7 @@ class CLIError(Exception):
 # %% auto #0
 __all__ = ['CLIError', 'resolve_app', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell', 'cmd_app',
            'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'cmd_gateway', 'cmd_worker', 'cmd_up',
-           'build_parser', 'main']
+           'cmd_dashboard', 'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c005
 def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -296,6 +296,13 @@ def cmd_up(a):
             except subprocess.TimeoutExpired: p.kill()
 
 # %% ../nbs/11_cli.ipynb #c014
+def cmd_dashboard(a):
+    from chatbot.admin import serve_dashboards, check_admin_access
+    check_admin_access(a.host, a.password or os.environ.get('CHATBOT_ADMIN_PASSWORD'))
+    print(f'dashboards on http://{a.host}:{a.port}/ (studio, training, review, analytics at /voila/render/NAME.ipynb)', file=sys.stderr, flush=True)
+    serve_dashboards(port=a.port, host=a.host, password=a.password, directory=a.dir)
+
+# %% ../nbs/11_cli.ipynb #c016
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='chatbot', description='Build, train and run LUIS-compatible NLU models.')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -368,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument('--gateway-port', type=int, default=8081); up.add_argument('--inference-port', type=int, default=8080)
     up.add_argument('--dashboard-port', type=int, help='reserved for the admin dashboards')
     up.set_defaults(fn=cmd_up)
+    db = sub.add_parser('dashboard', help='serve the admin dashboards (Voila): studio, training, review, analytics')
+    db.add_argument('--port', type=int, default=8082); db.add_argument('--host', default='127.0.0.1', help='address to bind (default loopback)')
+    db.add_argument('--password', help='admin password (default $CHATBOT_ADMIN_PASSWORD); required off loopback')
+    db.add_argument('--dir', help='dashboards folder (default: the checkout\'s dashboards/)')
+    db.set_defaults(fn=cmd_dashboard)
     k = sub.add_parser('keys', help='mint prediction keys (GUIDs, as LUIS clients expect)')
     k.add_argument('-n', type=int, default=1); k.set_defaults(fn=cmd_keys)
     return p
@@ -383,6 +395,6 @@ def main(argv=None) -> int:
     except BrokenPipeError: return 0
     except KeyboardInterrupt: return 130
 
-# %% ../nbs/11_cli.ipynb #c016
+# %% ../nbs/11_cli.ipynb #c018
 if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
     sys.exit(main())

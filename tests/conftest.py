@@ -1,5 +1,5 @@
 "Shared fixtures: a small bilingual data set and one model trained on it per test session."
-import itertools, os, sys
+import itertools, os, sys, urllib.error
 from pathlib import Path
 import pytest
 
@@ -126,3 +126,84 @@ def azurite(tmp_path_factory):
         time.sleep(0.1)
     try: yield server
     finally: stop()
+
+# --- headless Chromium (Debian's `chromium` through Playwright, no browser download) ---
+
+CHROMIUM = Path('/usr/bin/chromium')
+# As root on a closed network: no sandbox, and none of Chromium's own background connections (they would be refused).
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync']
+ARTIFACTS = Path(os.environ.get('CHATBOT_TEST_ARTIFACTS') or Path(__file__).parent/'artifacts')
+
+@pytest.fixture(scope='session')
+def browser():
+    "Headless Chromium from /usr/bin/chromium; a missing browser or Playwright fails the test (CI must run it)."
+    if not CHROMIUM.exists():
+        pytest.fail(f'{CHROMIUM} is missing: install it with `apt-get install -y chromium` (Debian package; '
+                    '`playwright install` is not used)', pytrace=False)
+    try: from playwright.sync_api import sync_playwright
+    except ImportError: pytest.fail('Playwright is missing: run `.venv/bin/pip install playwright`', pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try: yield b
+        finally: b.close()
+
+@pytest.fixture
+def page(browser, request):
+    "A fresh browser context (empty localStorage) and page; JavaScript errors are collected; a screenshot is saved at the end."
+    ctx = browser.new_context(viewport={'width': 1280, 'height': 900}, locale='ko-KR')
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    pg.js_errors = []
+    pg.on('pageerror', lambda e: pg.js_errors.append(str(e)))
+    yield pg
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS/f'{request.node.name}.png'), full_page=True)
+    finally: ctx.close()
+
+# --- the admin dashboards (`chatbot dashboard`, Voila) ---
+
+@pytest.fixture
+def dashboards(tmp_path):
+    """Start `chatbot dashboard` on a free port: `dashboards(home, **env) -> base URL`, with CHATBOT_HOME=home (the stores the
+    dashboards open) and extra environment variables; every server started is stopped at the end of the test."""
+    import subprocess, time, urllib.request
+    from tests_util import free_port
+    procs = []
+    def start(home, password=None, **env):
+        port = free_port()
+        full = {**os.environ, 'CHATBOT_HOME': str(home), 'TF_CPP_MIN_LOG_LEVEL': '2', **{k: str(v) for k, v in env.items()}}
+        if password: full['CHATBOT_ADMIN_PASSWORD'] = password
+        log = open(tmp_path/f'dashboard-{port}.log', 'wb')
+        proc = subprocess.Popen([sys.executable, '-m', 'chatbot.cli', 'dashboard', '--port', str(port)], env=full,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        procs.append(proc)
+        base, deadline = f'http://127.0.0.1:{port}', time.monotonic() + 60
+        while True:
+            try: urllib.request.urlopen(base + '/', timeout=2); break
+            except urllib.error.HTTPError: break        # a 403/302 with a password is still a server that answers
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f'chatbot dashboard did not start: {(tmp_path/f"dashboard-{port}.log").read_text(errors="replace")[-3000:]}', pytrace=False)
+                time.sleep(0.2)
+        return base
+    yield start
+    for p in procs:
+        p.terminate()
+        try: p.wait(timeout=10)
+        except subprocess.TimeoutExpired: p.kill(); p.wait()
+
+def open_dashboard(page, base: str, name: str, timeout_ms: int = 60_000):
+    """Open dashboard `name` and wait until its root widget (CSS class `dashboard-NAME`) is shown; a cell error fails at once
+    with the page's text."""
+    page.goto(f'{base}/voila/render/{name}.ipynb')
+    root = page.locator(f'.dashboard-{name}')
+    error = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .voila-error, .jp-RenderedText.jp-mod-trusted pre:has-text("Traceback")')
+    import time
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if root.count() and root.first.is_visible(): return root.first
+        if error.count(): pytest.fail(f'dashboard {name} failed to render:\n{page.inner_text("body")[-3000:]}', pytrace=False)
+        page.wait_for_timeout(200)
+    pytest.fail(f'dashboard {name} did not render within {timeout_ms / 1000:.0f} s:\n{page.inner_text("body")[-3000:]}', pytrace=False)

@@ -2,44 +2,10 @@
 Playwright, no browser download): a Korean slot-filling conversation and an English question with replies appearing
 without a reload, HTML shown as text, and the user id kept across visits. Screenshots go to `tests/artifacts/` (or
 `$CHATBOT_TEST_ARTIFACTS`)."""
-import os, re
-from pathlib import Path
+import re
 import pytest
 
 from test_gateway import stack, http  # noqa: F401  (`stack`: gateway + worker processes, see tests/test_gateway.py)
-
-CHROMIUM = Path('/usr/bin/chromium')
-# As root on a closed network: no sandbox, and none of Chromium's own background connections (they would be refused).
-CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync']
-ARTIFACTS = Path(os.environ.get('CHATBOT_TEST_ARTIFACTS') or Path(__file__).parent/'artifacts')
-
-@pytest.fixture(scope='session')
-def browser():
-    "Headless Chromium from /usr/bin/chromium; a missing browser or Playwright fails the test (CI must run it)."
-    if not CHROMIUM.exists():
-        pytest.fail(f'{CHROMIUM} is missing: install it with `apt-get install -y chromium` (Debian package; '
-                    '`playwright install` is not used)', pytrace=False)
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: pytest.fail('Playwright is missing: run `.venv/bin/pip install playwright`', pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try: yield b
-        finally: b.close()
-
-@pytest.fixture
-def page(browser, request):
-    "A fresh browser context (empty localStorage) and page; JavaScript errors are collected; a screenshot is saved at the end."
-    ctx = browser.new_context(viewport={'width': 800, 'height': 900}, locale='ko-KR')
-    pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
-    pg.js_errors = []
-    pg.on('pageerror', lambda e: pg.js_errors.append(str(e)))
-    yield pg
-    try:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS/f'{request.node.name}.png'), full_page=True)
-    finally: ctx.close()
 
 def send(page, text):
     "Type `text` into the message box and submit the form with Enter, as a user would."
