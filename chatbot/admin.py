@@ -11,7 +11,7 @@ from .config import Settings
 
 # %% auto #0
 __all__ = ['DASHBOARDS', 'admin_actor', 'Admin', 'AdminAccessError', 'is_loopback', 'check_admin_access', 'dashboards_dir',
-           'voila_argv', 'serve_dashboards']
+           'voila_argv', 'serve_dashboards', 'version_rows', 'compare_versions', 'previous_production', 'rollback']
 
 # %% ../nbs/23_admin.ipynb #c004
 def admin_actor(env=None) -> str:
@@ -101,3 +101,47 @@ def serve_dashboards(port: int = 8082, host: str = '127.0.0.1', password: str | 
     from voila.app import Voila
     # a password becomes Jupyter's token: the login page asks for it, then a cookie keeps the session
     Voila.launch_instance(argv=voila_argv(directory, port, host), token=password or '')
+
+# %% ../nbs/23_admin.ipynb #c014
+def version_rows(registry, app: str) -> list[dict]:
+    "One row per model version of `app`, newest first: version, created, metrics, and the slots serving it."
+    slots = registry.slots(app) if app in registry.apps() else {}
+    rows = []
+    for v in reversed(registry.versions(app)):
+        m = v.manifest.get('metrics') or {}
+        rows.append(dict(version=v.version, created_at=v.created_at, mb=round(v.bytes / 1e6, 1), data=m.get('data'),
+                         intent_accuracy=m.get('intent_accuracy'), entity_f1=(m.get('entity') or {}).get('f1'),
+                         slots=[s for s in ('production', 'staging') if slots.get(s) == v.version]))
+    return rows
+
+def compare_versions(registry, app: str, a: str, b: str) -> dict:
+    "Metrics of versions `a` and `b` of `app` side by side: overall, and F1 per intent (changes largest first)."
+    ms = {}
+    for v in (a, b):
+        found = [x for x in registry.versions(app) if x.version == v]
+        if not found: raise ValueError(f'app {app!r} has no version {v!r}')
+        ms[v] = found[0].manifest.get('metrics') or {}
+    ma, mb = ms[a], ms[b]
+    f1 = lambda m, i: ((m.get('per_intent') or {}).get(i) or {}).get('f1')
+    intents = sorted(set(ma.get('per_intent') or {}) | set(mb.get('per_intent') or {}))
+    per = [dict(intent=i, a=f1(ma, i), b=f1(mb, i)) for i in intents]
+    per.sort(key=lambda r: -abs((r['b'] or 0) - (r['a'] or 0)))
+    overall = [dict(metric=k, a=g(ma), b=g(mb)) for k, g in (('intent accuracy', lambda m: m.get('intent_accuracy')),
+               ('intent macro F1', lambda m: m.get('intent_macro_f1')), ('entity F1', lambda m: (m.get('entity') or {}).get('f1')))]
+    return dict(a=a, b=b, data=(ma.get('data'), mb.get('data')), overall=overall, per_intent=per)
+
+def previous_production(registry, app: str) -> str | None:
+    "The version production served before its current one, from the slot history; None if there is none."
+    current = registry.resolve(app, 'production')
+    for e in reversed(registry.history(app)):
+        if e.get('action') == 'publish' and e.get('slot') == 'production' and e.get('version') == current:
+            return e.get('previous')
+        if e.get('action') == 'swap' and e.get('production') == current: return e.get('staging')
+    return None
+
+def rollback(registry, app: str, actor: str) -> str:
+    "Publish to production the version it served before; returns it, or `ValueError` when there is none."
+    prev = previous_production(registry, app)
+    if not prev: raise ValueError(f'app {app!r} has no earlier production version to roll back to')
+    registry.publish(app, prev, 'production', actor=actor)
+    return prev

@@ -16,7 +16,7 @@ class CLIError(Exception):
 # %% auto #0
 __all__ = ['CLIError', 'resolve_app', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell', 'cmd_app',
            'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'cmd_gateway', 'cmd_worker', 'cmd_up',
-           'cmd_dashboard', 'build_parser', 'main']
+           'cmd_runs', 'cmd_runner', 'cmd_dashboard', 'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c005
 def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -54,6 +54,24 @@ def predicted_pairs(predictor, utterances) -> list[tuple]:
 
 # %% ../nbs/11_cli.ipynb #c007
 def cmd_train(a):
+    app, _ = resolve_app(a.data)
+    app.validate()                                         # bad data gets its one clear line before any kernel starts
+    if a.valid: resolve_app(a.valid)
+    if a.direct: return _train_in_process(a)
+    from chatbot.runs import execute_training, TrainingRunError
+    print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
+          f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
+    params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid)).items() if v is not None}
+    try: r = execute_training(a.data, a.out, params, log_path=None if a.quiet else '-')
+    except TrainingRunError as e: raise CLIError(str(e)) from None
+    m, out = r['metrics'], r['artifact']
+    size = sum(f.stat().st_size for f in Path(out).iterdir() if f.is_file())
+    print(f"{m.get('data', 'evaluation')}: intent accuracy {m['intent_accuracy']:.2%}, entity F1 {m['entity']['f1']:.2%}")
+    print(f"run record: {r['notebook']}" + (f" (report: {r['report']})" if r['report'] else ''))
+    print(f'artifact: {out} ({size / 1e6:.1f} MB)')
+
+def _train_in_process(a):
+    "`chatbot train --direct`: train in this process, without the notebook record (scripts, benchmarks)."
     from chatbot.train import train
     from chatbot.model import HParams
     from chatbot.predict import save_model, Predictor
@@ -296,13 +314,74 @@ def cmd_up(a):
             except subprocess.TimeoutExpired: p.kill()
 
 # %% ../nbs/11_cli.ipynb #c014
+def _runs(a=None):
+    from chatbot.runs import RunStore
+    return RunStore()
+
+def _run_line(r) -> str:
+    what = r.error if r.state == 'failed' else r.message
+    return (f"{r.id}  {r.app:<16} {r.state:<9} {r.progress:4.0%}  {r.version or '-':<8} "
+            f"{('→ ' + r.published_to) if r.published_to else '':<10} {what}")
+
+def cmd_runs(a):
+    from chatbot.runs import submit_app_run, read_log, FINISHED
+    runs = _runs()
+    if a.runs_cmd == 'submit':
+        params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed).items() if v is not None}
+        if a.data: rid = runs.submit(a.app, a.data, params)
+        else:
+            from chatbot.store import open_store
+            rid = submit_app_run(runs, open_store(Settings.from_env().store_url), a.app, params)
+        print(rid)
+        if not a.wait: return
+        while (r := runs.get(rid)).state not in FINISHED: time.sleep(1)
+        print(_run_line(r), file=sys.stderr)
+        if r.state != 'succeeded': raise CLIError(f'run {rid} {r.state}: {r.error or r.message}')
+        return
+    try:
+        if a.runs_cmd == 'list':
+            for r in runs.list(a.app, a.state)[:a.limit]: print(_run_line(r))
+        elif a.runs_cmd == 'show': print(json.dumps(runs.get(a.id).to_dict(), indent=1, ensure_ascii=False))
+        elif a.runs_cmd == 'cancel': print(_run_line(runs.cancel(a.id)))
+        elif a.runs_cmd == 'log': print(read_log(runs.get(a.id)), end='')
+    except KeyError as e: raise CLIError(e.args[0]) from None
+
+def _interrupt(*_): raise KeyboardInterrupt
+
+def cmd_runner(a):
+    from chatbot.runs import run_forever, run_one
+    from chatbot.registry import open_registry
+    from chatbot.queues import open_queues
+    s = Settings.from_env()
+    kw = dict(registry=open_registry(s.registry_url, cache_dir=s.cache_dir), queues=open_queues(),
+              webhook_url=a.webhook or os.environ.get('CHATBOT_MODEL_WEBHOOK'), publish_if_better=not a.no_publish)
+    runs = _runs()
+    if a.once:
+        r = run_one(runs, **kw)
+        print(_run_line(r) if r else 'no queued run')
+        return
+    import signal
+    signal.signal(signal.SIGTERM, _interrupt)             # stop like Ctrl-C: the current run is failed, not left orphaned
+    print(f'training runner: waiting for runs in {runs.url} (Ctrl-C stops)', file=sys.stderr, flush=True)
+    run_forever(runs, **kw)
+
+# %% ../nbs/11_cli.ipynb #c016
 def cmd_dashboard(a):
     from chatbot.admin import serve_dashboards, check_admin_access
     check_admin_access(a.host, a.password or os.environ.get('CHATBOT_ADMIN_PASSWORD'))
     print(f'dashboards on http://{a.host}:{a.port}/ (studio, training, review, analytics at /voila/render/NAME.ipynb)', file=sys.stderr, flush=True)
-    serve_dashboards(port=a.port, host=a.host, password=a.password, directory=a.dir)
+    runner = None
+    if not a.no_runner:
+        import subprocess
+        runner = subprocess.Popen([sys.executable, '-m', 'chatbot.cli', 'runner'])
+    try: serve_dashboards(port=a.port, host=a.host, password=a.password, directory=a.dir)
+    finally:
+        if runner is not None:
+            runner.terminate()
+            try: runner.wait(30)
+            except subprocess.TimeoutExpired: runner.kill()
 
-# %% ../nbs/11_cli.ipynb #c016
+# %% ../nbs/11_cli.ipynb #c018
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='chatbot', description='Build, train and run LUIS-compatible NLU models.')
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -312,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% split)')
     t.add_argument('--epochs', type=int, help='maximum epochs (default 40, early stopping usually ends sooner)')
     t.add_argument('--seed', type=int, help='random seed (default 0)')
-    t.add_argument('--quiet', action='store_true', help='no progress bar')
+    t.add_argument('--quiet', action='store_true', help='no progress output')
+    t.add_argument('--direct', action='store_true', help='train in this process without the executed notebook and report')
     t.set_defaults(fn=cmd_train)
     e = sub.add_parser('evaluate', help='score a model on labelled data')
     e.add_argument('model'); e.add_argument('data', help='file, or folder (its test.jsonl)')
@@ -379,7 +459,23 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument('--port', type=int, default=8082); db.add_argument('--host', default='127.0.0.1', help='address to bind (default loopback)')
     db.add_argument('--password', help='admin password (default $CHATBOT_ADMIN_PASSWORD); required off loopback')
     db.add_argument('--dir', help='dashboards folder (default: the checkout\'s dashboards/)')
+    db.add_argument('--no-runner', action='store_true', help='do not start a training runner beside the dashboards')
     db.set_defaults(fn=cmd_dashboard)
+    rn = sub.add_parser('runs', help='training runs: submit, list, show, log, cancel')
+    rsub = rn.add_subparsers(dest='runs_cmd', required=True)
+    rs = rsub.add_parser('submit', help='queue a training run (of a store app, on a snapshot of it, unless --data)')
+    rs.add_argument('app'); rs.add_argument('--data', help='data to train on instead: a file, folder or "demo"')
+    rs.add_argument('--epochs', type=int); rs.add_argument('--seed', type=int)
+    rs.add_argument('--wait', action='store_true', help='wait until the run ends (a runner must be running)')
+    rl = rsub.add_parser('list', help='runs, newest first'); rl.add_argument('--app'); rl.add_argument('--state')
+    rl.add_argument('--limit', type=int, default=20)
+    for n in ('show', 'log', 'cancel'): rsub.add_parser(n).add_argument('id')
+    rn.set_defaults(fn=cmd_runs)
+    ru = sub.add_parser('runner', help='execute queued training runs; push, publish to staging when better, announce')
+    ru.add_argument('--once', action='store_true', help='execute at most one run, then exit')
+    ru.add_argument('--no-publish', action='store_true', help='never publish to staging automatically')
+    ru.add_argument('--webhook', help='URL to POST the model-trained event to (default $CHATBOT_MODEL_WEBHOOK)')
+    ru.set_defaults(fn=cmd_runner)
     k = sub.add_parser('keys', help='mint prediction keys (GUIDs, as LUIS clients expect)')
     k.add_argument('-n', type=int, default=1); k.set_defaults(fn=cmd_keys)
     return p
@@ -395,6 +491,6 @@ def main(argv=None) -> int:
     except BrokenPipeError: return 0
     except KeyboardInterrupt: return 130
 
-# %% ../nbs/11_cli.ipynb #c018
+# %% ../nbs/11_cli.ipynb #c020
 if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
     sys.exit(main())

@@ -21,7 +21,7 @@ __all__ = ['RUN_STATES', 'FINISHED', 'TrainingRunError', 'report_progress', 'rea
            'evaluate_artifact', 'metrics_summary', 'metrics_table', 'per_label_table', 'confused_pairs',
            'utterance_table', 'plot_confusion', 'figure_png', 'template_path', 'render_html', 'execute_training', 'Run',
            'default_runs_url', 'RunStore', 'beats', 'production_metrics', 'publish_to_staging_if_better',
-           'emit_model_trained', 'run_one', 'recover', 'run_forever']
+           'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
 
 # %% ../nbs/22_runs.ipynb #c005
 def report_progress(path, fraction: float, message: str = '') -> None:
@@ -171,8 +171,11 @@ def execute_training(data_spec, out_dir, parameters: dict | None = None, log_pat
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f'.{out.name}.run-', dir=out.parent))
     nb = work/'run.ipynb'
-    params = dict(parameters or {}, data=str(data_spec), output_dir=str(work/'model'),
+    # the kernel runs in a scratch folder: relative paths are made absolute here
+    spec = lambda v: str(Path(str(v)).absolute()) if v is not None and Path(str(v)).exists() else v
+    params = dict(parameters or {}, data=spec(data_spec), output_dir=str(work/'model'),
                   progress_path=str(progress_path) if progress_path else None)
+    if params.get('valid') is not None: params['valid'] = spec(params['valid'])
     handler, pm_log = None, logging.getLogger('papermill')
     level = pm_log.level
     if log_path:
@@ -412,13 +415,18 @@ def run_one(store: RunStore, registry=None, queues=None, webhook_url: str | None
                                 stdout=lf, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'})
         store.update(run.id, pid=proc.pid)
         reason = None
-        while proc.poll() is None:
-            time.sleep(poll)
-            p = read_progress(folder/'progress.json')
-            if p: store.update(run.id, progress=p['fraction'], message=p['message'])
-            if store.get(run.id).cancel_requested: reason = 'cancelled'
-            elif timeout and time.time() - t0 > timeout: reason = 'timeout'
-            if reason: _kill(proc); break
+        try:
+            while proc.poll() is None:
+                time.sleep(poll)
+                p = read_progress(folder/'progress.json')
+                if p: store.update(run.id, progress=p['fraction'], message=p['message'])
+                if store.get(run.id).cancel_requested: reason = 'cancelled'
+                elif timeout and time.time() - t0 > timeout: reason = 'timeout'
+                if reason: _kill(proc); break
+        except BaseException:                                 # the runner is stopping: take the run down with it, and say so
+            _kill(proc)
+            store.update(run.id, state='failed', finished_at=time.time(), message='failed', error='the runner was stopped during the run; submit it again')
+            raise
     now = time.time()
     if reason == 'cancelled': return store.update(run.id, state='cancelled', finished_at=now, message='cancelled while running', error='cancelled by request')
     if reason == 'timeout': return store.update(run.id, state='failed', finished_at=now, message='timed out', error=f'the run took longer than {timeout} s and was stopped')
@@ -466,3 +474,26 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
         if run_one(store, registry, queues, webhook_url, publish_if_better) is None:
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
+
+# %% ../nbs/22_runs.ipynb #c026
+def snapshot_app(store, app: str, folder) -> Path:
+    "Write store app `app` to a timestamped JSON file in `folder`; return its path."
+    from chatbot.formats import save_app
+    a = store.get_app(app)
+    p = Path(folder)/f"{app}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:4]}.json"
+    save_app(a, p, 'json')
+    return p
+
+def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
+    "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
+    if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
+    snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
+    return runs.submit(app, snap, dict(parameters or {}))
+
+def read_log(run: Run, max_chars: int = 20_000) -> str:
+    "The end of a run's log (empty before it starts)."
+    if not run.log_path or not Path(run.log_path).exists(): return ''
+    with open(run.log_path, 'rb') as f:
+        f.seek(0, os.SEEK_END); size = f.tell()
+        f.seek(max(0, size - max_chars))
+        return f.read().decode('utf-8', errors='replace')

@@ -142,8 +142,8 @@ def validation_score(model, examples, utterances, intents, tag_names) -> dict:
 
 # %% ../nbs/08_train.ipynb #c019
 def train(utterances: list[Utterance], valid: list[Utterance] | None = None, intents: list[str] | None = None,
-          hp: HParams | None = None, progress: bool = True) -> TrainedModel:
-    "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split)."
+          hp: HParams | None = None, progress: bool = True, on_epoch=None) -> TrainedModel:
+    "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); `on_epoch(row, max_epochs)` follows along."
     hp = hp or HParams()
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
@@ -198,6 +198,7 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
             else: waited += 1
         history.append(row)
         bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != 'epoch'})
+        if on_epoch is not None: on_epoch(row, hp.epochs)
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
