@@ -288,6 +288,7 @@ def cmd_up(a):
     procs = {'inference': subprocess.Popen(me + ['serve', '--model', model, '--app', 'demo', '--port', str(a.inference_port)]),
              'gateway': subprocess.Popen(me + ['gateway', '--port', str(a.gateway_port)]),
              'worker': subprocess.Popen(me + ['worker', '--nlu-url', inference, '--app', 'demo'])}
+    if a.dashboard_port: procs['dashboards'] = subprocess.Popen(me + ['dashboard', '--port', str(a.dashboard_port)])   # with the training runner
     stopping = []
     def stop(*_):
         stopping.append(1)
@@ -297,12 +298,13 @@ def cmd_up(a):
     try:
         _wait_http(inference + '/readyz', procs['inference'])
         _wait_http(f'http://127.0.0.1:{a.gateway_port}/healthz', procs['gateway'])
+        if a.dashboard_port: _wait_http(f'http://127.0.0.1:{a.dashboard_port}/', procs['dashboards'])
         print(f"""
   chat in the browser   http://127.0.0.1:{a.gateway_port}/
   REST channel          POST http://127.0.0.1:{a.gateway_port}/v1/conversations/USER/messages  {{"text": "..."}}
   LUIS v3 endpoint      {inference}/luis/prediction/v3.0/apps/demo/slots/production/predict?query=...
   metrics               {inference}/metrics
-""" + (f'  dashboards            not built yet (port {a.dashboard_port} reserved)\n' if a.dashboard_port else '') + '  Ctrl-C stops everything.', file=sys.stderr, flush=True)
+""" + (f'  admin dashboards      http://127.0.0.1:{a.dashboard_port}/  (studio, training, review, analytics)\n' if a.dashboard_port else '') + '  Ctrl-C stops everything.', file=sys.stderr, flush=True)
         while not stopping:
             if dead := [n for n, p in procs.items() if p.poll() is not None]: raise CLIError(f"{', '.join(dead)} stopped unexpectedly")
             time.sleep(0.5)
@@ -453,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser('up', help='start inference, gateway and a worker on loopback (embedded defaults)')
     up.add_argument('--model', help='model folder (default: the demo model, trained if missing)')
     up.add_argument('--gateway-port', type=int, default=8081); up.add_argument('--inference-port', type=int, default=8080)
-    up.add_argument('--dashboard-port', type=int, help='reserved for the admin dashboards')
+    up.add_argument('--dashboard-port', type=int, default=8082, help='admin dashboards and training runner (0: none)')
     up.set_defaults(fn=cmd_up)
     db = sub.add_parser('dashboard', help='serve the admin dashboards (Voila): studio, training, review, analytics')
     db.add_argument('--port', type=int, default=8082); db.add_argument('--host', default='127.0.0.1', help='address to bind (default loopback)')

@@ -203,12 +203,14 @@ def test_failing_handler_ends_in_the_poison_queue(stack):
     assert 'the order system is down' in rows[0]['details']['error']
 
 def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_path):
-    "`chatbot up` (what `make up` runs): inference, gateway and worker on loopback; SIGTERM stops them all."
-    gport, iport = free_port(), free_port()
-    up = Proc(['up', '--model', str(demo_model_path), '--gateway-port', str(gport), '--inference-port', str(iport)],
+    "`chatbot up` (what `make up` runs): inference, gateway, worker, dashboards and training runner on loopback; SIGTERM stops them all."
+    gport, iport, dport = free_port(), free_port(), free_port()
+    up = Proc(['up', '--model', str(demo_model_path), '--gateway-port', str(gport), '--inference-port', str(iport), '--dashboard-port', str(dport)],
               dict(os.environ, CHATBOT_HOME=str(tmp_path)), tmp_path, 'up')
     try:
         wait_for(lambda: _ok(f'http://127.0.0.1:{gport}/healthz') and _ok(f'http://127.0.0.1:{iport}/readyz'), timeout=60)
+        wait_for(lambda: _ok(f'http://127.0.0.1:{dport}/voila/render/training.ipynb'), timeout=60)
+        runner = wait_for(lambda: _runners(tmp_path), timeout=30)
         base = f'http://127.0.0.1:{gport}'
         http('POST', f'{base}/v1/conversations/new-user/messages', {'text': 'hello'})
         assert replies(base, 'new-user', 1)[1]['text'] == 'Hello! How can I help you today?'
@@ -216,6 +218,18 @@ def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_pat
         assert status == 200 and v3['prediction']['topIntent'] == 'Greeting'
     finally: up.stop()
     assert up.p.returncode == 0 and not _ok(f'http://127.0.0.1:{gport}/healthz') and not _ok(f'http://127.0.0.1:{iport}/healthz')
+    assert not _ok(f'http://127.0.0.1:{dport}/')
+    wait_for(lambda: not _runners(tmp_path), timeout=30)             # the training runner stopped too
+
+def _runners(home) -> list[int]:
+    "Pids of the `chatbot runner` processes working on CHATBOT_HOME `home`."
+    out = []
+    for d in Path('/proc').iterdir():
+        try:
+            if b'chatbot.cli\x00runner' in (d/'cmdline').read_bytes() and f'CHATBOT_HOME={home}'.encode() in (d/'environ').read_bytes().split(b'\x00'):
+                out.append(int(d.name))
+        except (OSError, ValueError): pass
+    return out
 
 def test_one_trace_per_message_across_processes(stack):
     "OpenTelemetry spans of the receiver (gateway process) and of every step (worker process) form one trace."
