@@ -54,14 +54,19 @@ def predicted_pairs(predictor, utterances) -> list[tuple]:
 
 # %% ../nbs/11_cli.ipynb #c007
 def cmd_train(a):
-    app, _ = resolve_app(a.data)
-    app.validate()                                         # bad data gets its one clear line before any kernel starts
-    if a.valid: resolve_app(a.valid)
-    if a.direct: return _train_in_process(a)
-    from chatbot.runs import execute_training, TrainingRunError
-    print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
-          f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
-    params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid)).items() if v is not None}
+    from chatbot.runs import execute_training, TrainingRunError, is_remote
+    if is_remote(a.data):                                  # a blob or URL: the notebook fetches and checks it
+        if a.direct: raise CLIError('--direct trains local data only; remote data is read by the training notebook')
+        print(f'training on {a.data} (running the training notebook with papermill)', file=sys.stderr, flush=True)
+    else:
+        app, _ = resolve_app(a.data)
+        app.validate()                                     # bad data gets its one clear line before any kernel starts
+        if a.valid: resolve_app(a.valid)
+        if a.direct: return _train_in_process(a)
+        print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
+              f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
+    registry = _registry_at(a.push) if a.push else None      # a bad registry URL fails before an hour of training
+    params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid), app=a.app).items() if v is not None}
     try: r = execute_training(a.data, a.out, params, log_path=None if a.quiet else '-')
     except TrainingRunError as e: raise CLIError(str(e)) from None
     m, out = r['metrics'], r['artifact']
@@ -69,6 +74,21 @@ def cmd_train(a):
     print(f"{m.get('data', 'evaluation')}: intent accuracy {m['intent_accuracy']:.2%}, entity F1 {m['entity']['f1']:.2%}")
     print(f"run record: {r['notebook']}" + (f" (report: {r['report']})" if r['report'] else ''))
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
+    if registry is not None: _push_trained(registry, out, m, a.publish_if_better)
+
+def _registry_at(url):
+    from chatbot.registry import open_registry
+    return open_registry(url, cache_dir=Settings.from_env().cache_dir)
+
+def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
+    "Push a trained artifact; publish it to staging when asked and it beats production."
+    from chatbot.artifacts import read_manifest
+    from chatbot.runs import publish_to_staging_if_better
+    app = read_manifest(out)['app']['name']
+    version = registry.push(app, out)
+    slot = publish_to_staging_if_better(registry, app, out, version, metrics) if publish_if_better else None
+    print(f"pushed {app} version {version} to {registry.url}" + (f'; published to {slot} (it beats production)' if slot
+          else '; not published (production is as good or better)' if publish_if_better else ''))
 
 def _train_in_process(a):
     "`chatbot train --direct`: train in this process, without the notebook record (scripts, benchmarks)."
@@ -388,13 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='chatbot', description='Build, train and run LUIS-compatible NLU models.')
     sub = p.add_subparsers(dest='cmd', required=True)
     t = sub.add_parser('train', help='train a model artifact')
-    t.add_argument('data', help='app file or folder (JSON, JSONL, LUIS JSON, Rasa YAML, CSV), "demo", or an app name in the store')
+    t.add_argument('data', help='app file or folder (JSON, JSONL, LUIS JSON, Rasa YAML, CSV), "demo", an app name in the store, '
+                   'or remote data: azure-blob://CONTAINER/PATH or https://')
     t.add_argument('--out', required=True, help='artifact folder to write')
     t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% split)')
     t.add_argument('--epochs', type=int, help='maximum epochs (default 40, early stopping usually ends sooner)')
     t.add_argument('--seed', type=int, help='random seed (default 0)')
     t.add_argument('--quiet', action='store_true', help='no progress output')
     t.add_argument('--direct', action='store_true', help='train in this process without the executed notebook and report')
+    t.add_argument('--app', help='app name recorded in the artifact (default: the data\'s)')
+    t.add_argument('--push', metavar='REGISTRY', help='push the artifact to this registry (a folder or azure-blob://CONTAINER[/PREFIX])')
+    t.add_argument('--publish-if-better', action='store_true', help='with --push: publish to staging when it beats production')
     t.set_defaults(fn=cmd_train)
     e = sub.add_parser('evaluate', help='score a model on labelled data')
     e.add_argument('model'); e.add_argument('data', help='file, or folder (its test.jsonl)')

@@ -17,11 +17,12 @@ class TrainingRunError(RuntimeError):
         super().__init__(message); self.cell, self.notebook = cell, notebook
 
 # %% auto #0
-__all__ = ['RUN_STATES', 'FINISHED', 'TrainingRunError', 'report_progress', 'read_progress', 'load_training_data',
-           'evaluate_artifact', 'metrics_summary', 'metrics_table', 'per_label_table', 'confused_pairs',
-           'utterance_table', 'plot_confusion', 'figure_png', 'template_path', 'render_html', 'execute_training', 'Run',
-           'default_runs_url', 'RunStore', 'beats', 'production_metrics', 'publish_to_staging_if_better',
-           'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
+__all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report_progress', 'read_progress', 'is_remote',
+           'fetch_data', 'load_training_data', 'evaluate_artifact', 'metrics_summary', 'metrics_table',
+           'per_label_table', 'confused_pairs', 'utterance_table', 'plot_confusion', 'figure_png', 'template_path',
+           'render_html', 'add_record_files', 'execute_training', 'Run', 'default_runs_url', 'RunStore', 'beats',
+           'production_metrics', 'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover',
+           'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
 
 # %% ../nbs/22_runs.ipynb #c005
 def report_progress(path, fraction: float, message: str = '') -> None:
@@ -37,10 +38,45 @@ def read_progress(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../nbs/22_runs.ipynb #c008
+# %% ../nbs/22_runs.ipynb #c009
+def is_remote(spec) -> bool:
+    "Whether a data spec names remote data (`azure-blob://`, `https://`, `http://`)."
+    return str(spec).startswith(('azure-blob://', 'https://', 'http://'))
+
+def fetch_data(spec: str, folder) -> str:
+    "A local copy of remote data `spec` in `folder` (its path); a local spec is returned as it is."
+    spec, folder = str(spec), Path(folder)
+    if not is_remote(spec): return spec
+    folder.mkdir(parents=True, exist_ok=True)
+    if spec.startswith('azure-blob://'):
+        container, _, path = spec[len('azure-blob://'):].partition('/')
+        if not container or not path: raise ValueError(f'bad data URL {spec!r}: use azure-blob://CONTAINER/PATH (a file, or a folder ending in /)')
+        cs = os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
+        if not cs: raise ValueError(f'set AZURE_STORAGE_CONNECTION_STRING to read {spec}')
+        from azure.storage.blob import ContainerClient
+        cc = ContainerClient.from_connection_string(cs, container)
+        names = [b.name for b in cc.list_blobs(name_starts_with=path)] if path.endswith('/') else [path]
+        if not names: raise ValueError(f'no blobs under {spec}')
+        from azure.core.exceptions import ResourceNotFoundError
+        for n in names:
+            target = folder/Path(n).name
+            try: target.write_bytes(cc.download_blob(n).readall())
+            except ResourceNotFoundError: raise ValueError(f'no blob {n!r} in container {container!r}') from None
+        return str(folder) if path.endswith('/') else str(folder/Path(path).name)
+    import urllib.parse, urllib.request
+    name = Path(urllib.parse.urlparse(spec).path).name or 'data.json'
+    try:
+        with urllib.request.urlopen(spec, timeout=60) as r: (folder/name).write_bytes(r.read())
+    except OSError as e: raise ValueError(f'could not download {spec}: {e}') from None
+    return str(folder/name)
+
+# %% ../nbs/22_runs.ipynb #c011
 def load_training_data(data, valid=None):
-    "`(app, valid_utterances, test_utterances)` of a data spec: a folder, a file, `demo` or a store app name."
+    "`(app, valid_utterances, test_utterances)` of a data spec: a folder, a file, `demo`, a store app name or a remote URL."
     from chatbot.cli import resolve_app, CLIError
+    if is_remote(data) or is_remote(valid or ''):
+        tmp = Path(tempfile.mkdtemp(prefix='chatbot-data-'))
+        data, valid = fetch_data(data, tmp/'data'), valid and fetch_data(valid, tmp/'valid')
     try:
         app, valid_utts = resolve_app(str(data))
         if valid: valid_utts = resolve_app(str(valid))[0].utterances
@@ -71,7 +107,7 @@ def metrics_summary(m: dict) -> dict:
     return dict(n=m.get('n'), intent_accuracy=m.get('intent_accuracy'), intent_macro_f1=m.get('intent_macro_f1'),
                 entity_f1=(m.get('entity') or {}).get('f1'), data=m.get('data'))
 
-# %% ../nbs/22_runs.ipynb #c010
+# %% ../nbs/22_runs.ipynb #c013
 def _md_table(header: list, rows: list) -> str:
     esc = lambda v: str(v).replace('|', '\\|').replace('\n', ' ')
     return '\n'.join(['| ' + ' | '.join(map(esc, header)) + ' |', '|' + '---|' * len(header)] +
@@ -125,7 +161,7 @@ def figure_png(fig) -> bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100)
     return buf.getvalue()
 
-# %% ../nbs/22_runs.ipynb #c013
+# %% ../nbs/22_runs.ipynb #c016
 def template_path() -> Path:
     "The bundled training notebook."
     return Path(__file__).parent/'notebooks'/'train.ipynb'
@@ -160,6 +196,17 @@ def _replace_dir(src: Path, dst: Path) -> None:
         os.replace(dst, old)
     os.replace(src, dst)
     if old is not None: shutil.rmtree(old, ignore_errors=True)
+
+RECORD_FILES = ('run.ipynb', 'report.html', 'metrics.json', 'evaluation.jsonl')
+
+def add_record_files(artifact) -> dict:
+    "List the run's record files of `artifact` in its manifest (checksummed), so a registry push carries them too."
+    from chatbot.artifacts import read_manifest, sha256_file, update_manifest
+    p = Path(artifact)
+    files = dict(read_manifest(p)['files'])
+    for n in RECORD_FILES:
+        if (p/n).exists(): files[n] = dict(sha256=sha256_file(p/n), bytes=(p/n).stat().st_size)
+    return update_manifest(p, files=files)
 
 def execute_training(data_spec, out_dir, parameters: dict | None = None, log_path=None, progress_path=None,
                      html: bool = True, template=None, timeout: float | None = None) -> dict:
@@ -199,6 +246,7 @@ def execute_training(data_spec, out_dir, parameters: dict | None = None, log_pat
         if not (model/'manifest.json').exists(): raise TrainingRunError(f'the training notebook wrote no artifact to {model}', None, None)
         shutil.move(str(nb), model/'run.ipynb')
         report = render_html(model/'run.ipynb', model/'report.html') if html else None
+        add_record_files(model)
         metrics = json.loads((model/'metrics.json').read_text()) if (model/'metrics.json').exists() else {}
         _replace_dir(model, out)
         return dict(artifact=out, notebook=out/'run.ipynb', report=out/'report.html' if report else None, metrics=metrics)
@@ -206,7 +254,7 @@ def execute_training(data_spec, out_dir, parameters: dict | None = None, log_pat
         if handler is not None: pm_log.removeHandler(handler); pm_log.setLevel(level); handler.close()
         shutil.rmtree(work, ignore_errors=True)
 
-# %% ../nbs/22_runs.ipynb #c015
+# %% ../nbs/22_runs.ipynb #c018
 RUN_STATES = ('queued', 'running', 'succeeded', 'failed', 'cancelled')
 FINISHED = ('succeeded', 'failed', 'cancelled')
 
@@ -333,7 +381,7 @@ class RunStore:
                 c.execute("UPDATE runs SET cancel_requested = 1, message = 'cancelling' WHERE id = ?", (run_id,))
         return self.get(run_id)
 
-# %% ../nbs/22_runs.ipynb #c018
+# %% ../nbs/22_runs.ipynb #c021
 def beats(new: dict, old: dict | None) -> bool:
     "Whether metrics `new` are better than `old`: intent accuracy first, then entity F1."
     if not old: return True
@@ -366,7 +414,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../nbs/22_runs.ipynb #c021
+# %% ../nbs/22_runs.ipynb #c024
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -449,7 +497,7 @@ def run_one(store: RunStore, registry=None, queues=None, webhook_url: str | None
         message += f'; the model-trained event could not be sent: {type(e).__name__}: {e}'
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version, published_to=published, message=message)
 
-# %% ../nbs/22_runs.ipynb #c023
+# %% ../nbs/22_runs.ipynb #c026
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -475,7 +523,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../nbs/22_runs.ipynb #c026
+# %% ../nbs/22_runs.ipynb #c029
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.formats import save_app
