@@ -436,15 +436,17 @@ def predict(lm: LoadedModel, text: str, route: str, now=None, extra=(), prefer_e
     return p
 
 def log_request(route: str, app: str, version: str | None, query: str | None, p=None, status: int = 200):
-    "Queue the log record of one prediction request (or of a refused one, with its status)."
+    "Queue the log record of one prediction request (or of a refused one, with its status); `details.intents`: the top 3 with scores."
     from flask import current_app, g, request
     writer = current_app.extensions['chatbot.log']
     if writer is None: return
     from chatbot.responses import to_native
+    n = to_native(p, top=3) if p else None
     writer.write(dict(ts=time.time(), request_id=g.request_id, app=app, slot=g.get('slot'), model_version=version, route=route,
                       query=query, top_intent=p.top_intent if p else None, score=float(p.score) if p else None,
-                      entities=to_native(p)['entities'] if p else [], latency_ms=(time.perf_counter() - g.t0) * 1000,
-                      client=request.headers.get('X-Forwarded-For', request.remote_addr), status=status))
+                      entities=n['entities'] if n else [], latency_ms=(time.perf_counter() - g.t0) * 1000,
+                      client=request.headers.get('X-Forwarded-For', request.remote_addr), status=status,
+                      details=dict(intents=n['intents']) if n else None))
 
 def config_int(name: str) -> int:
     from flask import current_app
