@@ -50,6 +50,11 @@ class Admin:
         from chatbot.runs import RunStore, default_runs_url
         return RunStore(self.env.get('CHATBOT_RUNS_URL') or default_runs_url())
 
+    @cached_property
+    def review(self):
+        from chatbot.review import open_review_store, default_review_url
+        return open_review_store(default_review_url(self.env))
+
     @property
     def files_dir(self) -> Path:
         "Where uploaded files are kept (`CHATBOT_FILES_DIR`, default `$CHATBOT_HOME/files`)."
@@ -57,7 +62,7 @@ class Admin:
 
     def close(self):
         "Close whatever was opened."
-        for name in ('store', 'logs'):
+        for name in ('store', 'logs', 'review'):
             if name in self.__dict__: self.__dict__.pop(name).close()
 
 # %% ../nbs/23_admin.ipynb #c008
