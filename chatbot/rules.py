@@ -11,7 +11,7 @@ from .app import NONE_INTENT
 
 # %% auto #0
 __all__ = ['LANGUAGES', 'HANDLERS', 'detect_language', 'render', 'template_slots', 'RulesError', 'SlotSpec', 'Rule', 'Rules',
-           'Decision', 'entity_value', 'decide', 'handler', 'reply_text', 'run_handler']
+           'RulesFile', 'Decision', 'entity_value', 'decide', 'handler', 'reply_text', 'run_handler']
 
 # %% ../nbs/19_rules.ipynb #c005
 LANGUAGES = ('ko', 'en')
@@ -123,6 +123,34 @@ class Rules:
         return texts.get(lang) or texts.get(self.default_language) or next(iter(texts.values()), '')
 
 # %% ../nbs/19_rules.ipynb #c011
+import logging, os, time
+
+class RulesFile:
+    "`Rules` loaded from `path` and reloaded when the file changes; attribute access reads the current rules."
+    def __init__(self, path, check_every: float = 1.0):
+        self.path, self.check_every = Path(path), check_every
+        self._rules, self._stamp, self._checked = Rules.load(self.path), self._stat(), time.monotonic()
+
+    def _stat(self):
+        try: st = os.stat(self.path); return (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError: return None
+
+    @property
+    def current(self) -> Rules:
+        "The rules of the file as it is now (re-read at most every `check_every` seconds)."
+        now = time.monotonic()
+        if now - self._checked >= self.check_every:
+            self._checked, stamp = now, self._stat()
+            if stamp is not None and stamp != self._stamp:
+                try: self._rules = Rules.load(self.path)
+                except (RulesError, ValueError, OSError) as e:
+                    logging.getLogger('chatbot.rules').warning('keeping the previous reply rules: %s: %s', self.path, e)
+                self._stamp = stamp
+        return self._rules
+
+    def __getattr__(self, name): return getattr(self.current, name)
+
+# %% ../nbs/19_rules.ipynb #c014
 @dataclass
 class Decision:
     "Where an understood message goes next, and what the handler needs."
@@ -173,7 +201,7 @@ def decide(rules: Rules, nlu: dict, state: dict, text: str) -> tuple[Decision, d
     if rule.handoff: return Decision('handoff', rule.intent, lang, slots), state
     return Decision(rule.handler or 'rules', rule.intent, lang, slots), state
 
-# %% ../nbs/19_rules.ipynb #c015
+# %% ../nbs/19_rules.ipynb #c018
 HANDLERS: dict = {}
 
 def handler(name: str):

@@ -255,3 +255,19 @@ def test_one_trace_per_message_across_processes(stack):
     chain = ['chat.receive', 'chat.understand', 'chat.route', 'chat.handle', 'chat.send']
     assert all(got[b]['parent_id'] == got[a]['context']['span_id'] for a, b in zip(chain, chain[1:]))
     assert got['chat.route']['attributes']['chat.route'] == 'rules' and got['chat.understand']['attributes']['chat.intent'] == 'Coupons'
+
+def test_reply_rules_edited_in_place_apply_without_restart(stack):
+    "The studio saves reply rules to $CHATBOT_HOME/rules.json; a running worker answers with the edit about a second later."
+    import importlib.resources
+    rules = json.loads(importlib.resources.files('chatbot').joinpath('data/demo_rules.json').read_text(encoding='utf-8'))
+    rules['intents']['Greeting']['reply'] = {'en': 'Welcome to the shop!', 'ko': '어서 오세요!'}
+    path = stack['home']/'rules.json'
+    path.write_text(json.dumps(rules, ensure_ascii=False), encoding='utf-8')
+    base = stack['base']; stack['start_worker']()
+    http('POST', f'{base}/v1/conversations/park/messages', {'text': 'hello'})
+    assert replies(base, 'park', 1)[1]['text'] == 'Welcome to the shop!'
+    rules['intents']['Greeting']['reply'] = {'en': 'Hi again, from the edited rules.', 'ko': '다시 안녕하세요!'}
+    path.write_text(json.dumps(rules, ensure_ascii=False), encoding='utf-8')
+    time.sleep(1.2)
+    http('POST', f'{base}/v1/conversations/park/messages', {'text': 'hello'})
+    assert replies(base, 'park', 2)[3]['text'] == 'Hi again, from the edited rules.'
