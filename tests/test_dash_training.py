@@ -22,12 +22,12 @@ def wait_for(fn, timeout=30, what='condition'):
 
 @pytest.fixture
 def inference(tmp_path):
-    "Start `chatbot serve --registry` on the home's registry: `inference(home) -> base URL`."
+    "Start `chatbot serve --registry` on the home's registry: `inference(home, log=False) -> base URL`."
     procs = []
-    def start(home):
+    def start(home, log=False):
         port = free_port()
         env = {**__import__('os').environ, 'CHATBOT_HOME': str(home), 'TF_CPP_MIN_LOG_LEVEL': '2'}
-        p = subprocess.Popen([sys.executable, '-m', 'chatbot.cli', 'serve', '--registry', str(home/'registry'), '--port', str(port), '--no-log'],
+        p = subprocess.Popen([sys.executable, '-m', 'chatbot.cli', 'serve', '--registry', str(home/'registry'), '--port', str(port)] + ([] if log else ['--no-log']),
                              env=env, cwd=ROOT, stdout=open(tmp_path/'serve.log', 'wb'), stderr=subprocess.STDOUT)
         procs.append(p)
         base = f'http://127.0.0.1:{port}'
