@@ -37,4 +37,14 @@ def test_new_intent_to_published_model_and_its_charts(dashboards, inference, pag
     api = inference(home, log=True)
     answers = [predict(api, 'mini', t) for t in ('I would like to return this', '반품하고 싶어요', 'hello there')]
     assert [a['intent'] for a in answers] == ['ReturnItem', 'ReturnItem', 'Greeting'] and answers[0]['model_version'] == '1'
+
+    root = open_dashboard(page, base, 'analytics')                # the three requests, logged by the service, in the charts
+    total, status = root.locator('.analytics-total'), root.locator('.analytics-status')
+    def shows_three():
+        if 'Updated' not in status.inner_text(): return False
+        if int(''.join(c for c in total.inner_text().split('\n')[0] if c.isdigit()) or 0) == 3: return True
+        root.locator('.analytics-refresh').click()                  # the log writer may not have flushed yet
+        return False
+    wait_for(shows_three, 30, 'three logged requests in analytics')
+    assert root.locator('.analytics-chart-intents img, img.analytics-chart-intents').first.get_attribute('src')
     assert page.js_errors == []
