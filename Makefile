@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up shell install test check-export nbtest pytest bench bench-serve bench-gateway demo-model serve clean
+.PHONY: up shell install test check-export nbtest pytest bench bench-serve bench-gateway bench-dashboards demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,8 @@ bench-serve: $(INSTALLED)
 
 bench-gateway: $(INSTALLED) $(AZURITE)
 	$(BIN)/python bench/gateway.py --write BENCHMARKS.md
+bench-dashboards: $(INSTALLED)
+	$(BIN)/python bench/dashboards.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .chatbot build dist *.egg-info node_modules

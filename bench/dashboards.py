@@ -1,18 +1,21 @@
 """Dashboard benchmark: seconds from opening each admin dashboard to its root widget being visible, with 100,000 logged
-requests and the demo app in a fresh CHATBOT_HOME, in headless Chromium; and the analytics queries on those logs.
+requests and the demo app in a fresh CHATBOT_HOME, in headless Chromium; the analytics queries on those logs; and a
+training run of the demo app through the runner (queued -> succeeded, papermill notebook, report, registry push).
 
-    .venv/bin/python bench/dashboards.py [--records 100000] [--repeats 3] [--only analytics]
+    .venv/bin/python bench/dashboards.py [--records 100000] [--repeats 3] [--only analytics] [--no-training] [--write BENCHMARKS.md]
 
-Prints a markdown table, the machine and the command; writes bench/out/dashboards.json (not BENCHMARKS.md).
+Prints a markdown table, the machine and the command; writes bench/out/dashboards.json and, with --write, the
+dashboards section of BENCHMARKS.md.
 """
 import argparse, json, os, shlex, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import free_port, log, machine  # noqa: E402
+from common import free_port, log, machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DASHBOARDS = ('studio', 'training', 'review', 'analytics')
+START, END = '<!-- dashboards -->', '<!-- /dashboards -->'
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync']
@@ -71,6 +74,20 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
                 raise RuntimeError(f'chatbot dashboard did not start: {log_path.read_text(errors="replace")[-2000:]}')
             time.sleep(0.2)
 
+def time_training_run(home: Path) -> dict:
+    "Queue a run of the demo app and execute it with `chatbot runner --once`: wall seconds, the run's own timings, metrics."
+    from chatbot.runs import RunStore
+    runs = RunStore(f"sqlite:///{home/'runs.db'}")
+    rid = runs.submit('demo', 'demo')
+    t = time.perf_counter()
+    subprocess.run([sys.executable, '-m', 'chatbot.cli', 'runner', '--once'], check=True, cwd=ROOT, capture_output=True,
+                   env={**os.environ, 'CHATBOT_HOME': str(home), 'TF_CPP_MIN_LOG_LEVEL': '2'})
+    wall, r = time.perf_counter() - t, runs.get(rid)
+    epochs = sum(1 for l in (home/'runs'/rid/'run.log').read_text(errors='replace').splitlines() if '"epoch":' in l)
+    return dict(state=r.state, wall_s=wall, run_s=r.finished_at - r.started_at, epochs=epochs, version=r.version,
+                published_to=r.published_to, intent_accuracy=r.metrics.get('intent_accuracy'), entity_f1=(r.metrics.get('entity') or {}).get('f1'),
+                data=r.metrics.get('data'), error=r.error)
+
 # Dashboards that fill in their data after the page is interactive, and what they show once it is all there.
 LOADED = {'analytics': '.analytics-status:has-text("Updated")'}
 
@@ -94,6 +111,8 @@ def main():
     p.add_argument('--records', type=int, default=100_000)
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--only', nargs='*', choices=DASHBOARDS, help='dashboards to open (default: every one present in dashboards/)')
+    p.add_argument('--no-training', action='store_true', help='skip the training run of the demo app')
+    p.add_argument('--write', help='markdown file to put the dashboards section into (e.g. BENCHMARKS.md)')
     a = p.parse_args()
     names = [n for n in (a.only or DASHBOARDS) if (ROOT/'dashboards'/f'{n}.ipynb').exists()]
     skipped = [n for n in (a.only or DASHBOARDS) if n not in names]
@@ -125,11 +144,15 @@ def main():
             proc.terminate()
             try: proc.wait(timeout=10)
             except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+        if not a.no_training:
+            log('training the demo app through the runner ...')
+            r['training'] = time_training_run(home)
     r.update(machine=machine(), command=' '.join(['python', 'bench/dashboards.py', *map(shlex.quote, sys.argv[1:])]), skipped=skipped)
     out = ROOT/'bench'/'out'/'dashboards.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(r, indent=1))
     print(report(r))
+    if a.write: write_section(Path(a.write), f'{START}\n## Admin dashboards and training runs\n\n{report(r)}\n{END}', START, END)
 
 def report(r: dict) -> str:
     "The results as markdown."
@@ -141,6 +164,11 @@ def report(r: dict) -> str:
     if r.get('skipped'): lines += ['', f"Not present (skipped): {', '.join(r['skipped'])}."]
     lines += ['', f"Analytics queries on the same logs ({r['repeats']} runs):", '', '| query | median ms | max ms |', '|---|---:|---:|']
     lines += [f'| {n} | {statistics.median(ts) * 1000:.0f} | {max(ts) * 1000:.0f} |' for n, ts in r['queries'].items()]
+    if t := r.get('training'):
+        lines += ['', 'Training run of the demo app (`chatbot runner --once`: papermill notebook, report, registry push, publish):', '',
+                  '| state | wall s | run s | epochs | intent accuracy | entity F1 | evaluated on |', '|---|---:|---:|---:|---:|---:|---|',
+                  f"| {t['state']} | {t['wall_s']:.1f} | {t['run_s']:.1f} | {t['epochs']} | {(t['intent_accuracy'] or 0):.1%} | "
+                  f"{(t['entity_f1'] or 0):.1%} | {t['data']} |"]
     lines += ['', f"Machine: {r['machine']}. Command: `{r['command']}`."]
     return '\n'.join(lines)
 

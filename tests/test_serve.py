@@ -199,6 +199,11 @@ print(r.prediction.top_intent, sorted(r.prediction.intents), r.prediction.entiti
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[0] == 'BuyProduct' and "['lipstick']" in out.stdout and 'FindStore' in out.stdout
 
+def run_coroutine(coro):
+    "Run `coro` to completion on a fresh event loop in its own thread (Playwright's sync API may own this thread's loop)."
+    import asyncio, concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(1) as pool: return pool.submit(asyncio.run, coro).result()
+
 def test_bot_framework_luis_recognizer(served):
     "Bot Framework's LuisRecognizer, v2 and v3, pointed at this server."
     import asyncio
@@ -214,9 +219,9 @@ def test_bot_framework_luis_recognizer(served):
                        conversation=ConversationAccount(id='c'), channel_id='test', service_url='http://localhost')
         return await recognizer.recognize(TurnContext(TestAdapter(), act))
 
-    v2 = asyncio.run(recognize(LuisRecognizer(application, LuisPredictionOptions(include_all_intents=True)), 'I want to buy sneakers'))
+    v2 = run_coroutine(recognize(LuisRecognizer(application, LuisPredictionOptions(include_all_intents=True)), 'I want to buy sneakers'))
     assert v2.get_top_scoring_intent().intent == 'BuyProduct' and v2.entities['product'] == ['sneakers']
-    v3 = asyncio.run(recognize(LuisRecognizer(application, LuisRecognizerOptionsV3(include_all_intents=True)), '립스틱 주문할게요'))
+    v3 = run_coroutine(recognize(LuisRecognizer(application, LuisRecognizerOptionsV3(include_all_intents=True)), '립스틱 주문할게요'))
     assert v3.get_top_scoring_intent().intent == 'BuyProduct' and v3.entities['product'] == ['립스틱'] and len(v3.intents) == 4
 
 def test_every_prediction_is_logged_and_log_false_is_honoured(mini_model, tmp_path):
