@@ -147,7 +147,7 @@ def main():
         if not a.no_training:
             log('training the demo app through the runner ...')
             r['training'] = time_training_run(home)
-    r.update(machine=machine(), command=' '.join(['python', 'bench/dashboards.py', *map(shlex.quote, sys.argv[1:])]), skipped=skipped)
+    r.update(date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), machine=machine(), command=' '.join(['python', 'bench/dashboards.py', *map(shlex.quote, sys.argv[1:])]), skipped=skipped)
     out = ROOT/'bench'/'out'/'dashboards.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(r, indent=1))
@@ -169,7 +169,14 @@ def report(r: dict) -> str:
                   '| state | wall s | run s | epochs | intent accuracy | entity F1 | evaluated on |', '|---|---:|---:|---:|---:|---:|---|',
                   f"| {t['state']} | {t['wall_s']:.1f} | {t['run_s']:.1f} | {t['epochs']} | {(t['intent_accuracy'] or 0):.1%} | "
                   f"{(t['entity_f1'] or 0):.1%} | {t['data']} |"]
-    lines += ['', f"Machine: {r['machine']}. Command: `{r['command']}`."]
+    worst = max((max(ts) for ts in r.get('dashboards', {}).values()), default=None)
+    if worst is not None or r.get('training'):
+        lines += ['', 'Targets (issue 5):']
+        if worst is not None: lines.append(f"- every dashboard interactive within 3 s with {r['records']:,} logged requests: "
+                                           f"{'met' if worst < 3 and not r.get('failed') else 'NOT met'} (slowest run {worst:.2f} s)")
+        if t := r.get('training'): lines.append(f"- a training run of the demo app under 2 minutes: "
+                                                f"{'met' if t['state'] == 'succeeded' and t['wall_s'] < 120 else 'NOT met'} ({t['wall_s']:.0f} s)")
+    lines += ['', f"Run {r.get('date', '')} on {r['machine']}. Command: `{r['command']}`."]
     return '\n'.join(lines)
 
 if __name__ == '__main__': main()
