@@ -158,3 +158,25 @@ def test_cancel_running_run_kills_it(env):
     time.sleep(1)
     assert not _live_in_group(pid)                                # the child and its kernel are gone
     assert out['run'].artifact is None and not list(Path(s.runs_dir/rid).glob('*model*'))
+
+def test_runs_command_line(tmp_path, mini_app):
+    "`chatbot runs submit|list|show|log|cancel` on a store app: a snapshot is queued, listed, shown and cancelled; unknown ids get one line."
+    import subprocess, sys
+    from chatbot.store import open_store
+    home = tmp_path/'home'
+    open_store(f"sqlite:///{home/'apps.db'}").create_app(mini_app)
+    def run(*args, check=True):
+        r = subprocess.run([sys.executable, '-m', 'chatbot.cli', 'runs', *args], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, 'CHATBOT_HOME': str(home)})
+        assert not check or r.returncode == 0, r.stderr
+        return r
+    rid = run('submit', 'mini', '--epochs', '3').stdout.strip()
+    assert rid and rid in run('list').stdout and 'queued' in run('list', '--app', 'mini').stdout
+    shown = json.loads(run('show', rid).stdout)
+    assert shown['state'] == 'queued' and shown['parameters'] == {'epochs': 3} and Path(shown['data_spec']).exists()
+    assert json.loads(Path(shown['data_spec']).read_text())['name'] == 'mini'          # the snapshot of the store app
+    assert run('log', rid).stdout == ''
+    assert 'cancelled' in run('cancel', rid).stdout and json.loads(run('show', rid).stdout)['state'] == 'cancelled'
+    for args, message in ((('show', 'nope'), "unknown run 'nope'"), (('submit', 'no-such-app'), "no app named 'no-such-app'")):
+        r = run(*args, check=False)
+        assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
