@@ -29,6 +29,7 @@ class HParams:
     lr: float = 2e-3
     lr_decay: float = 0.85
     intent_balance: float = 0.0
+    wide: int = 0
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3
@@ -98,7 +99,9 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[n
     feats = [h, x]
     if hp.tag_context: feats.append(np.broadcast_to(z, (len(h), len(z))))
     tags = np.concatenate(feats, axis=1) @ W['tag/kernel'] + W['tag/bias']
-    return z @ W['intent/kernel'] + W['intent/bias'], tags
+    il = z @ W['intent/kernel'] + W['intent/bias']
+    if hp.wide and len(sent): il = il + W['wide_emb'][sent % hp.wide].sum(0) / np.sqrt(len(sent))
+    return il, tags
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     z = z - z.max(axis=axis, keepdims=True)
@@ -162,6 +165,7 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
                 self.gru_bwd = layers.GRU(hp.rnn, return_sequences=True, go_backwards=True, name='gru_bwd')
             self.intent_hidden = layers.Dense(hp.hidden, activation='relu', name='intent_hidden')
             self.intent = layers.Dense(n_intents, name='intent')
+            if hp.wide: self.wide_emb = layers.Embedding(hp.wide, n_intents, embeddings_initializer='zeros', name='wide_emb')
 
         def call(self, inputs, training=False):
             ids, bags, shapes = inputs['ids'], inputs['bags'], inputs['shapes']
@@ -188,13 +192,20 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
             feats = [h, x]
             if hp.tag_context: feats.append(ops.repeat(ops.expand_dims(z, 1), ops.shape(h)[1], axis=1))
             tags = self.tag(ops.concatenate(feats, axis=-1))
-            return self.intent(self.drop(z, training=training)), tags
+            logits = self.intent(self.drop(z, training=training))
+            if hp.wide:
+                sent = inputs['sent']
+                smask = ops.expand_dims(ops.cast(sent > 0, 'float32'), -1)
+                wide = ops.sum(self.wide_emb(sent % hp.wide) * smask, axis=1) / ops.sqrt(ops.maximum(ops.sum(smask, axis=1), 1.0))
+                logits = logits + wide
+            return logits, tags
 
     return JointNLU()
 
 def _layers(model) -> list:
     grus = [model.gru_fwd, model.gru_bwd] if hasattr(model, 'gru_fwd') else []
-    return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus, model.tag, model.intent_hidden, model.intent]
+    wide = [model.wide_emb] if hasattr(model, 'wide_emb') else []
+    return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus, model.tag, model.intent_hidden, model.intent, *wide]
 
 def _weight_names(layer) -> list[str]:
     if layer.name.endswith('emb'): return [layer.name]

@@ -17,14 +17,14 @@ def test_model_learns_mini_app(mini_model, mini_app):
     assert pred.predict('I want to buy sneakers').top_intent == 'BuyProduct'
     assert pred.predict('안녕하세요').top_intent == 'Greeting'
 
-def test_numpy_predictor_matches_tensorflow(mini_model):
+def assert_numpy_matches_keras(artifact):
     "The serving runtime (NumPy) computes the same function as the Keras model, from the same artifact."
     from chatbot.predict import Predictor
     from chatbot.model import build_keras_model, set_keras_weights, softmax, decode_tags
     from chatbot.text import N_SHAPES
     from chatbot.train import make_examples, pad_batch, INPUTS
     from chatbot.app import Utterance
-    pred = Predictor.load(mini_model[1])
+    pred = Predictor.load(artifact)
     model = build_keras_model(pred.hp, len(pred.featurizer.vocab) + 2, N_SHAPES, len(pred.intents), len(pred.tag_names))
     texts = ['I want to buy shoes', '강남점에서 립스틱 사고 싶어요', 'what is the weather like on mars', 'x', '가방 하나 주세요!!']
     exs, _ = make_examples([Utterance(t, 'None') for t in texts], pred.featurizer, pred.intents, pred.tag_names)
@@ -38,6 +38,20 @@ def test_numpy_predictor_matches_tensorflow(mini_model):
         assert np.allclose(np_probs, tf_probs[i], atol=1e-5), t
         tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
+
+def test_numpy_predictor_matches_tensorflow(mini_model):
+    assert_numpy_matches_keras(mini_model[1])
+
+def test_wide_intent_head_matches_and_is_stored(mini_app, tmp_path):
+    "The optional wide (linear, hashed n-gram) intent head: trained, saved in the artifact, and computed alike by NumPy."
+    from chatbot.train import train
+    from chatbot.model import HParams
+    from chatbot.predict import save_model, Predictor
+    trained = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=3, patience=3, wide=4096), progress=False)
+    assert trained.weights['wide_emb'].shape == (4096, len(trained.intents)) and np.abs(trained.weights['wide_emb']).max() > 0
+    path = save_model(trained, tmp_path/'wide', mini_app)
+    assert Predictor.load(path).hp.wide == 4096
+    assert_numpy_matches_keras(path)
 
 def test_training_is_reproducible(mini_app, mini_model):
     from chatbot.train import train
