@@ -296,6 +296,21 @@ def _wait_http(url: str, proc, timeout: float = 60) -> None:
         time.sleep(0.1)
     raise CLIError(f'{url} did not become ready in {timeout:.0f} s')
 
+def _seed_up(model: str, explicit: bool) -> str:
+    "Put the demo app in the store and `model` in the registry as app `demo` (in production unless another version is); the registry URL."
+    from chatbot.store import open_store
+    from chatbot.registry import open_registry
+    s = Settings.from_env()
+    store = open_store(s.store_url)
+    if not store.has_app('demo'):                          # so the studio can edit it and the training dashboard retrain it
+        from chatbot.demo import demo_app
+        store.create_app(demo_app(), actor='chatbot-up')
+    store.close()
+    reg = open_registry(s.registry_url, cache_dir=s.cache_dir)
+    version = reg.push('demo', model)                      # idempotent: the same files are the same version
+    if explicit or not reg.resolve('demo', 'production'): reg.publish('demo', version, 'production', actor='chatbot-up')
+    return s.registry_url
+
 def cmd_up(a):
     import signal, subprocess
     model = a.model or str(Settings.from_env().models_dir/'demo')
@@ -303,9 +318,10 @@ def cmd_up(a):
         if a.model: raise CLIError(f'{model} is not a model artifact')
         print(f'training the demo app into {model} (about a minute) ...', file=sys.stderr, flush=True)
         subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', model, '--quiet'], check=True)
+    registry = _seed_up(model, explicit=bool(a.model))
     me = [sys.executable, '-m', 'chatbot.cli']
     inference = f'http://127.0.0.1:{a.inference_port}'
-    procs = {'inference': subprocess.Popen(me + ['serve', '--model', model, '--app', 'demo', '--port', str(a.inference_port)]),
+    procs = {'inference': subprocess.Popen(me + ['serve', '--registry', registry, '--port', str(a.inference_port)]),
              'gateway': subprocess.Popen(me + ['gateway', '--port', str(a.gateway_port)]),
              'worker': subprocess.Popen(me + ['worker', '--nlu-url', inference, '--app', 'demo'])}
     if a.dashboard_port: procs['dashboards'] = subprocess.Popen(me + ['dashboard', '--port', str(a.dashboard_port)])   # with the training runner

@@ -216,6 +216,10 @@ def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_pat
         assert replies(base, 'new-user', 1)[1]['text'] == 'Hello! How can I help you today?'
         status, v3 = http('GET', f'http://127.0.0.1:{iport}/luis/prediction/v3.0/apps/demo/slots/production/predict?query=hello')
         assert status == 200 and v3['prediction']['topIntent'] == 'Greeting'
+        # the dashboards' loop reaches the service: the demo app is in the store, its model in the registry the service follows
+        from chatbot.registry import open_registry
+        from chatbot.store import open_store
+        assert open_registry(tmp_path/'registry').resolve('demo') == '1' and open_store(f"sqlite:///{tmp_path/'apps.db'}").has_app('demo')
     finally: up.stop()
     assert up.p.returncode == 0 and not _ok(f'http://127.0.0.1:{gport}/healthz') and not _ok(f'http://127.0.0.1:{iport}/healthz')
     assert not _ok(f'http://127.0.0.1:{dport}/')
