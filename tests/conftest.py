@@ -159,6 +159,11 @@ def page(browser, request):
     yield pg
     try:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        # Voila scrolls inside its own container, which `full_page` does not see: grow the viewport to the content first
+        try:
+            tall = pg.evaluate('Math.max(...Array.from(document.querySelectorAll("body *")).map(e => e.scrollHeight))')
+            if 900 < tall: pg.set_viewport_size({'width': 1280, 'height': min(int(tall) + 40, 6000)})
+        except Exception: pass
         pg.screenshot(path=str(ARTIFACTS/f'{request.node.name}.png'), full_page=True)
     finally: ctx.close()
 
