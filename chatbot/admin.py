@@ -38,7 +38,7 @@ class Admin:
     @cached_property
     def registry(self):
         from chatbot.registry import open_registry
-        return open_registry(self.settings.registry_url, cache_dir=self.settings.cache_dir)
+        return open_registry(self.settings.registry_url, cache_dir=self.settings.cache_dir/'models')   # where the service caches
 
     @cached_property
     def logs(self):
@@ -48,7 +48,7 @@ class Admin:
     @cached_property
     def runs(self):
         from chatbot.runs import RunStore, default_runs_url
-        return RunStore(self.env.get('CHATBOT_RUNS_URL') or default_runs_url())
+        return RunStore(default_runs_url(self.env))
 
     @cached_property
     def review(self):

@@ -59,13 +59,13 @@ def cmd_train(a):
         if a.direct: raise CLIError('--direct trains local data only; remote data is read by the training notebook')
         print(f'training on {a.data} (running the training notebook with papermill)', file=sys.stderr, flush=True)
     else:
-        app, _ = resolve_app(a.data)
+        app, valid = resolve_app(a.data)
         app.validate()                                     # bad data gets its one clear line before any kernel starts
-        if a.valid: resolve_app(a.valid)
-        if a.direct: return _train_in_process(a)
+        if a.valid: valid = resolve_app(a.valid)[0].utterances
+        if a.direct: return _train_in_process(a, app, valid)
         print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
               f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
-    registry = _registry_at(a.push) if a.push else None      # a bad registry URL fails before an hour of training
+    registry = _registry_at(a.push) if a.push else None    # a bad registry URL fails before an hour of training
     params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid), app=a.app).items() if v is not None}
     try: r = execute_training(a.data, a.out, params, log_path=None if a.quiet else '-')
     except TrainingRunError as e: raise CLIError(str(e)) from None
@@ -76,9 +76,10 @@ def cmd_train(a):
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
     if registry is not None: _push_trained(registry, out, m, a.publish_if_better)
 
-def _registry_at(url):
+def _registry_at(url=None):
+    "The registry at `url` (default `CHATBOT_REGISTRY_URL`), caching downloads where the service does."
     from chatbot.registry import open_registry
-    return open_registry(url, cache_dir=Settings.from_env().cache_dir)
+    return open_registry(url or Settings.from_env().registry_url)
 
 def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
     "Push a trained artifact; publish it to staging when asked and it beats production."
@@ -90,15 +91,13 @@ def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
     print(f"pushed {app} version {version} to {registry.url}" + (f'; published to {slot} (it beats production)' if slot
           else '; not published (production is as good or better)' if publish_if_better else ''))
 
-def _train_in_process(a):
-    "`chatbot train --direct`: train in this process, without the notebook record (scripts, benchmarks)."
+def _train_in_process(a, app: App, valid):
+    "`chatbot train --direct`: train `app` in this process, without the notebook record (scripts, benchmarks)."
     from chatbot.train import train
     from chatbot.model import HParams
     from chatbot.predict import save_model, Predictor
     from chatbot.evaluate import score, gold_pairs
     from chatbot.artifacts import update_manifest
-    app, valid = resolve_app(a.data)
-    if a.valid: valid = resolve_app(a.valid)[0].utterances
     hp = HParams(**{k: v for k, v in dict(epochs=a.epochs, seed=a.seed).items() if v is not None})
     app.validate()
     print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
@@ -195,9 +194,7 @@ def cmd_app(a):
         _show_report(report)
 
 # %% ../nbs/11_cli.ipynb #c010
-def _registry(a):
-    from chatbot.registry import open_registry
-    return open_registry(a.registry or Settings.from_env().registry_url)
+def _registry(a): return _registry_at(a.registry)
 
 def _slots_line(app: str, s: dict) -> str: return f"{app}: production={s.get('production') or '-'} staging={s.get('staging') or '-'}"
 
@@ -299,14 +296,13 @@ def _wait_http(url: str, proc, timeout: float = 60) -> None:
 def _seed_up(model: str, explicit: bool) -> str:
     "Put the demo app in the store and `model` in the registry as app `demo` (in production unless another version is); the registry URL."
     from chatbot.store import open_store
-    from chatbot.registry import open_registry
     s = Settings.from_env()
     store = open_store(s.store_url)
     if not store.has_app('demo'):                          # so the studio can edit it and the training dashboard retrain it
         from chatbot.demo import demo_app
         store.create_app(demo_app(), actor='chatbot-up')
     store.close()
-    reg = open_registry(s.registry_url, cache_dir=s.cache_dir)
+    reg = _registry_at(s.registry_url)
     version = reg.push('demo', model)                      # idempotent: the same files are the same version
     if explicit or not reg.resolve('demo', 'production'): reg.publish('demo', version, 'production', actor='chatbot-up')
     return s.registry_url
@@ -352,7 +348,7 @@ def cmd_up(a):
             except subprocess.TimeoutExpired: p.kill()
 
 # %% ../nbs/11_cli.ipynb #c014
-def _runs(a=None):
+def _runs():
     from chatbot.runs import RunStore
     return RunStore()
 
@@ -388,10 +384,8 @@ def _interrupt(*_): raise KeyboardInterrupt
 
 def cmd_runner(a):
     from chatbot.runs import run_forever, run_one
-    from chatbot.registry import open_registry
     from chatbot.queues import open_queues
-    s = Settings.from_env()
-    kw = dict(registry=open_registry(s.registry_url, cache_dir=s.cache_dir), queues=open_queues(),
+    kw = dict(registry=_registry_at(), queues=open_queues(),
               webhook_url=a.webhook or os.environ.get('CHATBOT_MODEL_WEBHOOK'), publish_if_better=not a.no_publish)
     runs = _runs()
     if a.once:
@@ -492,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument('--visibility-timeout', type=float, default=30, help='seconds a message stays hidden while a step works on it')
     wk.add_argument('--concurrency', type=int, default=4, help='messages of a batch handled at once per queue (default 4)')
     wk.set_defaults(fn=cmd_worker)
-    up = sub.add_parser('up', help='start inference, gateway and a worker on loopback (embedded defaults)')
+    up = sub.add_parser('up', help='start inference, gateway, a worker and the dashboards on loopback (embedded defaults)')
     up.add_argument('--model', help='model folder (default: the demo model, trained if missing)')
     up.add_argument('--gateway-port', type=int, default=8081); up.add_argument('--inference-port', type=int, default=8080)
     up.add_argument('--dashboard-port', type=int, default=8082, help='admin dashboards and training runner (0: none)')

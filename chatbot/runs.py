@@ -286,10 +286,11 @@ class Run:
 _COLUMNS = [f for f in Run.__dataclass_fields__]
 _JSON = ('parameters', 'metrics')
 
-def default_runs_url() -> str:
-    "`sqlite:///$CHATBOT_HOME/runs.db` (or `$CHATBOT_RUNS_URL`)."
+def default_runs_url(env=None) -> str:
+    "`sqlite:///$CHATBOT_HOME/runs.db` (or `$CHATBOT_RUNS_URL`) of `env` (default `os.environ`)."
     from chatbot.config import Settings
-    return os.environ.get('CHATBOT_RUNS_URL') or f"sqlite:///{Settings.from_env().home/'runs.db'}"
+    env = os.environ if env is None else env
+    return env.get('CHATBOT_RUNS_URL') or f"sqlite:///{Settings.from_env(env).home/'runs.db'}"
 
 class RunStore:
     "Training runs in one SQLite file; run folders live in `runs/` beside it."

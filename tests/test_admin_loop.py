@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import expect
 from conftest import open_dashboard
 from test_dash_studio import Studio
-from test_dash_training import inference, predict, wait_for  # noqa: F401  (`inference` is a fixture)
+from test_dash_training import inference, predict  # noqa: F401  (`inference` is a fixture)
+from tests_util import wait_for
 
 RETURNS = ['I want to return these shoes', 'how do I return an item', 'return my order please', 'can I send this back',
            'I need a refund for this bag', 'refund please', '환불하고 싶어요', '반품할게요', '이거 반품 어떻게 해요', '환불 받을 수 있나요']
@@ -45,6 +46,6 @@ def test_new_intent_to_published_model_and_its_charts(dashboards, inference, pag
         if int(''.join(c for c in total.inner_text().split('\n')[0] if c.isdigit()) or 0) == 3: return True
         root.locator('.analytics-refresh').click()                  # the log writer may not have flushed yet
         return False
-    wait_for(shows_three, 30, 'three logged requests in analytics')
+    wait_for(shows_three, 30, what='three logged requests in analytics')
     assert root.locator('.analytics-chart-intents img, img.analytics-chart-intents').first.get_attribute('src')
     assert page.js_errors == []

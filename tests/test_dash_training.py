@@ -1,10 +1,10 @@
 """The training dashboard end to end, in headless Chromium: start a run of a store app, watch it progress and finish,
 publish and swap its version, and see a real inference service (`chatbot serve --registry`) answer with it; then a
 second version goes live and is rolled back. The runner is the one `chatbot dashboard` starts."""
-import json, subprocess, sys, time, urllib.error, urllib.request
+import json, subprocess, sys, urllib.error, urllib.request
 import pytest
 from conftest import ROOT, open_dashboard
-from tests_util import free_port
+from tests_util import free_port, wait_for
 
 def predict(base, app, text, slot='production'):
     "The native prediction of the inference service, or the HTTP status when it refuses."
@@ -12,13 +12,6 @@ def predict(base, app, text, slot='production'):
                                  {'Content-Type': 'application/json'}, method='POST')
     try: return json.loads(urllib.request.urlopen(req, timeout=10).read())
     except urllib.error.HTTPError as e: return e.code
-
-def wait_for(fn, timeout=30, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (v := fn()): return v
-        time.sleep(0.25)
-    raise AssertionError(f'{what} not reached within {timeout} s (last: {fn()!r})')
 
 @pytest.fixture
 def inference(tmp_path):
@@ -34,7 +27,7 @@ def inference(tmp_path):
         def ready():
             try: return urllib.request.urlopen(base + '/readyz', timeout=2).status == 200
             except OSError: return p.poll() is not None and pytest.fail((tmp_path/'serve.log').read_text()[-2000:])
-        wait_for(ready, 60, 'inference service ready')
+        wait_for(ready, 60, what='inference service ready')
         return base
     yield start
     for p in procs: p.terminate(); p.wait(30)
@@ -72,7 +65,7 @@ def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, 
 
     page.locator('.training-swap').click()
     expect(page.locator('.training-status')).to_contain_text('production is now 1')
-    wait_for(lambda: isinstance(r := predict(api, 'mini', 'hello'), dict) and r['model_version'] == '1', 15, 'version 1 live in production')
+    wait_for(lambda: isinstance(r := predict(api, 'mini', 'hello'), dict) and r['model_version'] == '1', 15, what='version 1 live in production')
 
     # a second run: version 2, published to production by hand, then rolled back to 1
     store.add_utterances('mini', [__import__('chatbot.app', fromlist=['Utterance']).Utterance('hi hi', 'Greeting')], actor='test')
@@ -85,10 +78,10 @@ def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, 
     page.locator('.training-slot select').select_option('production')
     page.locator('.training-publish').click()
     expect(page.locator('.training-status')).to_contain_text('version 2 published to production')
-    wait_for(lambda: predict(api, 'mini', 'hello')['model_version'] == '2', 15, 'version 2 live')
+    wait_for(lambda: predict(api, 'mini', 'hello')['model_version'] == '2', 15, what='version 2 live')
     page.locator('.training-rollback').click()
     expect(page.locator('.training-status')).to_contain_text('rolled back to version 1')
-    wait_for(lambda: predict(api, 'mini', 'hello')['model_version'] == '1', 15, 'rolled back to version 1')
+    wait_for(lambda: predict(api, 'mini', 'hello')['model_version'] == '1', 15, what='rolled back to version 1')
     page.locator('.training-compare').click()                           # version 1 against 2, intent by intent
     expect(page.locator('.training-comparison')).to_contain_text('intent accuracy')
     expect(page.locator('.training-comparison')).to_contain_text('F1 BuyProduct')

@@ -5,7 +5,7 @@ import hashlib, hmac, http.server as httpserver, json, os, signal, subprocess, s
 from pathlib import Path
 import pytest
 
-from tests_util import free_port  # noqa: E402  (tests/tests_util.py)
+from tests_util import free_port, wait_for  # noqa: E402  (tests/tests_util.py)
 
 class Proc:
     "A `chatbot` subcommand in the background, with its stderr kept in a file."
@@ -26,13 +26,6 @@ def http(method, url, body=None, headers=None, raw=None):
     try:
         with urllib.request.urlopen(req, timeout=10) as r: return r.status, json.loads(r.read() or b'null')
     except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b'null')
-
-def wait_for(fn, timeout=30, every=0.05):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if (v := fn()): return v
-        time.sleep(every)
-    raise AssertionError(f'condition not met in {timeout} s')
 
 class FakeSendBird:
     "A local stand-in of SendBird's Platform API that checks every request against the documented shape."
