@@ -5,7 +5,6 @@
 # %% ../nbs/21_gateway.ipynb #c003
 from __future__ import annotations
 import hashlib, hmac, json, logging, os, time, urllib.error, urllib.request
-from pathlib import Path
 from .pipeline import Gateway, MessageError, new_message, receive
 
 log = logging.getLogger('chatbot.gateway')
@@ -185,14 +184,13 @@ def build_gateway(nlu: bool = True, env=None) -> Gateway:
     "A `Gateway` configured from the environment (`nlu=False` for processes that never understand, e.g. receivers)."
     from chatbot.queues import open_queues
     from chatbot.state import open_state
-    from chatbot.rules import RulesFile
+    from chatbot.rules import RulesFile, rules_path
     from chatbot.logs import BackgroundLogWriter, open_log_store
     import importlib
     env = os.environ if env is None else env
     for mod in filter(None, (m.strip() for m in env.get('CHATBOT_HANDLERS', '').split(','))): importlib.import_module(mod)
-    from chatbot.config import Settings
-    rules_file = env.get('CHATBOT_RULES') or Settings.from_env(env).home/'rules.json'   # the studio's Rules tab writes there
-    if env.get('CHATBOT_RULES') or Path(rules_file).exists(): rules = RulesFile(rules_file)   # edits apply without a restart
+    rules_file = rules_path(env)                           # the studio's Rules tab writes there
+    if env.get('CHATBOT_RULES') or rules_file.exists(): rules = RulesFile(rules_file)   # edits apply without a restart
     else:
         from chatbot.demo import demo_rules
         rules = demo_rules()

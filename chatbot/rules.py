@@ -11,7 +11,7 @@ from .app import NONE_INTENT
 
 # %% auto #0
 __all__ = ['LANGUAGES', 'HANDLERS', 'detect_language', 'render', 'template_slots', 'RulesError', 'SlotSpec', 'Rule', 'Rules',
-           'RulesFile', 'Decision', 'entity_value', 'decide', 'handler', 'reply_text', 'run_handler']
+           'rules_path', 'RulesFile', 'Decision', 'entity_value', 'decide', 'handler', 'reply_text', 'run_handler']
 
 # %% ../nbs/19_rules.ipynb #c005
 LANGUAGES = ('ko', 'en')
@@ -124,6 +124,12 @@ class Rules:
 
 # %% ../nbs/19_rules.ipynb #c011
 import logging, os, time
+
+def rules_path(env=None) -> Path:
+    "The reply rules file: `CHATBOT_RULES`, else `$CHATBOT_HOME/rules.json` (where the studio saves them)."
+    from chatbot.config import Settings
+    env = os.environ if env is None else env
+    return Path(env.get('CHATBOT_RULES') or Settings.from_env(env).home/'rules.json').expanduser()
 
 class RulesFile:
     "`Rules` loaded from `path` and reloaded when the file changes; attribute access reads the current rules."

@@ -15,14 +15,15 @@ from .app import App, Entity, EntitySpan, Utterance, AppValidationError, ENTITY_
 from .formats import (ImportReport, ExportReport, app_from_csv, app_from_json, app_from_jsonl, app_from_luis,
                              app_from_rasa, save_app, _json_kind, _parse_json)
 from .store import AppStore, AppExists, NotFound, StoredUtterance, text_key, utterance_problems
+from .rules import rules_path
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'IMPORT_MODES', 'FORMAT_NAMES', 'EXPORT_FORMATS', 'safe_filename', 'upload_text', 'upload_format',
            'preview_upload', 'keep_upload', 'files_location', 'ImportResult', 'MergePlan', 'merge_plan',
            'import_upload', 'label_span', 'add_label', 'form_utterance', 'span_html', 'html_table', 'preview_html',
-           'parse_list_values', 'make_entity', 'entity_summary', 'Page', 'search_page', 'move_utterances', 'rules_path',
-           'load_rules', 'intent_reply', 'set_intent_reply', 'save_rules', 'export_app', 'download_link',
-           'error_message', 'status_html']
+           'parse_list_values', 'make_entity', 'entity_summary', 'Page', 'search_page', 'move_utterances', 'load_rules',
+           'intent_reply', 'set_intent_reply', 'save_rules', 'export_app', 'download_link', 'error_message',
+           'status_html']
 
 # %% ../nbs/26_studio.ipynb #c006
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -311,12 +312,6 @@ def move_utterances(store: AppStore, app: str, utterances: list[StoredUtterance]
     return moved
 
 # %% ../nbs/26_studio.ipynb #c041
-def rules_path(env=None) -> Path:
-    "The reply rules file the Studio edits: `CHATBOT_RULES`, else `$CHATBOT_HOME/rules.json`."
-    from chatbot.config import Settings
-    env = os.environ if env is None else env
-    return Path(env.get('CHATBOT_RULES') or Settings.from_env(env).home/'rules.json').expanduser()
-
 def load_rules(path) -> dict:
     "The rules at `path` (JSON or YAML) as a plain dict; the demo's rules when the file does not exist yet."
     from importlib.resources import files
