@@ -8,8 +8,8 @@ from dataclasses import dataclass, asdict, field
 import numpy as np
 
 # %% auto #0
-__all__ = ['HParams', 'conv1d', 'bag_mean', 'sigmoid', 'bigru', 'forward_numpy', 'softmax', 'bio_structure', 'viterbi',
-           'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
+__all__ = ['HParams', 'conv1d', 'bag_mean', 'gate_major', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure',
+           'viterbi', 'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
 
 # %% ../nbs/06_model.ipynb #c005
 @dataclass
@@ -62,28 +62,44 @@ def bag_mean(table: np.ndarray, bags: list) -> np.ndarray:
     flat = np.fromiter((b for bag in bags for b in bag), np.int64)
     lens = np.fromiter((len(bag) for bag in bags), np.int64, len(bags))
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    return np.add.reduceat(table[flat], starts, axis=0) / lens[:, None]
+    # divide in the table's dtype: integer lengths would promote the whole network to float64 (a third slower)
+    return np.add.reduceat(table[flat], starts, axis=0) / lens[:, None].astype(table.dtype)
 
-def sigmoid(z): return 1 / (1 + np.exp(-z))
+def gate_major(fwd: np.ndarray, bwd: np.ndarray, u: int) -> np.ndarray:
+    "Columns of two GRUs' `[z r h]` gate blocks interleaved as `[z_f z_b r_f r_b h_f h_b]`."
+    return np.concatenate([m[..., g * u:(g + 1) * u] for g in range(3) for m in (fwd, bwd)], axis=-1)
+
+def bigru_weights(W: dict) -> tuple:
+    "Both GRU directions as one recurrent product: a block-diagonal recurrent kernel in gate-major column order."
+    f, b = ({n: W[f'gru_{d}/{n}'] for n in ('kernel', 'recurrent_kernel', 'bias')} for d in ('fwd', 'bwd'))
+    u = f['recurrent_kernel'].shape[0]
+    zero = np.zeros_like(f['recurrent_kernel'])
+    rk = np.concatenate([gate_major(f['recurrent_kernel'], zero, u), gate_major(zero, b['recurrent_kernel'], u)])
+    # sigmoid(v) = 0.5 + 0.5 tanh(v / 2): the halving is folded into the z and r columns once, here
+    half = np.where(np.arange(6 * u) < 4 * u, 0.5, 1.0).astype(rk.dtype)
+    in_bias, rec_bias = gate_major(f['bias'][0], b['bias'][0], u), gate_major(f['bias'][1], b['bias'][1], u)
+    # the z and r gates add both biases; the candidate's recurrent bias goes inside the reset product (reset_after)
+    x_bias = (in_bias + np.where(half < 1, rec_bias, 0)) * half
+    return f['kernel'], b['kernel'], rk * half, x_bias.astype(rk.dtype), rec_bias[4 * u:], half, u
 
 def bigru(x: np.ndarray, W: dict) -> np.ndarray:
     "Forward and backward Keras GRUs (reset_after=True) over `x` [T, in], concatenated: [T, 2*units]."
-    # both directions advance together, so each time step costs one batched matrix product instead of two;
-    # the stacked weights are built once and kept in `W` under a name no layer uses
-    if '~bigru' not in W:
-        W['~bigru'] = tuple(np.stack([W[f'gru_fwd/{n}'], W[f'gru_bwd/{n}']]) for n in ('kernel', 'recurrent_kernel', 'bias'))
-    k, rk, b = W['~bigru']
-    u, T = rk.shape[1], len(x)
-    xs = np.stack([x @ k[0], x[::-1] @ k[1]]) + b[:, 0][:, None]
-    h, out = np.zeros((2, 1, u), x.dtype), np.empty((2, T, u), x.dtype)
-    rb = b[:, 1][:, None]
+    # the two directions step together through one product with a block-diagonal kernel over [h_fwd h_bwd]: at
+    # utterance length the per-step cost is NumPy call overhead, so fewer, flatter calls are what make it fast
+    # (the fused weights are built once and kept in `W` under a name no layer uses)
+    if '~bigru' not in W: W['~bigru'] = bigru_weights(W)
+    kf, kb, rk, x_bias, h_bias, half, u = W['~bigru']
+    T = len(x)
+    xs = gate_major(x @ kf, x[::-1] @ kb, u) * half + x_bias
+    xzr, xh = xs[:, :4 * u], xs[:, 4 * u:]
+    h, out = np.zeros(2 * u, xs.dtype), np.empty((T, 2 * u), xs.dtype)
     for t in range(T):
-        r_in = (h @ rk + rb)[:, 0]
-        zr = sigmoid(xs[:, t, :2 * u] + r_in[:, :2 * u])
-        z, r = zr[:, :u], zr[:, u:]
-        h = (z * h[:, 0] + (1 - z) * np.tanh(xs[:, t, 2 * u:] + r * r_in[:, 2 * u:]))[:, None]
-        out[:, t] = h[:, 0]
-    return np.concatenate([out[0], out[1][::-1]], axis=1)
+        m = h @ rk
+        zr = np.tanh(xzr[t] + m[:4 * u]); zr *= 0.5; zr += 0.5
+        n = np.tanh(xh[t] + zr[2 * u:] * (m[4 * u:] + h_bias))
+        h = n + zr[:2 * u] * (h - n)
+        out[t] = h
+    return np.concatenate([out[:, :u], out[::-1, u:]], axis=1)
 
 def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[np.ndarray, np.ndarray]:
     "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text (`sent`: its sentence bag)."
@@ -108,7 +124,7 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
-# %% ../nbs/06_model.ipynb #c010
+# %% ../nbs/06_model.ipynb #c012
 from functools import lru_cache
 
 @lru_cache(maxsize=64)
@@ -143,7 +159,7 @@ def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]
     for t in range(T - 1, 0, -1): path.append(int(back[t, path[-1]]))
     return path[::-1]
 
-# %% ../nbs/06_model.ipynb #c015
+# %% ../nbs/06_model.ipynb #c017
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
     "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
@@ -220,7 +236,7 @@ def set_keras_weights(model, W: dict):
     "Load a flat weight dict (e.g. read from an artifact) into a built Keras model."
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
-# %% ../nbs/06_model.ipynb #c017
+# %% ../nbs/06_model.ipynb #c019
 from .text import tags_to_spans
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
