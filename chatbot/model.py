@@ -30,6 +30,9 @@ class HParams:
     lr_decay: float = 0.85
     intent_balance: float = 0.0
     wide: int = 0
+    lexical: int = 1 << 14
+    lexical_c: float = 30.0
+    lexical_weight: float = 0.5
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3

@@ -11,6 +11,7 @@ import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags
+from .lexical import lexical_logits, mix_logits
 from .artifacts import write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions
 
 # %% auto #0
@@ -91,6 +92,7 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
+        if 'lexical_emb' in self.W: il = mix_logits(il, lexical_logits(self.W, text), self.hp.lexical_weight)
         return softmax(il), decode_tags(tl, enc.tokens, self.tag_names)
 
     def predict(self, text: str, now=None) -> Prediction:

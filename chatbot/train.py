@@ -10,6 +10,7 @@ import numpy as np
 from .app import App, Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags
+from .lexical import fit_lexical
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
@@ -202,6 +203,9 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
+    if hp.lexical:
+        index = {n: i for i, n in enumerate(intents)}
+        weights.update(fit_lexical([u.text for u in utterances], [index[u.intent] for u in utterances], len(intents), hp.lexical, hp.lexical_c) or {})
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned, valid_intents_not_trained=unseen,
                 best_epoch=best_epoch or len(history), epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp))

@@ -33,9 +33,13 @@ def assert_numpy_matches_keras(artifact):
     set_keras_weights(model, pred.W)
     il, tl = model({k: batch[k] for k in INPUTS}, training=False)
     tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
+    from chatbot.lexical import lexical_logits, mix_logits
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
-        assert np.allclose(np_probs, tf_probs[i], atol=1e-5), t
+        want = tf_probs[i]
+        if 'lexical_emb' in pred.W:   # the lexical model is NumPy in both cases; the network's half is what differs
+            want = softmax(mix_logits(np.asarray(il)[i], lexical_logits(pred.W, t), pred.hp.lexical_weight))
+        assert np.allclose(np_probs, want, atol=1e-5), t
         tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
 
@@ -52,6 +56,22 @@ def test_wide_intent_head_matches_and_is_stored(mini_app, tmp_path):
     path = save_model(trained, tmp_path/'wide', mini_app)
     assert Predictor.load(path).hp.wide == 4096
     assert_numpy_matches_keras(path)
+
+def test_lexical_intent_model_is_trained_stored_and_mixed(mini_app, mini_model, tmp_path):
+    "The TF-IDF intent model (on by default) goes into the artifact and into the scores; `lexical=0` leaves it out."
+    from dataclasses import replace
+    from chatbot.predict import Predictor
+    from chatbot.train import train
+    trained, path = mini_model
+    assert trained.weights['lexical_emb'].shape == (trained.hparams.lexical, len(trained.intents))
+    pred = Predictor.load(path)
+    assert 'lexical_emb' in pred.W and np.abs(pred.W['lexical_emb']).max() > 0
+    network_only = Predictor({k: v for k, v in pred.W.items() if not k.startswith('lexical')}, pred.featurizer, pred.intents,
+                             pred.tag_names, pred.hp)
+    text = mini_app.utterances[0].text
+    assert not np.allclose(pred.scores(text)[0], network_only.scores(text)[0])
+    off = train(mini_app.utterances, intents=mini_app.intents, hp=replace(trained.hparams, lexical=0, epochs=1), progress=False)
+    assert not any(k.startswith('lexical') for k in off.weights)
 
 def test_training_is_reproducible(mini_app, mini_model):
     from chatbot.train import train
