@@ -50,9 +50,13 @@ def lexical_logits(W: dict, text: str) -> np.ndarray:
 # %% ../nbs/06a_lexical.ipynb #c010
 ABSENT = -30.0
 
-def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: int = 1 << 14, C: float = 30.0) -> dict | None:
+def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: int = 1 << 14, C: float = 30.0,
+                balance: float = 1.0) -> dict | None:
     "Weights of a logistic regression over `texts`' TF-IDF n-grams for intent indices `labels`; `None` if under two intents."
     if len(set(labels)) < 2: return None
+    counts = Counter(labels)
+    weight = {c: (max(counts.values()) / n) ** balance for c, n in counts.items()}
+    mean = sum(weight[l] for l in labels) / len(labels)
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
     terms = [lexical_terms(t, buckets) for t in texts]
@@ -63,7 +67,7 @@ def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: in
     rows = [lexical_vector(t, idf) for t in texts]
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
     X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr), shape=(len(texts), buckets))
-    lr = LogisticRegression(C=C, max_iter=2000).fit(X, np.asarray(labels))
+    lr = LogisticRegression(C=C, max_iter=2000, class_weight={c: w / mean for c, w in weight.items()}).fit(X, np.asarray(labels))
     coef = lr.coef_ if len(lr.classes_) > 2 else np.concatenate([-lr.coef_, lr.coef_]) / 2   # binary: one row, as two
     bias = lr.intercept_ if len(lr.classes_) > 2 else np.concatenate([-lr.intercept_, lr.intercept_]) / 2
     kernel = np.zeros((buckets, n_intents), np.float32); kernel[:, lr.classes_] = coef.T

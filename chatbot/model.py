@@ -32,6 +32,7 @@ class HParams:
     wide: int = 0
     lexical: int = 1 << 14
     lexical_c: float = 30.0
+    lexical_balance: float = 1.0
     lexical_weight: float = 0.5
     batch_size: int = 32
     epochs: int = 40

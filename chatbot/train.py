@@ -205,7 +205,8 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     weights = best_w if best_w is not None else keras_weights(model)
     if hp.lexical:
         index = {n: i for i, n in enumerate(intents)}
-        weights.update(fit_lexical([u.text for u in utterances], [index[u.intent] for u in utterances], len(intents), hp.lexical, hp.lexical_c) or {})
+        weights.update(fit_lexical([u.text for u in utterances], [index[u.intent] for u in utterances], len(intents), hp.lexical, hp.lexical_c,
+                                   hp.lexical_balance) or {})
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned, valid_intents_not_trained=unseen,
                 best_epoch=best_epoch or len(history), epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp))
