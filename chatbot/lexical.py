@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 # %% auto #0
-__all__ = ['ABSENT', 'lexical_terms', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits']
+__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits']
 
 # %% ../nbs/06a_lexical.ipynb #c005
 _WORD = re.compile(r'\w+')
@@ -31,16 +31,20 @@ def lexical_terms(text: str, buckets: int) -> tuple[dict, dict]:
     return _hashed_tf(wgrams, buckets), _hashed_tf(cgrams, buckets)
 
 # %% ../nbs/06a_lexical.ipynb #c008
-def lexical_vector(text: str, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "TF-IDF features of `text` as sparse `(bucket ids, values)`, each n-gram group L2-normalised."
+def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "`lexical_terms` output weighted by `idf`, as sparse `(bucket ids, values)`, each n-gram group L2-normalised."
     ids, vals = [], []
-    for tf in lexical_terms(text, len(idf)):
+    for tf in terms:
         if not tf: continue
         b = np.fromiter(tf, np.int64, len(tf))
         v = np.fromiter(tf.values(), np.float32, len(tf)) * idf[b]
         ids.append(b); vals.append(v / max(float(np.sqrt(v @ v)), 1e-12))
     if not ids: return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(ids), np.concatenate(vals)
+
+def lexical_vector(text: str, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "TF-IDF features of `text` as sparse `(bucket ids, values)`."
+    return tfidf_vector(lexical_terms(text, len(idf)), idf)
 
 def lexical_logits(W: dict, text: str) -> np.ndarray:
     "The lexical model's intent logits for `text` (weights `lexical_emb`, `lexical/bias`, `lexical/idf`)."
@@ -64,7 +68,7 @@ def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: in
     for group in terms:
         for b in set(group[0]) | set(group[1]): df[b] += 1
     idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
-    rows = [lexical_vector(t, idf) for t in texts]
+    rows = [tfidf_vector(group, idf) for group in terms]
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
     X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr), shape=(len(texts), buckets))
     lr = LogisticRegression(C=C, max_iter=2000, class_weight={c: w / mean for c, w in weight.items()}).fit(X, np.asarray(labels))

@@ -57,7 +57,7 @@ def test_wide_intent_head_matches_and_is_stored(mini_app, tmp_path):
     assert Predictor.load(path).hp.wide == 4096
     assert_numpy_matches_keras(path)
 
-def test_lexical_intent_model_is_trained_stored_and_mixed(mini_app, mini_model, tmp_path):
+def test_lexical_intent_model_is_trained_stored_and_mixed(mini_app, mini_model):
     "The TF-IDF intent model (on by default) goes into the artifact and into the scores; `lexical=0` leaves it out."
     from dataclasses import replace
     from chatbot.predict import Predictor
