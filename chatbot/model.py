@@ -22,7 +22,7 @@ class HParams:
     hidden: int = 192
     tag_context: bool = True
     sentence_bag: bool = True
-    rnn: int = 64
+    rnn: int = 128
     dropout: float = 0.25
     word_dropout: float = 0.15
     buckets: int = 1 << 15
