@@ -16,7 +16,7 @@ __all__ = ['HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_n
 class HParams:
     "Hyper-parameters of the joint network and its training."
     dim: int = 96
-    filters: int = 192
+    filters: int = 128
     kernel: int = 3
     dilations: tuple = (1, 2, 4)
     hidden: int = 192

@@ -202,7 +202,9 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
 
     intent_weights = tf.constant(balanced_weights([e.intent for e in train_ex], len(intents), hp.intent_balance), tf.float32)
 
-    @tf.function(reduce_retracing=True)
+    # one graph for every batch shape: each retrace of the GRU's gradient costs seconds
+    I1, I2, I3 = (tf.TensorSpec([None] * n, tf.int32) for n in (1, 2, 3))
+    @tf.function(input_signature=[I2, I3, I2, I2, I1, I2])
     def step(ids, bags, shapes, sent, y_int, y_tag):
         with tf.GradientTape() as tape:
             il, tl = model({'ids': ids, 'bags': bags, 'shapes': shapes, 'sent': sent}, training=True)
