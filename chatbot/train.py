@@ -14,9 +14,9 @@ from .lexical import fit_lexical
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch',
-           'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches',
-           'validation_score', 'train']
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
+           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
+           'predict_batches', 'validation_score', 'train']
 
 # %% ../nbs/08_train.ipynb #c005
 def tag_names_for(utterances) -> list[str]:
@@ -127,6 +127,7 @@ class LazyAdam:
 
 # %% ../nbs/08_train.ipynb #c021
 MIN_STEPS_PER_EPOCH = 25
+MIN_VALIDATION = 30
 
 @dataclass
 class TrainedModel:
@@ -182,7 +183,8 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
     _check_data(utterances, intents)
     t0 = time.time()
-    if valid is None and len(utterances) >= 50: utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
+    if valid is None and len(utterances) * hp.valid_fraction >= MIN_VALIDATION:
+        utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
     # a validation utterance of an intent the training data lacks can never be right; leave it out, and say so
     unseen = sorted({u.intent for u in valid or []} - set(intents))
     if unseen: valid = [u for u in valid if u.intent in set(intents)]

@@ -112,3 +112,11 @@ def test_validation_intents_missing_from_training_are_left_out(mini_app):
     valid = mini_app.utterances[:10] + [Utterance('show me flights and fares', 'atis_airfare#atis_flight')]
     trained = train(mini_app.utterances[10:], valid, intents=mini_app.intents, hp=HParams(epochs=1), progress=False)
     assert trained.info['valid_intents_not_trained'] == ['atis_airfare#atis_flight'] and trained.info['n_valid'] == 10
+
+
+def test_small_apps_train_every_epoch_without_a_tiny_validation_split(mini_model):
+    "Holding out 10% of ~120 utterances would leave a dozen lines to stop on; small apps train all their epochs instead."
+    from chatbot.train import MIN_VALIDATION
+    trained, _ = mini_model
+    assert trained.info['n_train'] * trained.hparams.valid_fraction < MIN_VALIDATION
+    assert trained.info['n_valid'] == 0 and trained.info['epochs_run'] == trained.hparams.epochs == trained.info['best_epoch']
