@@ -421,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('data', help='app file or folder (JSON, JSONL, LUIS JSON, Rasa YAML, CSV), "demo", an app name in the store, '
                    'or remote data: azure-blob://CONTAINER/PATH or https://')
     t.add_argument('--out', required=True, help='artifact folder to write')
-    t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% split)')
+    t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% split when that holds 30+ utterances; smaller apps train every epoch)')
     t.add_argument('--epochs', type=int, help='maximum epochs (default 40, early stopping usually ends sooner)')
     t.add_argument('--seed', type=int, help='random seed (default 0)')
     t.add_argument('--quiet', action='store_true', help='no progress output')
