@@ -110,7 +110,8 @@ class LazyAdam:
         import tensorflow as tf
         self.t.assign_add(1.0)
         b1, b2, eps = self.b1, self.b2, self.eps
-        alpha = self.lr * tf.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        p1, p2 = b1 ** self.t, b2 ** self.t
+        alpha = self.lr * tf.sqrt(1 - p2) / (1 - p1)
         for g, var, m, v in zip(grads, self.vars, self.m, self.v):
             if g is None: continue
             if isinstance(g, tf.IndexedSlices):
@@ -122,7 +123,7 @@ class LazyAdam:
                 v.scatter_update(tf.IndexedSlices(v_rows, rows))
                 var.scatter_sub(tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + eps), rows))
             else:   # the same update as Keras' Adam, in one fused kernel instead of a dozen small ones
-                tf.raw_ops.ResourceApplyAdam(var=var.handle, m=m.handle, v=v.handle, beta1_power=b1 ** self.t, beta2_power=b2 ** self.t,
+                tf.raw_ops.ResourceApplyAdam(var=var.handle, m=m.handle, v=v.handle, beta1_power=p1, beta2_power=p2,
                                              lr=self.lr, beta1=b1, beta2=b2, epsilon=eps, grad=g)
 
 # %% ../nbs/08_train.ipynb #c021
@@ -189,7 +190,6 @@ def train(utterances: list[Utterance], valid: list[Utterance] | None = None, int
     unseen = sorted({u.intent for u in valid or []} - set(intents))
     if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
-    import keras
     from tqdm.auto import tqdm
     featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets)
     tag_names = tag_names_for(list(utterances) + list(valid or []))
