@@ -5,30 +5,34 @@
 # %% ../nbs/21_gateway.ipynb #c003
 from __future__ import annotations
 import hashlib, hmac, json, logging, os, time, urllib.error, urllib.request
-from .pipeline import Gateway, MessageError, new_message, receive
+from .pipeline import Gateway, MessageError, MessageTooLong, new_message, receive, too_long_message
 
 log = logging.getLogger('chatbot.gateway')
 
 # %% auto #0
-__all__ = ['log', 'CHAT_PAGE', 'sendbird_signature', 'sendbird_event', 'SendError', 'SendBirdSender', 'create_gateway_app',
-           'build_gateway']
+__all__ = ['log', 'CHAT_PAGE', 'sendbird_signature', 'sendbird_event', 'SendError', 'SendBirdSender', 'chat_page',
+           'create_gateway_app', 'build_gateway']
 
-# %% ../nbs/21_gateway.ipynb #c005
+# %% ../nbs/21_gateway.ipynb #c006
 def sendbird_signature(body: bytes, api_token: str) -> str:
     "The `x-sendbird-signature` SendBird sends with `body`."
     return hmac.new(api_token.encode(), body, hashlib.sha256).hexdigest()
 
-def sendbird_event(payload: dict, bot_user_id: str | None) -> dict | None:
-    "The inbound message in a SendBird webhook payload, or `None` when the event is not one to answer."
+def sendbird_event(payload: dict, bot_user_id: str | None, max_chars: int | None = None,
+                   default_lang: str = 'en') -> dict | None:
+    "The inbound message of a SendBird webhook (answered already if over `max_chars`), or `None` to ignore."
     if payload.get('category') != 'group_channel:message_send': return None
     sender, p, ch = payload.get('sender') or {}, payload.get('payload') or {}, payload.get('channel') or {}
     if bot_user_id and sender.get('user_id') == bot_user_id: return None
     text = p.get('message')
     if not isinstance(text, str) or not text.strip() or not sender.get('user_id') or not ch.get('channel_url'): return None
-    return new_message('sendbird', str(sender['user_id']), text, message_id=f"sendbird-{p.get('message_id')}",
-                       channel_data=dict(channel_url=ch['channel_url'], nickname=sender.get('nickname')))
+    args = ('sendbird', str(sender['user_id']), text)
+    kw = dict(message_id=f"sendbird-{p.get('message_id')}",
+              channel_data=dict(channel_url=ch['channel_url'], nickname=sender.get('nickname')))
+    try: return new_message(*args, **kw, max_chars=max_chars)
+    except MessageTooLong as e: return too_long_message(*args, e.limit, **kw, default_lang=default_lang)
 
-# %% ../nbs/21_gateway.ipynb #c008
+# %% ../nbs/21_gateway.ipynb #c009
 class SendError(RuntimeError):
     "A channel refused a reply for good (e.g. HTTP 400 or 403)."
 
@@ -63,7 +67,7 @@ def _retry_after(header, attempt: int, cap: float) -> float:
     try: return min(cap, max(0.0, float(header)))
     except (TypeError, ValueError): return min(cap, 0.25 * 2 ** attempt)
 
-# %% ../nbs/21_gateway.ipynb #c011
+# %% ../nbs/21_gateway.ipynb #c012
 CHAT_PAGE = '''<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chatbot</title><link rel="icon" href="data:,">
@@ -77,7 +81,8 @@ CHAT_PAGE = '''<!doctype html>
 <h1>chatbot</h1>
 <div id="log" aria-live="polite"></div>
 <form id="f"><input id="user" aria-label="user id" required maxlength="128" pattern="[^\\/]+" title="a user id without /">
-<input id="text" autocomplete="off" maxlength="2000" placeholder="메시지를 입력하세요 / Type a message" aria-label="message">
+<input id="text" autocomplete="off" maxlength="__MAX_CHARS__"
+ placeholder="메시지를 입력하세요 / Type a message" aria-label="message">
 <button>Send</button></form>
 <p id="err" role="alert"></p>
 <script>
@@ -113,7 +118,12 @@ setInterval(refresh, 400); refresh();
 </script></body></html>
 '''
 
-# %% ../nbs/21_gateway.ipynb #c013
+# %% ../nbs/21_gateway.ipynb #c014
+def chat_page(max_chars: int) -> str:
+    "The web chat page, its message box holding at most `max_chars` characters."
+    return CHAT_PAGE.replace('__MAX_CHARS__', str(int(max_chars)))
+
+# %% ../nbs/21_gateway.ipynb #c017
 def create_gateway_app(gw: Gateway, config: dict | None = None):
     "The gateway's receivers as a Flask app."
     from flask import Flask, Response, jsonify, request
@@ -137,6 +147,10 @@ def create_gateway_app(gw: Gateway, config: dict | None = None):
     @app.errorhandler(MessageError)
     def bad_message(e): return fail(400, str(e))
 
+    @app.errorhandler(MessageTooLong)
+    def too_long(e):
+        return jsonify(error=dict(code='MessageTooLong', message=str(e), target=e.field, limit=e.limit)), 400
+
     @app.errorhandler(HTTPException)
     def http_error(e): return fail(e.code, e.description)
 
@@ -150,7 +164,7 @@ def create_gateway_app(gw: Gateway, config: dict | None = None):
         if not key_allows(keys, '', '', client_key(request)): return fail(401, 'a valid gateway key is required')
         body = request.get_json(silent=True)
         if not isinstance(body, dict): return fail(400, 'the body must be a JSON object with "text"')
-        msg = new_message(channel(), user, body.get('text'))
+        msg = new_message(channel(), user, body.get('text'), max_chars=gw.max_chars)
         return jsonify(id=receive(gw, msg)), 202
 
     @app.route('/v1/conversations/<user>/messages', methods=['GET'])
@@ -168,32 +182,34 @@ def create_gateway_app(gw: Gateway, config: dict | None = None):
         try: payload = json.loads(raw)
         except ValueError: return fail(400, 'the webhook body is not JSON')
         if not isinstance(payload, dict): return fail(400, 'the webhook body must be a JSON object')
-        msg = sendbird_event(payload, app.config['SENDBIRD_BOT_USER_ID'])
+        msg = sendbird_event(payload, app.config['SENDBIRD_BOT_USER_ID'], gw.max_chars,
+                             gw.rules.default_language)
         if msg is None: return jsonify(status='ignored')
         return jsonify(status='accepted', id=receive(gw, msg))
 
     @app.route('/')
-    def chat_page(): return Response(CHAT_PAGE, mimetype='text/html')
+    def page(): return Response(chat_page(gw.max_chars), mimetype='text/html')
 
     @app.route('/healthz')
     def healthz(): return jsonify(status='ok')
     return app
 
-# %% ../nbs/21_gateway.ipynb #c017
+# %% ../nbs/21_gateway.ipynb #c023
 def build_gateway(nlu: bool = True, env=None) -> Gateway:
     "A `Gateway` configured from the environment (`nlu=False` for processes that never understand, e.g. receivers)."
     from chatbot.queues import open_queues
     from chatbot.state import open_state
     from chatbot.rules import RulesFile, rules_path
     from chatbot.logs import BackgroundLogWriter, open_log_store
+    from chatbot.pipeline import max_message_chars
     import importlib
     env = os.environ if env is None else env
     for mod in filter(None, (m.strip() for m in env.get('CHATBOT_HANDLERS', '').split(','))): importlib.import_module(mod)
     rules_file = rules_path(env)                           # the studio's Rules tab writes there
-    if env.get('CHATBOT_RULES') or rules_file.exists(): rules = RulesFile(rules_file)   # edits apply without a restart
-    else:
+    if env.get('CHATBOT_RULES'): rules = RulesFile(rules_file)          # edits apply without a restart
+    else:                                                  # the demo's rules until the studio first saves the file
         from chatbot.demo import demo_rules
-        rules = demo_rules()
+        rules = RulesFile(rules_file, default=demo_rules())
     understand = None
     if nlu:
         from chatbot.pipeline import http_nlu, local_nlu
@@ -205,4 +221,5 @@ def build_gateway(nlu: bool = True, env=None) -> Gateway:
         senders['sendbird'] = SendBirdSender(env.get('SENDBIRD_APP_ID', ''), env['SENDBIRD_API_TOKEN'], env.get('SENDBIRD_BOT_USER_ID', ''),
                                              env.get('SENDBIRD_API_URL'))
     return Gateway(open_queues(env.get('CHATBOT_QUEUE_URL')), open_state(env.get('CHATBOT_STATE_URL')), rules, understand, senders,
-                   BackgroundLogWriter(open_log_store(env.get('CHATBOT_LOG_URL'))), app=env.get('CHATBOT_NLU_APP', 'demo'))
+                   BackgroundLogWriter(open_log_store(env.get('CHATBOT_LOG_URL'))),
+                   app=env.get('CHATBOT_NLU_APP', 'demo'), max_chars=max_message_chars(env))

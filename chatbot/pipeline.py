@@ -7,18 +7,19 @@ from __future__ import annotations
 import logging, re, threading, time, uuid
 from dataclasses import dataclass, field
 from typing import Callable
-from .rules import Decision, Rules, decide, run_handler
+from .rules import Decision, Rules, decide, detect_language, run_handler
 
 log = logging.getLogger('chatbot.pipeline')
 
 # %% auto #0
-__all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'MAX_TEXT_CHARS', 'HISTORY_LIMIT', 'STEPS', 'MessageError', 'route_queue',
-           'new_message', 'Gateway', 'configure_tracing', 'step_span', 'receive', 'understand', 'route', 'handle',
-           'send', 'write_log', 'step_queues', 'queue_handler', 'run_worker', 'local_nlu', 'http_nlu']
+__all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'HISTORY_LIMIT', 'NOTICES', 'STEPS', 'MessageError', 'route_queue',
+           'MessageTooLong', 'max_message_chars', 'new_message', 'Gateway', 'configure_tracing', 'step_span', 'notice',
+           'too_long_message', 'receive', 'understand', 'route', 'handle', 'deliver', 'send', 'write_log',
+           'step_queues', 'send_apology', 'give_up', 'queue_handler', 'run_worker', 'local_nlu', 'NLUError',
+           'nlu_error', 'http_nlu']
 
-# %% ../nbs/20_pipeline.ipynb #c005
+# %% ../nbs/20_pipeline.ipynb #c006
 INBOUND, UNDERSTOOD, OUTBOUND = 'chat-inbound', 'chat-understood', 'chat-outbound'
-MAX_TEXT_CHARS = 2000
 HISTORY_LIMIT = 200
 
 class MessageError(ValueError):
@@ -28,18 +29,35 @@ def route_queue(route: str) -> str:
     "The queue of handle step `route` (queue names allow lower-case letters, digits and hyphens)."
     return 'chat-handle-' + re.sub(r'[^a-z0-9]+', '-', route.lower()).strip('-')
 
-def new_message(channel: str, user: str, text, message_id: str | None = None, channel_data: dict | None = None) -> dict:
-    "A checked inbound message."
-    if not isinstance(user, str) or not user.strip() or len(user) > 128: raise MessageError('the user id must be a non-empty string of at most 128 characters')
+# %% ../nbs/20_pipeline.ipynb #c009
+class MessageTooLong(MessageError):
+    "A message over the length limit: `field`, its `length` and the `limit`, in characters."
+    def __init__(self, length: int, limit: int, field: str = 'text'):
+        super().__init__(f'"{field}" is {length:,} characters; the limit is {limit}')
+        self.length, self.limit, self.field = length, limit, field
+
+# %% ../nbs/20_pipeline.ipynb #c012
+def max_message_chars(env=None) -> int:
+    "The longest message, in characters: `CHATBOT_MAX_MESSAGE_CHARS` (default 2000)."
+    from chatbot.config import Settings
+    return Settings.from_env(env).max_message_chars
+
+# %% ../nbs/20_pipeline.ipynb #c015
+def new_message(channel: str, user: str, text, message_id: str | None = None,
+                channel_data: dict | None = None, max_chars: int | None = None) -> dict:
+    "A checked inbound message; `MessageTooLong` over `max_chars` (default: `max_message_chars()`)."
+    if not isinstance(user, str) or not user.strip() or len(user) > 128:
+        raise MessageError('the user id must be a non-empty string of at most 128 characters')
     if not isinstance(text, str) or not text.strip(): raise MessageError('"text" must be a non-empty string')
-    if len(text) > MAX_TEXT_CHARS: raise MessageError(f'the message is {len(text)} characters; the limit is {MAX_TEXT_CHARS}')
+    limit = max_message_chars() if max_chars is None else max_chars
+    if len(text) > limit: raise MessageTooLong(len(text), limit)
     return dict(id=message_id or uuid.uuid4().hex, channel=channel, user=user, text=text, received_at=time.time(),
                 channel_data=channel_data or {}, steps_ms={})
 
-# %% ../nbs/20_pipeline.ipynb #c008
+# %% ../nbs/20_pipeline.ipynb #c018
 @dataclass
 class Gateway:
-    "Queues, state, NLU, reply rules, senders and the log writer that the steps share."
+    "Queues, state, NLU, reply rules, senders, the log writer and the message limit that the steps share."
     queues: object
     state: object
     rules: Rules
@@ -48,6 +66,7 @@ class Gateway:
     log: object | None = None
     app: str = 'demo'
     lease_s: float = 30.0
+    max_chars: int = field(default_factory=max_message_chars)
 
     def enqueue(self, queue: str, msg: dict) -> str: return self.queues.queue(queue).send(msg)
 
@@ -65,7 +84,7 @@ class Gateway:
         v, _ = self.state.get(f'conv:{channel}:{user}')
         return (v or {}).get('messages', [])
 
-# %% ../nbs/20_pipeline.ipynb #c010
+# %% ../nbs/20_pipeline.ipynb #c022
 from contextlib import contextmanager
 
 def configure_tracing(service: str, env=None) -> str | None:
@@ -104,20 +123,45 @@ def step_span(step: str, msg: dict):
         msg['trace'] = carrier
         yield span
 
-# %% ../nbs/20_pipeline.ipynb #c012
+# %% ../nbs/20_pipeline.ipynb #c024
+NOTICES = {
+    'too_long': {'en': 'Sorry, your message is too long for me ({length:,} characters). '
+                       'Please send it in parts of at most {limit:,} characters.',
+                 'ko': '죄송해요, 메시지가 너무 길어요({length:,}자). {limit:,}자 이내로 나누어 보내 주세요.'},
+    'failed': {'en': 'Sorry, something went wrong while answering your message. Please try again later.',
+               'ko': '죄송해요, 메시지를 처리하는 중에 문제가 생겼어요. 잠시 후에 다시 시도해 주세요.'}}
+
+def notice(kind: str, lang: str, **values) -> str:
+    "The gateway's own notice `kind` in `lang` (English when there is none in it), filled with `values`."
+    texts = NOTICES[kind]
+    return texts.get(lang, texts['en']).format(**values)
+
+# %% ../nbs/20_pipeline.ipynb #c027
+def too_long_message(channel: str, user: str, text: str, limit: int, message_id: str | None = None,
+                     channel_data: dict | None = None, default_lang: str = 'en') -> dict:
+    "An inbound message over `limit` that a webhook must accept: cut to `limit`, answered with a notice."
+    msg = new_message(channel, user, text, message_id, channel_data, max_chars=len(text))
+    lang, err = detect_language(text, default=default_lang), MessageTooLong(len(text), limit)
+    reply = notice('too_long', lang, length=len(text), limit=limit)
+    decision = dict(route='too_long', intent=None, lang=lang, slots={}, prompt=None)
+    msg.update(text=text[:limit], decision=decision, reply=dict(id=msg['id'] + '.reply', text=reply),
+               status=400, error=str(err))
+    return msg
+
+# %% ../nbs/20_pipeline.ipynb #c030
 def _timed(msg: dict, step: str, t0: float): msg.setdefault('steps_ms', {})[step] = round((time.perf_counter() - t0) * 1000, 3)
 
 def receive(gw: Gateway, msg: dict) -> str:
-    "Record an inbound message and queue it; returns its id. Called by the channels' receivers."
+    "Record an inbound message and queue it (one answered already goes straight to sending); returns its id."
     with step_span('receive', msg):
         gw.append(msg['channel'], msg['user'], dict(id=msg['id'], direction='inbound', text=msg['text'], created_at=msg['received_at']))
-        gw.enqueue(INBOUND, msg)
+        gw.enqueue(OUTBOUND if 'reply' in msg else INBOUND, msg)
     return msg['id']
 
 def understand(gw: Gateway, msg: dict) -> list:
-    "Find the intent and entities."
+    "Find the intent and entities (of the first `gw.max_chars` characters)."
     t0 = time.perf_counter()
-    msg['nlu'] = gw.nlu(msg['text'])
+    msg['nlu'] = gw.nlu(msg['text'][:gw.max_chars])
     _timed(msg, 'understand', t0)
     return [(UNDERSTOOD, msg)]
 
@@ -144,25 +188,34 @@ def handle(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'handle', t0)
     return [(OUTBOUND, msg)]
 
-def send(gw: Gateway, msg: dict) -> list:
-    "Hand the reply to its channel once: skipped when already sent, leased while sending."
-    t0 = time.perf_counter()
+# %% ../nbs/20_pipeline.ipynb #c033
+def deliver(gw: Gateway, msg: dict) -> bool:
+    "Hand `msg['reply']` to its channel and the conversation, once per reply id; `False` if sent before."
     rid = msg['reply']['id']
     done, _ = gw.state.get(f'sent:{rid}')
-    if done: return []
-    if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s): raise RuntimeError(f'reply {rid} is being sent by another worker')
+    if done: return False
     sender = gw.senders.get(msg['channel'])
     if sender is None: raise MessageError(f"no sender for channel {msg['channel']!r}")
+    if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s):
+        raise RuntimeError(f'reply {rid} is being sent by another worker')
     try: sender(msg)
     except BaseException:
         gw.state.delete(f'sending:{rid}')  # the next try may send at once instead of waiting out the lease
         raise
     gw.state.put(f'sent:{rid}', dict(at=time.time()))
     gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'], created_at=time.time()))
-    _timed(msg, 'send', t0)
-    write_log(gw, msg)
+    return True
+
+# %% ../nbs/20_pipeline.ipynb #c035
+def send(gw: Gateway, msg: dict) -> list:
+    "Hand the reply to its channel once (`deliver`), and log the exchange."
+    t0 = time.perf_counter()
+    if deliver(gw, msg):
+        _timed(msg, 'send', t0)
+        write_log(gw, msg, status=msg.get('status', 200), error=msg.get('error'))
     return []
 
+# %% ../nbs/20_pipeline.ipynb #c037
 def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = None):
     "One log record for a message and its reply (or its failure)."
     if gw.log is None: return
@@ -173,6 +226,7 @@ def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = Non
                       details=dict(channel=msg['channel'], user=msg['user'], reply=(msg.get('reply') or {}).get('text'),
                                    steps_ms=msg.get('steps_ms', {}), error=error)))
 
+# %% ../nbs/20_pipeline.ipynb #c039
 STEPS = {'understand': understand, 'route': route, 'handle': handle, 'send': send}
 
 def step_queues(gw: Gateway, step: str) -> list[str]:
@@ -185,9 +239,31 @@ def step_queues(gw: Gateway, step: str) -> list[str]:
         return sorted(route_queue(r) for r in routes)
     raise ValueError(f"unknown step {step!r}: use {', '.join(STEPS)}")
 
-# %% ../nbs/20_pipeline.ipynb #c016
-def queue_handler(gw: Gateway, step: str, poison_after: int = 5):
-    "A `consume` handler that runs `step` on a queue message and sends its outputs on."
+# %% ../nbs/20_pipeline.ipynb #c043
+def send_apology(gw: Gateway, msg: dict) -> bool:
+    "Tell `msg`'s user, in their language, that it will not be answered (once); `False` if nothing was sent."
+    if gw.state.get(f"sent:{msg['id']}.reply")[0]: return False            # it was answered after all
+    lang = (msg.get('decision') or {}).get('lang')
+    if not lang:
+        state, _ = gw.state.get(f"user:{msg['channel']}:{msg['user']}")
+        lang = detect_language(msg.get('text') or '', (state or {}).get('lang'), gw.rules.default_language)
+    return deliver(gw, {**msg, 'reply': dict(id=f"{msg['id']}.sorry", text=notice('failed', lang))})
+
+# %% ../nbs/20_pipeline.ipynb #c045
+def give_up(gw: Gateway, msg: dict, error: str) -> None:
+    "What a message that will not be answered gets, once: a status-500 log record and an apology to its user."
+    try: first = gw.state.claim(f"failed:{msg['id']}")
+    except Exception: first = True            # the state store may be what failed: a record twice beats none
+    try:
+        if first: write_log(gw, msg, status=500, error=error)
+        send_apology(gw, msg)
+    except Exception as e:
+        log.error('could not tell %s:%s that message %s failed: %s: %s', msg.get('channel'), msg.get('user'),
+                  msg.get('id'), type(e).__name__, e)
+
+# %% ../nbs/20_pipeline.ipynb #c048
+def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | None = None):
+    "A `consume` handler that runs `step` on a message of `queue` and sends its outputs on (or gives up)."
     fn = STEPS[step]
     def on_message(qm):
         msg = qm.json()
@@ -197,12 +273,21 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5):
                 if 'decision' in msg: span.set_attribute('chat.route', msg['decision']['route'])
                 if 'nlu' in msg: span.set_attribute('chat.intent', msg['nlu'].get('intent') or '')
         except Exception as e:
-            log.warning('step %s failed on message %s (try %d): %s', step, msg.get('id'), qm.dequeue_count, e)
-            if qm.dequeue_count >= poison_after: write_log(gw, msg, status=500, error=f'{step}: {type(e).__name__}: {e}')
+            permanent = bool(getattr(e, 'permanent', False)) and queue is not None
+            log.warning('step %s failed on message %s (try %d%s): %s', step, msg.get('id'), qm.dequeue_count,
+                        ', not retried' if permanent else '', e)
+            if permanent or qm.dequeue_count >= poison_after:
+                error = f'{step}: {type(e).__name__}: {e}'
+                give_up(gw, msg, error)
+                if permanent:
+                    from chatbot.queues import poison_record
+                    gw.queues.queue(f'{queue}-poison').send(poison_record(gw.queues.queue(queue), qm, error))
+                    return
             raise
-        for queue, m in out: gw.enqueue(queue, m)
+        for q, m in out: gw.enqueue(q, m)
     return on_message
 
+# %% ../nbs/20_pipeline.ipynb #c052
 def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = None, wait: float = 0.5,
                visibility_timeout: float = 30, poison_after: int = 5, concurrency: int = 1) -> list[threading.Thread]:
     "Run `steps` from their queues until `stop` is set: a poller per queue, `concurrency` messages of a batch at a time."
@@ -210,7 +295,7 @@ def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = N
     from chatbot.queues import consume
     stop = stop or threading.Event()
     def loop(step, name):
-        q, h = gw.queues.queue(name), queue_handler(gw, step, poison_after)
+        q, h = gw.queues.queue(name), queue_handler(gw, step, poison_after, queue=name)
         pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f'chatbot-{step}') if concurrency > 1 else None
         while not stop.is_set():
             try: consume(q, h, max_messages=max(4, concurrency), wait=wait, visibility_timeout=visibility_timeout, poison_after=poison_after,
@@ -221,7 +306,7 @@ def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = N
     for t in threads: t.start()
     return threads
 
-# %% ../nbs/20_pipeline.ipynb #c018
+# %% ../nbs/20_pipeline.ipynb #c054
 def local_nlu(model_dir) -> Callable[[str], dict]:
     "Understand with a model artifact loaded in this process."
     from chatbot.predict import Predictor
@@ -229,12 +314,47 @@ def local_nlu(model_dir) -> Callable[[str], dict]:
     p = Predictor.load(model_dir)
     return lambda text: to_native(p.predict(text), top=3)
 
+# %% ../nbs/20_pipeline.ipynb #c056
+class NLUError(RuntimeError):
+    "The NLU service failed a text: HTTP `status`, its error `code`, `permanent`, and a length `limit` named."
+    def __init__(self, message: str, status: int | None = None, code: str | None = None,
+                 permanent: bool = False, limit: int | None = None):
+        super().__init__(message)
+        self.status, self.code, self.permanent, self.limit = status, code, permanent, limit
+
+# %% ../nbs/20_pipeline.ipynb #c059
+def nlu_error(e, url: str) -> NLUError:
+    "The `NLUError` of an `urllib.error.HTTPError` from `url`, with the service's error code and message."
+    import json
+    raw = e.read() or b''
+    try: err = json.loads(raw)['error']; code, message = str(err['code']), str(err['message'])
+    except (ValueError, KeyError, TypeError):
+        code, message = None, raw[:300].decode(errors='replace').strip() or str(e.reason)
+    m = re.search(r'the limit is ([0-9,]+)', message) if code == 'QueryTooLong' else None
+    permanent = 400 <= e.code < 500 and e.code not in (408, 409, 425, 429)
+    said = f'{e.code} {code}' if code else str(e.code)
+    return NLUError(f'the NLU service at {url} answered {said}: {message}', e.code, code, permanent,
+                    int(m.group(1).replace(',', '')) if m else None)
+
+# %% ../nbs/20_pipeline.ipynb #c063
 def http_nlu(base_url: str, app: str, key: str | None = None, timeout: float = 5.0) -> Callable[[str], dict]:
-    "Understand by calling the inference service's native route."
-    import json, urllib.request
+    "Understand by calling the inference service's native route (a text over its limit: from its first part)."
+    import json, urllib.error, urllib.request
     url = f"{base_url.rstrip('/')}/v1/apps/{app}/predict"
     headers = {'Content-Type': 'application/json', **({'Ocp-Apim-Subscription-Key': key} if key else {})}
+    def post(text):
+        body = json.dumps({'text': text, 'top': 3}, ensure_ascii=False).encode()
+        req = urllib.request.Request(url, body, headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r: return json.loads(r.read())
+        except urllib.error.HTTPError as e: raise nlu_error(e, url) from None
+        except (urllib.error.URLError, OSError) as e:
+            raise NLUError(f'cannot reach the NLU service at {url}: {getattr(e, "reason", e)}') from None
     def call(text):
-        req = urllib.request.Request(url, json.dumps({'text': text, 'top': 3}).encode(), headers)
-        with urllib.request.urlopen(req, timeout=timeout) as r: return json.loads(r.read())
+        try: return post(text)
+        except NLUError as e:
+            if e.limit is None or not 0 < e.limit < len(text): raise
+            log.warning('the NLU service takes at most %d characters: understanding the first %d of %d',
+                        e.limit, e.limit, len(text))
+            return post(text[:e.limit])
     return call

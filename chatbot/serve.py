@@ -19,18 +19,19 @@ log = logging.getLogger('chatbot.serve')
 __all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'ACCESS_DENIED', 'LATENCY_BUCKETS', 'app_guid', 'RemoteArtifact',
            'FolderSource', 'RegistrySource', 'LoadedModel', 'ModelHost', 'parse_keys', 'key_allows', 'ApiError',
            'error_body', 'parse_bool', 'metrics', 'metrics_text', 'record_model_change', 'request_json', 'check_query',
-           'parse_reference_time', 'external_entities', 'default_config', 'build_host', 'create_app', 'client_key',
-           'resolve_model', 'predict', 'log_request', 'config_int', 'luis_blueprint', 'native_blueprint',
-           'rasa_blueprint', 'app_status', 'ops_blueprint', 'install_hooks', 'run_wsgi', 'run_server']
+           'parse_reference_time', 'external_entities', 'default_config', 'serve_config', 'build_host', 'create_app',
+           'client_key', 'resolve_model', 'predict', 'log_request', 'config_int', 'luis_blueprint', 'native_blueprint',
+           'rasa_blueprint', 'app_status', 'ops_blueprint', 'install_hooks', 'request_line_limit', 'run_wsgi',
+           'run_server']
 
-# %% ../nbs/16_serve.ipynb #c005
+# %% ../nbs/16_serve.ipynb #c006
 APP_ID_NAMESPACE = uuid.UUID('0b7d6f35-27f4-4c53-9d8f-4b8a1e9f6c21')
 
 def app_guid(name: str) -> str:
     "The stable GUID of the app called `name`."
     return str(uuid.uuid5(APP_ID_NAMESPACE, name))
 
-# %% ../nbs/16_serve.ipynb #c008
+# %% ../nbs/16_serve.ipynb #c009
 class RemoteArtifact:
     "An artifact folder at a URL (`azure-blob://CONTAINER/PATH` or `http(s)://...`), fetched into a verified cache."
     def __init__(self, url: str, cache_dir):
@@ -118,7 +119,7 @@ class RegistrySource:
 
     def describe(self) -> str: return f'{self.registry.url} app {self.app}'
 
-# %% ../nbs/16_serve.ipynb #c010
+# %% ../nbs/16_serve.ipynb #c011
 WARMUP_TEXTS = ('hello', 'I want to order two pairs of shoes tomorrow', '안녕하세요 강남점에서 운동화 주문할게요')
 
 @dataclass
@@ -232,7 +233,7 @@ class ModelHost:
         self._stop.set()
         if self._thread is not None: self._thread.join(timeout=5)
 
-# %% ../nbs/16_serve.ipynb #c016
+# %% ../nbs/16_serve.ipynb #c017
 def parse_keys(spec) -> dict:
     "`{app or '*': [keys]}` from `'KEY,APP=KEY'` text, a list of such entries, or a dict."
     if isinstance(spec, dict): return {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in spec.items()}
@@ -252,12 +253,12 @@ def key_allows(keys: dict, app: str, app_id: str, given: str | None) -> bool:
     allowed = keys.get('*', []) + keys.get(app, []) + keys.get(app_id, []) + keys.get(app_id.lower(), [])
     return any(hmac.compare_digest(given.encode(), k.encode()) for k in allowed)
 
-# %% ../nbs/16_serve.ipynb #c019
+# %% ../nbs/16_serve.ipynb #c020
 class ApiError(Exception):
-    "An error answered to the client as JSON with an HTTP status."
-    def __init__(self, status: int, code: str, message: str):
+    "An error answered to the client as JSON with an HTTP status (and the field it is about, `target`)."
+    def __init__(self, status: int, code: str, message: str, target: str | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.target = status, code, message, target
 
 ACCESS_DENIED = ('Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key '
                  'for an active subscription and use a correct regional API endpoint for your resource.')
@@ -265,7 +266,9 @@ ACCESS_DENIED = ('Access denied due to invalid subscription key or wrong API end
 def error_body(err: ApiError, style: str = 'luis') -> dict:
     "The JSON body of `err` in LUIS's or Rasa's shape."
     if style == 'rasa': return dict(version='3.6.21', status='failure', reason=err.code, message=err.message, code=err.status)
-    return dict(error=dict(code=err.code, message=err.message))
+    body = dict(code=err.code, message=err.message)
+    if err.target: body['target'] = err.target
+    return dict(error=body)
 
 def parse_bool(value, name: str, default: bool = False) -> bool:
     "A LUIS boolean query parameter (`true`/`false`, any case; also 1/0)."
@@ -276,7 +279,7 @@ def parse_bool(value, name: str, default: bool = False) -> bool:
     if v in ('false', '0', 'no'): return False
     raise ApiError(400, 'BadArgument', f"parameter '{name}' must be true or false, got {value!r}")
 
-# %% ../nbs/16_serve.ipynb #c022
+# %% ../nbs/16_serve.ipynb #c023
 LATENCY_BUCKETS = (.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1.0, 2.5)
 _METRICS = {}
 
@@ -311,7 +314,7 @@ def record_model_change(app: str, old: dict, new: dict):
         m['model'].labels(a, slot, lm.version).set(1)
         if all(lm is not o for o in old.values()): m['loads'].labels(a).inc()
 
-# %% ../nbs/16_serve.ipynb #c024
+# %% ../nbs/16_serve.ipynb #c025
 def request_json(request):
     "The request's JSON body, `None` when there is none; `ApiError` 400 when it is not JSON."
     if not request.get_data(cache=True): return None
@@ -321,11 +324,13 @@ def request_json(request):
     return data
 
 def check_query(q, max_chars: int, name: str = 'query') -> str:
-    "`q` if it is a usable query, else the `ApiError` LUIS would answer."
-    if q is None: raise ApiError(400, 'BadArgument', f"the '{name}' parameter is missing")
-    if not isinstance(q, str): raise ApiError(400, 'BadArgument', f"'{name}' must be a string, got {type(q).__name__}")
-    if not q.strip(): raise ApiError(400, 'BadArgument', f"'{name}' is empty")
-    if len(q) > max_chars: raise ApiError(414, 'QueryTooLong', f"the query is {len(q)} characters; the limit is {max_chars}")
+    "`q` if it is a usable query of at most `max_chars` characters, else the `ApiError` naming field `name`."
+    def bad(message, code='BadArgument'): return ApiError(400, code, message, name)
+    if q is None: raise bad(f"the '{name}' parameter is missing")
+    if not isinstance(q, str): raise bad(f"'{name}' must be a string, got {type(q).__name__}")
+    if not q.strip(): raise bad(f"'{name}' is empty")
+    if len(q) > max_chars:
+        raise bad(f"'{name}' is {len(q):,} characters; the limit is {max_chars}", 'QueryTooLong')
     return q
 
 def parse_reference_time(value) -> datetime | None:
@@ -349,15 +354,30 @@ def external_entities(items, query: str) -> list[EntityResult]:
         out.append(EntityResult(name, s, s + n, query[s:s + n], 'external', resolution=x.get('resolution')))
     return out
 
-# %% ../nbs/16_serve.ipynb #c027
+# %% ../nbs/16_serve.ipynb #c028
 def default_config() -> dict:
     "Configuration defaults, with the embedded backends' locations from `chatbot.config.Settings`."
     from chatbot.config import Settings
     s = Settings.from_env()
     return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'), APPS=None,
                 PREDICTION_KEYS=os.environ.get('CHATBOT_PREDICTION_KEYS', ''), LOG=True, LOG_URL=s.log_url,
-                MAX_QUERY_CHARS=500, MAX_BATCH=1000, POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20)
+                MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000, POLL_INTERVAL=1.0,
+                MAX_CONTENT_LENGTH=1 << 20)
 
+# %% ../nbs/16_serve.ipynb #c030
+def serve_config(config: dict | None = None):
+    "The service's configuration: defaults, `CHATBOT_SERVE_*` variables, then `config`; its limits checked."
+    from flask import Config
+    cfg = Config('.')
+    cfg.update(default_config())
+    cfg.from_prefixed_env('CHATBOT_SERVE')
+    cfg.update(config or {})
+    for k in ('MAX_QUERY_CHARS', 'MAX_BATCH'):
+        if isinstance(cfg[k], bool) or not isinstance(cfg[k], int) or cfg[k] < 1:
+            raise ValueError(f'{k} (CHATBOT_SERVE_{k}) must be a whole number of at least 1, got {cfg[k]!r}')
+    return cfg
+
+# %% ../nbs/16_serve.ipynb #c033
 def build_host(cfg) -> ModelHost:
     "The model host the configuration asks for."
     on_change = record_model_change
@@ -376,9 +396,7 @@ def create_app(config: dict | None = None, host: ModelHost | None = None):
     "The inference service as a Flask app."
     from flask import Flask
     app = Flask('chatbot.serve')
-    app.config.update(default_config())
-    app.config.from_prefixed_env('CHATBOT_SERVE')
-    app.config.update(config or {})
+    app.config.update(serve_config(config))
     app.json.sort_keys, app.json.ensure_ascii, app.json.compact = False, False, True
     app.extensions['chatbot.keys'] = parse_keys(app.config['PREDICTION_KEYS'])
     app.extensions['chatbot.host'] = host = host or build_host(app.config)
@@ -392,7 +410,7 @@ def create_app(config: dict | None = None, host: ModelHost | None = None):
     host.start()
     return app
 
-# %% ../nbs/16_serve.ipynb #c029
+# %% ../nbs/16_serve.ipynb #c035
 def client_key(request) -> str | None:
     "The key a client presents, in any of the ways LUIS, Rasa and bearer-token clients send it."
     h = request.headers
@@ -452,7 +470,7 @@ def config_int(name: str) -> int:
     from flask import current_app
     return int(current_app.config[name])
 
-# %% ../nbs/16_serve.ipynb #c031
+# %% ../nbs/16_serve.ipynb #c037
 def luis_blueprint():
     "LUIS v3 slot and version prediction, and LUIS v2."
     from flask import Blueprint, jsonify, request
@@ -573,7 +591,7 @@ def rasa_blueprint():
         return jsonify(model_id=lm.version, model_file=lm.source, num_active_training_jobs=0)
     return bp
 
-# %% ../nbs/16_serve.ipynb #c033
+# %% ../nbs/16_serve.ipynb #c039
 def app_status(host: ModelHost, app: str) -> dict:
     "What `app` serves in each slot, and its last load error."
     src = host.sources[app]
@@ -603,7 +621,7 @@ def ops_blueprint():
         return Response(metrics_text(), mimetype=CONTENT_TYPE_LATEST)
     return bp
 
-# %% ../nbs/16_serve.ipynb #c035
+# %% ../nbs/16_serve.ipynb #c041
 def install_hooks(app):
     "Timing, metrics, request ids and JSON errors."
     from flask import g, jsonify, request
@@ -643,7 +661,13 @@ def install_hooks(app):
         log.exception('unexpected error answering %s %s', request.method, request.path)
         return jsonify(error_body(ApiError(500, 'InternalServerError', f'unexpected {type(e).__name__}; see the server log, request id {g.get("request_id")}'), style())), 500
 
-# %% ../nbs/16_serve.ipynb #c039
+# %% ../nbs/16_serve.ipynb #c045
+def request_line_limit(max_chars: int) -> int:
+    "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
+    need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
+    return need if need <= 8190 else 0
+
+# %% ../nbs/16_serve.ipynb #c047
 def run_wsgi(load, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1, name: str = 'chatbot',
              log_level: str = 'info', timeout: int = 30, **hooks):
     "Serve the WSGI app that `load()` builds (once in each worker) with gunicorn until stopped; `hooks` are gunicorn's."
@@ -662,6 +686,7 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
                log_level: str = 'info', timeout: int = 30):
     "Serve `create_app(config)` with gunicorn until stopped."
     import shutil, tempfile
+    line_limit = request_line_limit(serve_config(config)['MAX_QUERY_CHARS'])   # a bad config fails here
     metrics_dir = os.environ.get('PROMETHEUS_MULTIPROC_DIR')
     own_dir = not metrics_dir
     if own_dir: os.environ['PROMETHEUS_MULTIPROC_DIR'] = metrics_dir = tempfile.mkdtemp(prefix='chatbot-metrics-')
@@ -684,4 +709,5 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
         threadpool_limits(limits=1)  # see above: one BLAS thread per worker
 
     run_wsgi(lambda: create_app(config), host, port, workers, threads, 'chatbot-serve', log_level, timeout, child_exit=child_exit,
-             worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init)
+             worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init,
+             limit_request_line=line_limit)

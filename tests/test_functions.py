@@ -134,6 +134,43 @@ def test_failing_step_raises_for_the_host_to_retry(fa):
     [rec] = fa.gw.log.store.query(route='gateway.failed')
     assert rec['request_id'] == 'x1' and rec['status'] == 500 and 'no sender' in rec['details']['error']
 
+def test_the_last_failing_try_apologises_once(fa):
+    "On its last try a failing step gives up: one apology, one status-500 record, though that try runs twice."
+    from chatbot.pipeline import NOTICES
+    _, body = http(fa, 'POST', '/v1/conversations/choi/messages', {'text': '주문 취소해 주세요'})
+    qm, understand = take(fa, 'chat-inbound'), fa.functions['understand'].get_user_function()
+    def gone(text): raise RuntimeError('the model is gone')
+    nlu, fa.gw.nlu = fa.gw.nlu, gone
+    try:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match='the model is gone'):
+                last = HostQueueMessage(id=qm.id, body=qm.body.encode(), dequeue_count=fa.mod.MAX_DEQUEUE)
+                understand(last)
+    finally: fa.gw.nlu = nlu
+    msgs = fa.gw.history('rest', 'choi')
+    assert [m['id'] for m in msgs] == [body['id'], body['id'] + '.sorry']
+    assert msgs[1]['text'] == NOTICES['failed']['ko']
+    assert fa.gw.log.flush()
+    [rec] = [r for r in fa.gw.log.store.query(route='gateway.failed') if r['request_id'] == body['id']]
+    assert rec['status'] == 500 and 'the model is gone' in rec['details']['error']
+    assert not waiting(fa)
+
+def test_a_permanent_nlu_refusal_is_parked_at_once(fa):
+    "The NLU service's 4xx cannot get better on a retry: the step parks the message, apologises and returns."
+    from chatbot.pipeline import NLUError, NOTICES
+    _, body = http(fa, 'POST', '/v1/conversations/han/messages', {'text': 'where is my order?'})
+    qm = take(fa, 'chat-inbound')
+    def refuse(text): raise NLUError('the NLU service answered 401 401: Access denied', 401, permanent=True)
+    nlu, fa.gw.nlu = fa.gw.nlu, refuse
+    understand = fa.functions['understand'].get_user_function()
+    try: assert understand(HostQueueMessage(id=qm.id, body=qm.body.encode(), dequeue_count=1)) is None
+    finally: fa.gw.nlu = nlu
+    rec = json.loads(take(fa, 'chat-inbound-poison').body)
+    assert json.loads(rec['body'])['id'] == body['id'] and rec['queue'] == 'chat-inbound'
+    assert 'Access denied' in rec['error']
+    assert fa.gw.history('rest', 'han')[-1]['text'] == NOTICES['failed']['en']
+    assert not waiting(fa)
+
 def test_http_receivers_match_the_gateway(fa):
     "Same routes, statuses and JSON errors as `chatbot gateway`; a Korean user id in the path arrives intact."
     status, body = http(fa, 'POST', '/v1/conversations/%EA%B9%80%EB%AF%BC%EC%A4%80/messages', {'text': '안녕하세요'})

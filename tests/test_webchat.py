@@ -31,12 +31,16 @@ def test_web_chat_conversation_without_reload(page, stack):
     expect(msgs.nth(1)).to_have_class(re.compile(r'\boutbound\b'))
 
     send(page, '나이키 운동화 두 개요')
-    expect(msgs).to_have_text(['주문하고 싶어요', '어떤 상품을 주문하시겠어요?', '나이키 운동화 두 개요', re.compile('운동화.*주문을 접수했어요')])
+    expect(msgs.nth(3)).to_have_text(re.compile('^어느 매장에서 받으시겠어요?'))       # the pickup store is still missing
+    send(page, '강남점에서 받을게요')
+    expect(msgs.nth(5)).to_have_text('강남점에서 나이키 운동화 두 개 주문할까요?')
+    send(page, '네')
+    expect(msgs.nth(7)).to_have_text(re.compile('^주문을 접수했어요: 강남점 픽업, 나이키 운동화 두 개'))
 
     send(page, 'where is the Gangnam store?')
-    expect(page.locator('#log .msg.outbound')).to_have_count(3)
-    expect(msgs.nth(5)).to_have_text('Gangnam: 123 Teheran-ro, Gangnam-gu, Seoul')
-    expect(page.locator('#log .msg.inbound')).to_have_count(3)   # nothing shown twice
+    expect(page.locator('#log .msg.outbound')).to_have_count(5)
+    expect(msgs.nth(9)).to_have_text('Gangnam: 123 Teheran-ro, Gangnam-gu, Seoul')
+    expect(page.locator('#log .msg.inbound')).to_have_count(5)   # nothing shown twice
 
     assert page.evaluate('window.__sameDocument') == 'yes' and len(navigations) == 1, navigations
     assert page.evaluate("localStorage.getItem('chatbot-user')") == 'web-kim'

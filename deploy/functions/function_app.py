@@ -33,6 +33,11 @@ elif os.environ.get(CONNECTION) and os.environ[CONNECTION] != os.environ['AZURE_
     log.warning('AZURE_STORAGE_CONNECTION_STRING and %s differ: the steps send to the first account, the queue triggers '
                 'watch the second; they must be the same storage account', CONNECTION)
 
+# One home for every step: relative locations (CHATBOT_HOME, sqlite:/// URLs, CHATBOT_RULES ...) are pinned once,
+# against the folder the host started in, exactly as the `chatbot` command does for its children.
+from chatbot.config import resolve_locations                          # noqa: E402
+os.environ.update(resolve_locations())
+
 from chatbot.gateway import build_gateway, create_gateway_app          # noqa: E402  (after the environment is set)
 from chatbot.pipeline import INBOUND, OUTBOUND, UNDERSTOOD, queue_handler, step_queues
 from chatbot.queues import QueueMessage, default_queue_url
@@ -69,9 +74,12 @@ def chatbot_message(msg: func.QueueMessage) -> QueueMessage:
 # output binding's queue name is fixed when the function is indexed. So every step sends its outputs with
 # chatbot.queues (`Gateway.enqueue`, base64 like the host expects), exactly as `chatbot worker` does; a failing step
 # raises, the host retries the message after visibilityTimeout and parks it in `<queue>-poison` after maxDequeueCount.
+# On that last try the step gives up first (`chatbot.pipeline.give_up`): the user gets an apology, once, and
+# the log a status-500 record. An error a retry cannot help (the NLU service's 4xx) gives up at the first try:
+# the step parks the message in the same `<queue>-poison` itself and returns; the host deletes the original.
 def register_step(step: str, queue: str):
     "Add a function that runs `step` on each message of `queue`; returns it."
-    handler = queue_handler(gw, step, poison_after=MAX_DEQUEUE)
+    handler = queue_handler(gw, step, poison_after=MAX_DEQUEUE, queue=queue)
 
     def run(msg: func.QueueMessage) -> None:
         handler(chatbot_message(msg))
