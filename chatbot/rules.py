@@ -4,16 +4,19 @@
 
 # %% ../nbs/19_rules.ipynb #c003
 from __future__ import annotations
-import json, re
+import json, logging, re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from .app import NONE_INTENT
 
 # %% auto #0
-__all__ = ['LANGUAGES', 'HANDLERS', 'detect_language', 'render', 'template_slots', 'RulesError', 'SlotSpec', 'Rule', 'Rules',
-           'rules_path', 'RulesFile', 'Decision', 'entity_value', 'decide', 'handler', 'reply_text', 'run_handler']
+__all__ = ['LANGUAGES', 'YES_NO', 'HANDLERS', 'detect_language', 'MissingSlots', 'render', 'template_slots', 'needed_slots',
+           'RulesError', 'SlotSpec', 'Rule', 'Confirmation', 'yes_no', 'Rules', 'rules_path', 'RulesFile', 'Decision',
+           'entity_value', 'bare_answer', 'shadowed', 'rule_entities', 'answers_form', 'act', 'decide',
+           'confirm_answer', 'handler', 'reply_text', 'run_handler']
 
-# %% ../nbs/19_rules.ipynb #c005
+# %% ../nbs/19_rules.ipynb #c006
 LANGUAGES = ('ko', 'en')
 _SLOT = re.compile(r'\{([A-Za-z_][\w.]*)(?:\|([^{}]*))?\}')
 _EN_WORD = re.compile(r'(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])')
@@ -24,18 +27,70 @@ def detect_language(text: str, previous: str | None = None, default: str = 'en')
     if _EN_WORD.search(text): return 'en'
     return previous or default
 
+# %% ../nbs/19_rules.ipynb #c009
+_PIECE = re.compile(r'\\([\[\]])|\{([A-Za-z_][\w.]*)(?:\|([^{}]*))?\}|([\[\]])')
+
+@lru_cache(maxsize=4096)
+def _parse(template: str) -> tuple:
+    "`template` as a tuple of `('text', s)`, `('slot', name, default or None)` and `('opt', parts)`."
+    top, seg, pos = [], None, 0
+    def add(part): (top if seg is None else seg).append(part)
+    for m in _PIECE.finditer(template):
+        if m.start() > pos: add(('text', template[pos:m.start()]))
+        pos = m.end()
+        if m.group(1): add(('text', m.group(1)))
+        elif m.group(2): add(('slot', m.group(2), m.group(3)))
+        elif m.group(4) == '[' and seg is None: seg = []
+        elif m.group(4) == ']' and seg is not None:
+            if any(p[0] == 'slot' for p in seg): top.append(('opt', tuple(seg)))
+            else: top.extend([('text', '['), *seg, ('text', ']')])
+            seg = None
+        else: add(('text', m.group(4)))
+    if pos < len(template): add(('text', template[pos:]))
+    if seg is not None: top.extend([('text', '['), *seg])
+    return tuple(top)
+
+# %% ../nbs/19_rules.ipynb #c011
+class MissingSlots(ValueError):
+    "A template slot (outside any optional segment, without a default) has no value."
+    def __init__(self, slots: list, template: str):
+        self.slots, self.template = list(slots), template
+        super().__init__(f"no value for {', '.join('{' + s + '}' for s in slots)} in template {template!r}")
+
+# %% ../nbs/19_rules.ipynb #c013
 def render(template: str, values: dict) -> str:
-    "Fill `{slot}` and `{slot|default}` in `template` from `values`."
-    def fill(m):
-        v = values.get(m.group(1))
-        return (m.group(2) or '') if v in (None, '') else str(v)
-    return _SLOT.sub(fill, template)
+    "Fill `{slot}`, `{slot|default}` and optional `[...]` segments of `template` from `values`."
+    def fill(parts, missing):
+        out = []
+        for p in parts:
+            if p[0] == 'text': out.append(p[1])
+            elif p[0] == 'slot':
+                v = values.get(p[1])
+                if v in (None, ''): v = p[2]
+                if v is None: missing.append(p[1])
+                else: out.append(str(v))
+            else:
+                inner = []
+                s = fill(p[1], inner)
+                if not inner: out.append(s)
+        return ''.join(out)
+    missing = []
+    text = fill(_parse(template), missing)
+    if missing: raise MissingSlots(missing, template)
+    return text
 
-def template_slots(template: str) -> list[str]:
-    "Slot names a template uses, without defaults."
-    return [m.group(1) for m in _SLOT.finditer(template) if m.group(2) is None]
+# %% ../nbs/19_rules.ipynb #c015
+def template_slots(template: str, defaults: bool = False) -> list[str]:
+    "Slot names a template uses (inside optional segments too), without defaults unless `defaults`."
+    flat = [q for p in _parse(template) for q in (p[1] if p[0] == 'opt' else (p,))]
+    return [p[1] for p in flat if p[0] == 'slot' and (defaults or p[2] is None)]
 
-# %% ../nbs/19_rules.ipynb #c008
+# %% ../nbs/19_rules.ipynb #c016
+def needed_slots(template: str) -> list[str]:
+    "Slots `template` cannot render without: no default, outside any optional segment."
+    return [p[1] for p in _parse(template) if p[0] == 'slot' and p[2] is None]
+
+# %% ../nbs/19_rules.ipynb #c019
 class RulesError(ValueError):
     "Reply rules that cannot be used; the message lists every problem."
 
@@ -44,7 +99,8 @@ class SlotSpec:
     "An entity a rule needs, and how to ask for it."
     entity: str
     prompt: dict
-    free_text: bool = False       # take the user's whole answer when the model finds no entity in it
+    free_text: bool = False       # take the whole answer when the model finds none of the rule's entities
+    also: list = field(default_factory=list)    # other entities that answer it, e.g. a prebuilt `number`
 
 @dataclass
 class Rule:
@@ -54,6 +110,8 @@ class Rule:
     require: list = field(default_factory=list)
     handler: str | None = None
     handoff: bool = False
+    confirm: dict = field(default_factory=dict)      # a yes/no question asked before acting
+    cancelled: dict = field(default_factory=dict)    # what a "no" gets (else `confirmation.cancelled`)
 
 def _texts(x, where: str, problems: list) -> dict:
     "A `{lang: text}` dict from a dict or a plain string (used for every language)."
@@ -64,31 +122,147 @@ def _texts(x, where: str, problems: list) -> dict:
     if bad := [k for k in x if k not in LANGUAGES]: problems.append(f"{where}: unknown language(s) {', '.join(bad)} (use {', '.join(LANGUAGES)})")
     return dict(x)
 
+# %% ../nbs/19_rules.ipynb #c021
+def _slot_problems(rule: Rule, where: str) -> list[str]:
+    "The texts of `rule` that could render with an empty slot."
+    req, out = [s.entity for s in rule.require], []
+    def check(texts: dict, what: str, known, fix: str):
+        holes = {}
+        for lang, t in texts.items():
+            for s in needed_slots(t):
+                if s not in known: holes.setdefault(s, []).append(lang)
+        for s, langs in holes.items():
+            out.append(f'{where}: {what} ({", ".join(langs)}) uses {{{s}}}, which may have no value: give it '
+                       f'a default ({{{s}|...}}), put it in an optional segment ([... {{{s}}} ...]){fix}')
+    for i, s in enumerate(rule.require):
+        check(s.prompt, f'require[{i}].prompt', req[:i], ' or require it before this one')
+    check(rule.confirm, 'confirm', req, ' or require it')
+    check(rule.cancelled, 'cancelled', req, ' or require it')
+    if not rule.handler: check(rule.reply, 'reply', req, ', require it or add a handler that supplies it')
+    return out
+
+# %% ../nbs/19_rules.ipynb #c023
+YES_NO = {
+    'yes': {'ko': ['네', '넵', '넵넵', '넹', '네네', '예', '응', '웅', 'ㅇㅇ', 'ㅇㅋ', '오케이', '좋아', '좋아요',
+                   '좋습니다', '맞아', '맞아요', '맞습니다', '그래', '그래요', '그렇게 해 주세요', '주문해 주세요',
+                   '주문해 줘', '주문할게요', '진행해 주세요', '진행할게요', '부탁해요', '부탁드려요', '부탁드립니다',
+                   '콜'],
+            'en': ['yes', 'yeah', 'yep', 'yup', 'y', 'sure', 'ok', 'okay', 'k', 'please do', 'go ahead',
+                   'confirm', 'confirmed', 'correct', "that's right", 'right', 'do it', 'sounds good',
+                   'order it', 'place the order', 'place it', 'of course', 'absolutely']},
+    'no': {'ko': ['아니', '아니요', '아뇨', '아니오', '아니에요', '아니야', '취소', '취소해 주세요', '취소할게요',
+                  '안 할래요', '안 해요', '안 할게요', '됐어', '됐어요', '됐습니다', '그만', '그만할게요', '싫어',
+                  '싫어요', 'ㄴㄴ', '노노', '주문 안 할래요', '안 살래요', '하지 마세요'],
+           'en': ['no', 'nope', 'nah', 'n', 'cancel', 'cancel it', "don't", 'do not', 'stop', 'never mind',
+                  'nevermind', 'no thanks', 'not now', 'forget it', "don't order"]},
+    'filler': {'ko': ['감사합니다', '감사해요', '고마워요', '고맙습니다', '그럼', '그냥', '요'],
+               'en': ['please', 'thanks', 'thank you', 'thx', 'then', 'just']},
+}
+
+# %% ../nbs/19_rules.ipynb #c025
+def _cancelled() -> dict: return {'en': "OK, I won't go ahead with that.", 'ko': '알겠어요, 진행하지 않을게요.'}
+def _again() -> dict: return {'en': 'Please answer yes or no.', 'ko': '네 또는 아니요로 답해 주세요.'}
+def _words() -> dict: return {k: {lang: list(v) for lang, v in d.items()} for k, d in YES_NO.items()}
+
+@dataclass
+class Confirmation:
+    "Texts and yes/no words of confirmation questions."
+    cancelled: dict = field(default_factory=_cancelled)
+    again: dict = field(default_factory=_again)
+    words: dict = field(default_factory=_words)      # {'yes'|'no'|'filler': {lang: [phrase, ...]}}
+
+    @classmethod
+    def from_dict(cls, d, problems: list) -> "Confirmation":
+        "From the rules' `confirmation` mapping; its word lists replace the built-in ones per language."
+        c = cls()
+        if d is None: return c
+        if not isinstance(d, dict): problems.append('confirmation: must be a mapping'); return c
+        if bad := sorted(set(d) - {'cancelled', 'again', *YES_NO}):
+            problems.append(f"confirmation: unknown key(s) {', '.join(bad)}")
+        for k in ('cancelled', 'again'):
+            if k in d: setattr(c, k, _texts(d[k], f'confirmation.{k}', problems))
+        for k in YES_NO:
+            if k not in d: continue
+            x = {lang: d[k] for lang in LANGUAGES} if isinstance(d[k], list) else d[k]
+            phrases = lambda v: isinstance(v, list) and all(isinstance(w, str) and w.strip() for w in v)
+            if not isinstance(x, dict) or not all(map(phrases, x.values())):
+                problems.append(f'confirmation.{k}: must be a list of phrases or a {{language: [phrases]}}')
+                continue
+            if bad := [lang for lang in x if lang not in LANGUAGES]:
+                problems.append(f"confirmation.{k}: unknown language(s) {', '.join(bad)}")
+            c.words[k].update({lang: [w.strip().lower() for w in v] for lang, v in x.items()})
+        return c
+
+# %% ../nbs/19_rules.ipynb #c028
+_KO_COUNTED = re.compile(r'(?<![가-힣])(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무)\s?'
+                         r'(?:켤레|개|벌|병|대|장|권|명|잔|마리|송이|세트|박스|팩|가지|분|통|봉지|캔|알|줄)')
+
+@lru_cache(maxsize=64)
+def _phrases(pairs: tuple) -> re.Pattern:
+    "One regex over `(phrase, kind)` pairs: longest first, whole words, optional inner spaces and Korean 요."
+    alts = []
+    for p, kind in sorted(pairs, key=lambda x: -len(x[0])):
+        body = r'\s*'.join(re.escape(w) for w in p.split())
+        alts.append(f"(?P<{kind}{len(alts)}>{body}{'(?:요)?' if '가' <= p[-1] <= '힣' else ''})")
+    return re.compile(r"(?<![\w'])(?:" + '|'.join(alts) + r")(?![\w'])")
+
+def yes_no(text: str, words: dict, entities=()) -> tuple[str | None, str]:
+    "`'yes'`, `'no'` or `None` for an answer to a confirmation question, and what else it says (not filler)."
+    chars = list(text)
+    for e in entities:
+        s, end = e.get('start'), e.get('end')
+        if isinstance(s, int) and isinstance(end, int): chars[s:end] = ' ' * (end - s)
+    t = _KO_COUNTED.sub(' ', ''.join(chars).replace('\u2019', "'").lower())
+    t = re.sub(r"[^\w\s']", ' ', t)
+    rx = _phrases(tuple((p, k) for k in ('yes', 'no', 'filler') for ps in words.get(k, {}).values()
+                        for p in ps))
+    seen = set()
+    def hit(m):
+        seen.add(re.sub(r'\d+$', '', m.lastgroup)); return ' '
+    rest = ' '.join(rx.sub(hit, t).replace("'", ' ').split())
+    kind = ('yes' if 'yes' in seen else 'no') if len(seen & {'yes', 'no'}) == 1 else None
+    return kind, rest
+
+# %% ../nbs/19_rules.ipynb #c031
 class Rules:
     "Reply rules of an app."
-    def __init__(self, intents: dict, fallback: dict, handoff: dict, handoff_after: int = 2, default_language: str = 'en'):
+    def __init__(self, intents: dict, fallback: dict, handoff: dict, handoff_after: int = 2,
+                 default_language: str = 'en', labels: dict | None = None,
+                 confirmation: Confirmation | None = None):
         self.intents, self.fallback, self.handoff = intents, fallback, handoff
         self.handoff_after, self.default_language = handoff_after, default_language
+        self.labels, self.confirmation = labels or {}, confirmation or Confirmation()
 
     @classmethod
     def from_dict(cls, d: dict) -> "Rules":
         "Rules from their plain structure; `RulesError` lists every problem."
         problems = []
         if not isinstance(d, dict): raise RulesError('reply rules must be a mapping with "intents"')
-        if bad := sorted(set(d) - {'default_language', 'fallback', 'handoff', 'handoff_after', 'intents'}): problems.append(f"unknown key(s): {', '.join(bad)}")
+        known = {'default_language', 'fallback', 'handoff', 'handoff_after', 'intents', 'labels',
+                 'confirmation'}
+        if bad := sorted(set(d) - known): problems.append(f"unknown key(s): {', '.join(bad)}")
         intents = {}
         for name, r in (d.get('intents') or {}).items():
             w = f'intent {name!r}'
             if not isinstance(r, dict): problems.append(f'{w}: must be a mapping'); continue
-            if bad := sorted(set(r) - {'reply', 'require', 'handler', 'handoff'}): problems.append(f"{w}: unknown key(s) {', '.join(bad)}")
+            if bad := sorted(set(r) - {'reply', 'require', 'handler', 'handoff', 'confirm', 'cancelled'}):
+                problems.append(f"{w}: unknown key(s) {', '.join(bad)}")
             req = []
             for i, s in enumerate(r.get('require') or []):
                 if not isinstance(s, dict) or not isinstance(s.get('entity'), str): problems.append(f'{w}: require[{i}] needs an "entity"'); continue
                 prompt = _texts(s.get('prompt'), f'{w}: require[{i}].prompt', problems)
                 if not prompt: problems.append(f"{w}: require[{i}] ({s['entity']}) needs a prompt")
-                req.append(SlotSpec(s['entity'], prompt, bool(s.get('free_text', False))))
-            rule = Rule(str(name), _texts(r.get('reply'), f'{w}: reply', problems), req, r.get('handler'), bool(r.get('handoff', False)))
+                also = s.get('also') or []
+                if not isinstance(also, list) or not all(isinstance(x, str) for x in also):
+                    problems.append(f'{w}: require[{i}].also must be a list of entity names'); also = []
+                req.append(SlotSpec(s['entity'], prompt, bool(s.get('free_text', False)), also))
+            texts = {k: _texts(r.get(k), f'{w}: {k}', problems) for k in ('reply', 'confirm', 'cancelled')}
+            rule = Rule(str(name), texts['reply'], req, r.get('handler'), bool(r.get('handoff', False)),
+                        texts['confirm'], texts['cancelled'])
             if not rule.reply and not rule.handoff: problems.append(f'{w}: needs a reply or handoff: true')
+            if rule.cancelled and not rule.confirm:
+                problems.append(f'{w}: "cancelled" answers a "confirm" question, which it lacks')
+            problems += _slot_problems(rule, w)
             intents[str(name)] = rule
         lang = d.get('default_language', 'en')
         if lang not in LANGUAGES: problems.append(f'default_language must be one of {", ".join(LANGUAGES)}, got {lang!r}')
@@ -97,8 +271,14 @@ class Rules:
         fallback = _texts(d.get('fallback', {'en': "Sorry, I didn't get that. Could you say it another way?",
                                              'ko': '죄송해요, 잘 이해하지 못했어요. 다르게 말씀해 주시겠어요?'}), 'fallback', problems)
         handoff = _texts(d.get('handoff', {'en': 'Let me connect you to one of our staff.', 'ko': '상담원을 연결해 드릴게요.'}), 'handoff', problems)
+        labels = d.get('labels') or {}
+        if not isinstance(labels, dict) or not all(isinstance(v, dict) for v in labels.values()):
+            problems.append('labels: must map an entity to {value: text or {language: text}}'); labels = {}
+        labels = {e: {str(v): _texts(t, f'labels.{e}.{v}', problems) for v, t in m.items()}
+                  for e, m in labels.items()}
+        confirmation = Confirmation.from_dict(d.get('confirmation'), problems)
         if problems: raise RulesError(f'{len(problems)} problem(s) in the reply rules:\n  ' + '\n  '.join(problems))
-        return cls(intents, fallback, handoff, after, lang)
+        return cls(intents, fallback, handoff, after, lang, labels, confirmation)
 
     @classmethod
     def load(cls, path) -> "Rules":
@@ -116,13 +296,31 @@ class Rules:
         for r in self.intents.values():
             if r.intent not in intents: out.append(f'intent {r.intent!r}: the app has no such intent')
             out += [f'intent {r.intent!r}: requires entity {s.entity!r}, which the app does not have' for s in r.require if s.entity not in entities]
+            out += [f'intent {r.intent!r}: require {s.entity!r} also from {a!r}, which the app does not have'
+                    for s in r.require for a in s.also if a not in entities]
+        out += [f'labels: the app has no entity {e!r}' for e in self.labels if e not in entities]
         return out
 
     def text(self, texts: dict, lang: str) -> str:
         "The text for `lang`, else the default language's, else any."
         return texts.get(lang) or texts.get(self.default_language) or next(iter(texts.values()), '')
 
-# %% ../nbs/19_rules.ipynb #c011
+    def label(self, entity: str, value, lang: str):
+        "How `value` of `entity` is shown in `lang`: its label if the rules give one, else the value itself."
+        t = self.labels.get(entity, {}).get(str(value))
+        return self.text(t, lang) if t else value
+
+    def say(self, texts: dict, lang: str, slots: dict, extra: dict | None = None,
+            otherwise: dict | None = None) -> str:
+        "`texts` in `lang` with labelled `slots` and `extra` values; `otherwise` (or fallback) for a hole."
+        values = {**{k: self.label(k, v, lang) for k, v in (slots or {}).items()}, **(extra or {})}
+        try: return render(self.text(texts, lang), values)
+        except MissingSlots as e:
+            logging.getLogger('chatbot.rules').warning('%s; answering with the %s text instead', e,
+                                                       'fallback' if otherwise is None else 'other')
+            return self.text(self.fallback if otherwise is None else otherwise, lang)
+
+# %% ../nbs/19_rules.ipynb #c036
 import logging, os, time
 
 def rules_path(env=None) -> Path:
@@ -133,9 +331,11 @@ def rules_path(env=None) -> Path:
 
 class RulesFile:
     "`Rules` loaded from `path` and reloaded when the file changes; attribute access reads the current rules."
-    def __init__(self, path, check_every: float = 1.0):
+    def __init__(self, path, check_every: float = 1.0, default: Rules | None = None):
         self.path, self.check_every = Path(path), check_every
-        self._rules, self._stamp, self._checked = Rules.load(self.path), self._stat(), time.monotonic()
+        self._stamp, self._checked = self._stat(), time.monotonic()
+        if self._stamp is None and default is not None: self._rules = default   # until the studio first saves it
+        else: self._rules = Rules.load(self.path)
 
     def _stat(self):
         try: st = os.stat(self.path); return (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -156,7 +356,7 @@ class RulesFile:
 
     def __getattr__(self, name): return getattr(self.current, name)
 
-# %% ../nbs/19_rules.ipynb #c014
+# %% ../nbs/19_rules.ipynb #c039
 @dataclass
 class Decision:
     "Where an understood message goes next, and what the handler needs."
@@ -175,19 +375,65 @@ def entity_value(e: dict):
     if 'value' in r and not isinstance(r['value'], (dict, list)): return r['value']
     return e.get('text')
 
+# %% ../nbs/19_rules.ipynb #c041
+def bare_answer(rules: Rules, e: dict) -> bool:
+    "Is `e` a learned entity whose text is nothing but a yes or no word (\"네\", \"ok\")?"
+    if e.get('kind', 'learned') != 'learned' or not isinstance(e.get('text'), str): return False
+    kind, rest = yes_no(e['text'], rules.confirmation.words)
+    return kind is not None and not rest
+
+# %% ../nbs/19_rules.ipynb #c043
+def shadowed(e: dict, entities: list) -> bool:
+    "Does learned entity `e` overlap a list or regex entity of another name in `entities`?"
+    if e.get('kind', 'learned') != 'learned' or not isinstance(e.get('start'), int): return False
+    def hit(o): return isinstance(o.get('start'), int) and o['start'] < e['end'] and e['start'] < o['end']
+    return any(o.get('kind') in ('list', 'regex') and o['entity'] != e['entity'] and hit(o) for o in entities)
+
+# %% ../nbs/19_rules.ipynb #c046
+def rule_entities(rule: Rule) -> set[str]:
+    "Entities `rule` requires or shows in its texts."
+    texts = [*rule.reply.values(), *rule.confirm.values(), *rule.cancelled.values()]
+    return {s.entity for s in rule.require} | {s for t in texts for s in template_slots(t, defaults=True)}
+
+# %% ../nbs/19_rules.ipynb #c048
+def answers_form(rule: Rule, form: dict, found: dict) -> bool:
+    "Does a message with entities `found` fill a slot that `form` (for `rule`) still misses?"
+    asked = next((s for s in rule.require if s.entity == form.get('asked')), None)
+    missing = {s.entity for s in rule.require if form['slots'].get(s.entity) in (None, '')}
+    return bool((missing | set(asked.also if asked else ())) & set(found))
+
+# %% ../nbs/19_rules.ipynb #c050
+def act(rule: Rule, lang: str, slots: dict) -> Decision:
+    "The decision that carries out `rule`: hand-off, its handler, or its template reply."
+    return Decision('handoff' if rule.handoff else rule.handler or 'rules', rule.intent, lang, slots)
+
+# %% ../nbs/19_rules.ipynb #c051
 def decide(rules: Rules, nlu: dict, state: dict, text: str) -> tuple[Decision, dict]:
     "The decision for one understood message, and the user's new state."
     state = dict(state or {})
     lang = detect_language(text, state.get('lang'), rules.default_language)
     state['lang'] = lang
+    ents = nlu.get('entities', [])
+    nlu = {**nlu, 'entities': [e for e in ents if not bare_answer(rules, e) and not shadowed(e, ents)]}
     found = {}
-    for e in nlu.get('entities', []): found.setdefault(e['entity'], entity_value(e))
+    for e in nlu['entities']: found.setdefault(e['entity'], entity_value(e))
+    if (state.get('form') or {}).get('confirming'):
+        if (done := confirm_answer(rules, nlu, state, text, found)) is not None: return done
     intent, form = nlu.get('intent') or NONE_INTENT, state.get('form')
-    if form and (intent in (NONE_INTENT, form['intent']) or form.get('asked') in found):
-        rule = rules.intents.get(form['intent'])
+    rule = rules.intents.get(form['intent']) if form else None
+    words = rules.confirmation.words
+    if form and rule and rule.confirm and yes_no(text, words, nlu['entities']) == ('no', ''):
+        state.pop('form'); state['fallbacks'] = 0                    # "아니요, 됐어요" while the form is filled
+        cancel = rules.confirmation.cancelled
+        return Decision('prompt', rule.intent, lang, form['slots'],
+                        rules.say(rule.cancelled or cancel, lang, form['slots'], otherwise=cancel)), state
+    if form and rule and (intent in (NONE_INTENT, form['intent']) or answers_form(rule, form, found)):
         slots = dict(form['slots'])
-        asked = next((s for s in rule.require if s.entity == form.get('asked')), None) if rule else None
-        if asked and asked.entity not in found and asked.free_text and intent == NONE_INTENT: found[asked.entity] = text.strip()
+        asked = next((s for s in rule.require if s.entity == form.get('asked')), None)
+        if asked and asked.entity not in found:
+            if also := [a for a in asked.also if a in found]: found[asked.entity] = found[also[0]]
+            elif asked.free_text and intent == NONE_INTENT and not rule_entities(rule) & set(found):
+                found[asked.entity] = text.strip()
         intent = form['intent']
     else:
         rule, slots = rules.intents.get(intent), {}
@@ -203,11 +449,38 @@ def decide(rules: Rules, nlu: dict, state: dict, text: str) -> tuple[Decision, d
     missing = [s for s in rule.require if slots.get(s.entity) in (None, '')]
     if missing:
         state['form'] = dict(intent=rule.intent, slots=slots, asked=missing[0].entity)
-        return Decision('prompt', rule.intent, lang, slots, rules.text(missing[0].prompt, lang)), state
-    if rule.handoff: return Decision('handoff', rule.intent, lang, slots), state
-    return Decision(rule.handler or 'rules', rule.intent, lang, slots), state
+        return Decision('prompt', rule.intent, lang, slots, rules.say(missing[0].prompt, lang, slots)), state
+    if rule.confirm:
+        state['form'] = dict(intent=rule.intent, slots=slots, confirming=True)
+        return Decision('prompt', rule.intent, lang, slots, rules.say(rule.confirm, lang, slots)), state
+    return act(rule, lang, slots), state
 
-# %% ../nbs/19_rules.ipynb #c018
+# %% ../nbs/19_rules.ipynb #c056
+def confirm_answer(rules: Rules, nlu: dict, state: dict, text: str, found: dict):
+    "`(decision, state)` answering the open confirmation question, or `None` (form closed): another intent."
+    form, lang = state['form'], state['lang']
+    rule, intent = rules.intents.get(form['intent']), nlu.get('intent') or NONE_INTENT
+    if rule is None or not rule.confirm: state.pop('form'); return None     # the rules changed meanwhile
+    slots = dict(form['slots'])
+    ask = lambda: Decision('prompt', rule.intent, lang, slots, rules.say(rule.confirm, lang, slots))
+    state['fallbacks'] = 0
+    if changed := {k: v for k, v in found.items() if k in rule_entities(rule) and v != slots.get(k)}:
+        slots.update(changed)
+        state['form'] = {**form, 'slots': slots}
+        return ask(), state
+    kind, rest = yes_no(text, rules.confirmation.words, nlu.get('entities', []))
+    if kind == 'yes' and (not rest or intent in (NONE_INTENT, rule.intent)):
+        state.pop('form'); return act(rule, lang, slots), state
+    if kind == 'no':
+        state.pop('form')
+        no = rules.say(rule.cancelled or rules.confirmation.cancelled, lang, slots)
+        return Decision('prompt', rule.intent, lang, slots, no), state
+    if intent not in (NONE_INTENT, rule.intent): state.pop('form'); return None
+    again = ask()
+    again.prompt = f'{rules.text(rules.confirmation.again, lang)} {again.prompt}'.strip()
+    return again, state
+
+# %% ../nbs/19_rules.ipynb #c064
 HANDLERS: dict = {}
 
 def handler(name: str):
@@ -221,11 +494,15 @@ def reply_text(rules: Rules, d: Decision, extra: dict | None = None) -> str:
     "The reply for decision `d` (with values a handler returned)."
     if d.route == 'prompt': return d.prompt or ''
     if d.route == 'fallback': return rules.text(rules.fallback, d.lang)
+    r = rules.intents.get(d.intent)
     if d.route == 'handoff':
-        r = rules.intents.get(d.intent)
-        return render(rules.text(r.reply, d.lang), {**d.slots, **(extra or {})}) if r and r.reply else rules.text(rules.handoff, d.lang)
-    r = rules.intents[d.intent]
-    return render(rules.text(r.reply, d.lang), {**d.slots, **(extra or {})})
+        if r and r.reply: return rules.say(r.reply, d.lang, d.slots, extra, rules.handoff)
+        return rules.text(rules.handoff, d.lang)
+    if r is None or not r.reply:
+        logging.getLogger('chatbot.rules').warning('no reply rule for intent %r any more; answering with the '
+                                                   'fallback text', d.intent)
+        return rules.text(rules.fallback, d.lang)
+    return rules.say(r.reply, d.lang, d.slots, extra)
 
 def run_handler(rules: Rules, d: Decision, state: dict) -> str:
     "Call the decision's custom handler (if any) and render the reply."

@@ -5,13 +5,21 @@
     .venv/bin/python tools/make_demo.py --check   # exits 1 if the file differs from what would be written
 
 Utterances come from hand-written templates per intent and language. A template holds slots such as `{bp|을}`:
-the slot is filled from the vocabularies below, and a Korean particle after `|` is attached in the right form for
-the word it follows (을/를, 이/가, 은/는, ...). The generator computes every span offset itself, so labels are always
-exactly `text[start:end]`. Only learned entities (`product`, `brand`, `quantity`) are labelled; store names, order ids
-and dates appear unlabelled and are recognized at run time by the list, regex and prebuilt entities.
+the slot is filled from the vocabularies below, and a Korean particle after `|` is attached in the right form
+for the word it follows (을/를, 이/가, 은/는, ...). The generator computes every span offset itself, so labels are
+always exactly `text[start:end]`. Only learned entities (`product`, `quantity`) are labelled; brands, store
+names, order ids and dates appear unlabelled and are recognized at run time by the list, regex and prebuilt
+entities.
 
-Labelling convention: `brand` and `product` cover the bare word (never a particle); `quantity` covers only the number
-(`2` in `2켤레`, `두` in `두 켤레`, `two` in `two pairs of`), never the counter word.
+Brands are a closed catalogue in a department store, so `brand` is a list entity (canonical English name,
+Korean and English synonyms, matched case-insensitively and inside Korean words), like `store`. Brand names
+appear in the utterances in several spellings (Korean, English, lower case) so the product tagger learns they
+are not products.
+
+Labelling convention: `product` covers the bare word (never a particle); `quantity` covers the number with its
+counter or unit, the way a reply should repeat it: `2켤레`, `두 켤레`, `3벌` (never the particle after it), English
+`two pairs` in `two pairs of`, `2 bottles` in `2 bottles of`, and the bare number where there is no unit (`3`
+in `3 handbags`). The prebuilt `number` entity still reads the numeric value at run time.
 Deterministic: a fixed seed, string-seeded RNGs per (intent, language), no environment input.
 """
 from __future__ import annotations
@@ -85,7 +93,7 @@ PRODUCTS = {
     'vacuum':     ('청소기', 'vacuum cleaner', 'vacuum cleaners', (None, 'vacuum cleaners'), '대', ''),
     'tumbler':    ('텀블러', 'tumbler', 'tumblers', (None, 'tumblers'), '개', 'color gift cheap'),
 }
-# brand: (Korean, English, products it sells)
+# brand: (Korean, English, products it sells); the list entity's canonical value is the English name
 BRANDS = [
     ('나이키', 'Nike', ['sneakers', 'running', 'slippers', 'padding', 'hoodie']),
     ('아디다스', 'Adidas', ['sneakers', 'running', 'slippers', 'hoodie']),
@@ -104,6 +112,11 @@ BRANDS = [
     ('리바이스', "Levi's", ['jeans', 'shirt']),
     ('자라', 'Zara', ['dress', 'coat', 'knit', 'shirt', 'cardigan']),
 ]
+# more ways customers write a brand (besides its Korean and English names, matched case-insensitively)
+BRAND_SYNONYMS = {'New Balance': ['뉴발', 'newbalance'],
+                  'North Face': ['The North Face', '더노스페이스', 'northface'],
+                  'Dior': ['Christian Dior', '크리스챤 디올'], 'Samsung': ['삼성전자', 'Samsung Electronics'],
+                  'LG': ['엘지', 'LG전자', 'LG Electronics'], "Levi's": ['Levis', 'Levi\u2019s']}
 # store list entity: canonical -> synonyms (Korean and English); the first Korean synonym is the usual form
 STORES = {
     'Gangnam': ['강남점', '강남 지점', '강남', 'gangnam', 'gangnam store', 'gangnam branch'],
@@ -125,9 +138,11 @@ DATE_PAST = {'ko': ['어제', '지난주', '지난 금요일', '그저께', '사
              'en': ['yesterday', 'last Friday', 'last week', 'on Monday', 'on March 3', 'the day before yesterday']}
 
 # ---------------------------------------------------------------------------------------------------------------
-# Templates. Slots: {product} {products} {brand} {bp} {bps} {qp} {qbp} {qty} {store} {oid} {date} {pdate};
+# Templates. Slots: {product} {products} {brand} {bp} {bps} {qp} {qbp} {qty} {qu} {store} {oid} {date}
+# {pdate};
 # `{slot|P}` attaches Korean particle P; a leading `[tag,...] ` restricts the products (see PRODUCTS) or asks for
-# a quantity above one (`multi`). bp = brand + product, qp = product + quantity, qbp = brand + product + qty.
+# a quantity above one (`multi`). bp = brand + product, qp = product + quantity, qbp = brand + product + qty,
+# qu = the quantity with its unit (Korean counter; English "pairs", "bottles" or "tubes" where there is one).
 # ---------------------------------------------------------------------------------------------------------------
 T = {}
 T['Greeting'] = dict(
@@ -146,14 +161,18 @@ T['Greeting'] = dict(
 )
 T['OrderProduct'] = dict(
     ko=['{qbp|을} 주문하고 싶어요', '{qp} 주문할게요', '{bp|을} 사고 싶은데 주문 가능한가요?', '{qp} 구매하려고요',
-        '{bp} 주문 부탁드려요', '온라인으로 {bp|을} 주문하려면 어떻게 해요?', '{qp} 장바구니에 담아서 결제해 주세요',
-        '{store|에서} 픽업하는 걸로 {bp|을} 주문할게요', '{date|까지} 받을 수 있게 {qp} 주문해 주세요',
-        '{bp} 재고 있으면 바로 결제할게요', '[gift] {bp|을} 선물용으로 {qty} 주문하고 싶어요', '주문하고 싶은데요 {bp} 있죠?',
-        '[gift] 엄마 선물로 {bp|을} 사려고 하는데 주문해 주실 수 있나요?', '{bp} 구매할게여', '{qbp} 결제까지 해주세요',
+        '{qbp} 주문 부탁드려요', '온라인으로 {bp|을} 주문하려면 어떻게 해요?', '{qp} 장바구니에 담아서 결제해 주세요',
+        '{store|에서} 픽업하는 걸로 {qbp|을} 주문할게요', '{date|까지} 받을 수 있게 {qp} 주문해 주세요',
+        '{qbp} 재고 있으면 바로 결제할게요', '[gift] {bp|을} 선물용으로 {qty} 주문하고 싶어요', '주문하고 싶은데요 {bp} 있죠?',
+        '[gift] 엄마 선물로 {bp|을} 사려고 하는데 주문해 주실 수 있나요?', '{qbp} 구매할게여', '{qbp} 결제까지 해주세요',
         '{product} 주문좀요', '{bp|을} 카드로 결제해서 주문할게요', '{qbp} 택배 배송으로 주문할게요',
         '어제 본 {bp} 주문 가능할까요?', '{product|을} {qty} 사고 싶어요', '{bp} {qty} 주문 넣어 주세요',
         '{bp|이랑} 똑같은 제품으로 다시 주문하고 싶어요',
-        '{qbp} 사려고요', '{product} {qty}만 주문할게요', '[gift] 선물할 {qbp} 주문 가능할까요?'],
+        '{qbp} 사려고요', '{product} {qty}만 주문할게요', '[gift] 선물할 {qbp} 주문 가능할까요?',
+        '{store|에서} {qbp} 주문할게요', '{qbp} {store} 픽업으로 주문해 주세요', '{store} 픽업으로 {bp} {qty} 주문 부탁드려요',
+        '{qbp|을} {store|에서} 받고 싶어요 주문해 주세요', '{qty|이요}', '[multi] {qty|으로} 바꿔 주세요',
+        '[multi] 수량은 {qty|으로} 할게요', '픽업은 {store|에서} 할게요', '{store|으로} 바꿔 주세요',
+        '{product} {qty} 주세요', '{qbp|이요}', '[multi] {qty} 살게요', '{qty|만} 주문할게요'],
     en=["I'd like to order {qbp}", 'I want to buy {qp}', 'can I order the {bp} online?', 'please order {qbp} for me',
         "I'll take {qty} of the {bps}", 'add {qp} to my cart and check out', 'I want to purchase the {bp}',
         'place an order for {qbp}', 'can you order {qp} for pickup at the {store} store?', 'I need {qp} delivered by {date}',
@@ -161,7 +180,12 @@ T['OrderProduct'] = dict(
         "[gift] I'd like to get the {bp} as a gift, can you help me order?", 'how do I place an order for the {bp}?',
         'ordering {qp} please, paying by card', "I'm ready to buy the {product} I saw yesterday",
         "can I get {qp}? I'll pay now", 'I want to order the same {bp} again', 'can you put {qbp} on order for me?',
-        'get me {qbp}', "I'll take {qp}, please", '[gift] I want to order {qbp} as gifts'],
+        'get me {qbp}', "I'll take {qp}, please", '[gift] I want to order {qbp} as gifts',
+        "I'd like to buy {qbp} at the {store} store", '{qbp}, pickup at the {store} store please',
+        'order {qp} for pickup at the {store} store', 'can I get {qbp} from the {store} branch?',
+        'make it {qu}', '{qu} please', 'change it to {qu}', "I'll pick it up at the {store} store",
+        '{qbp} please', 'I need {qp}', 'could you order {qp} for me?',
+        'can I order {qbp} from the {store} store?'],
 )
 T['TrackDelivery'] = dict(
     ko=['주문번호 {oid} 배송 어디쯤이에요?', '{oid} 배송 조회해 주세요', '제 {product} 언제 도착해요?', '주문한 {bp|이} 아직 안 왔어요',
@@ -343,36 +367,42 @@ def context(tags: set, tpl: str, lang: str, rng: random.Random) -> dict:
     store = rng.choice(sorted(STORES))
     ko_stores = [s for s in STORES[store] if re.search('[가-힣]', s)]
     if lang == 'ko':
-        native = rng.random() < 0.4
+        native = rng.random() < 0.5
         qty = rng.choice([q for q in (QTY_KO_NATIVE if native else QTY_KO_DIGITS) if 'multi' not in tags or q not in ('1', '한')])
     else: native, qty = False, rng.choice(QTY_EN)
-    return dict(brand=brand, item=PRODUCTS[item], qty=qty, native=native,
+    if brand is None: bname = None
+    elif lang == 'ko': bname = brand[1] if rng.random() < 0.2 else brand[0]      # "Nike 운동화" happens too
+    else: bname = brand[1].lower() if rng.random() < 0.3 else brand[1]            # "adidas", "new balance"
+    return dict(brand=brand, bname=bname, item=PRODUCTS[item], qty=qty, native=native,
                 store=(rng.choice([ko_stores[0]] * 3 + ko_stores[1:]) if lang == 'ko' else STORE_EN[store]),
                 oid=order_id(rng), date=rng.choice(DATE_FUT[lang]), pdate=rng.choice(DATE_PAST[lang]))
 
 def emit(b: Builder, slot: str, lang: str, c: dict):
     "Append the slot's words (with spans for learned entities) to `b`."
     ko = lang == 'ko'
-    item, brand = c['item'], c['brand']
+    item, bname = c['item'], c['bname']
     pko, psg, ppl, (unit, qnoun), counter, _ = item
-    bname = (brand[0] if ko else brand[1]) if brand else None
-    def qty():  # number + counter (ko) / number alone (en)
-        b.add(c['qty'], 'quantity')
-        if ko: b.add((' ' if c['native'] else '') + counter)
-    def qphrase():  # en "two pairs of sneakers" / "3 handbags": quantity + unit, noun added by caller
-        b.add(c['qty'], 'quantity'); b.add(' ' + (unit + ' ' if unit else ''))
+    unit = unit[:-len(' of')] if unit else None                 # 'pairs of' -> 'pairs'
+    def qty():  # ko: number + counter, one span ("2켤레", "두 켤레"); en: the number alone
+        b.add(c['qty'] + (' ' if c['native'] else '') + counter if ko else c['qty'], 'quantity')
+    def qu():  # the quantity with its unit: ko as qty(), en "two pairs" / "2 bottles" / "3"
+        if ko: qty()
+        else: b.add(c['qty'] + (' ' + unit if unit else ''), 'quantity')
+    def qphrase():  # en "two pairs of sneakers" / "3 handbags": quantity with unit, noun added by caller
+        qu(); b.add(' of ' if unit else ' ')
     if slot == 'product': b.add(pko if ko else psg, 'product')
     elif slot == 'products': b.add(pko if ko else ppl, 'product')
-    elif slot == 'brand': b.add(bname, 'brand')
+    elif slot == 'brand': b.add(bname)
     elif slot in ('bp', 'bps'):
-        b.add(bname, 'brand'); b.add(' '); b.add(pko if ko else (psg if slot == 'bp' else ppl), 'product')
+        b.add(bname); b.add(' '); b.add(pko if ko else (psg if slot == 'bp' else ppl), 'product')
     elif slot == 'qp':
         if ko: b.add(pko, 'product'); b.add(' '); qty()
         else: qphrase(); b.add(qnoun, 'product')
     elif slot == 'qbp':
-        if ko: b.add(bname, 'brand'); b.add(' '); b.add(pko, 'product'); b.add(' '); qty()
-        else: qphrase(); b.add(bname, 'brand'); b.add(' '); b.add(qnoun, 'product')
+        if ko: b.add(bname); b.add(' '); b.add(pko, 'product'); b.add(' '); qty()
+        else: qphrase(); b.add(bname); b.add(' '); b.add(qnoun, 'product')
     elif slot == 'qty': qty()
+    elif slot == 'qu': qu()
     elif slot in ('store', 'oid', 'date', 'pdate'): b.add(c[slot])
     else: raise ValueError(f'unknown slot {slot!r}')
 
@@ -410,7 +440,10 @@ def build_app() -> dict:
     seen, utts = set(), []
     for intent in INTENTS:
         for lang in ('ko', 'en'): utts += expand(intent, lang, seen)
-    entities = [dict(name='product', kind='learned'), dict(name='brand', kind='learned'), dict(name='quantity', kind='learned'),
+    brands = [dict(canonical=en, synonyms=[ko, *([en] if en != ko else []), *BRAND_SYNONYMS.get(en, [])])
+              for ko, en, _ in BRANDS]
+    entities = [dict(name='product', kind='learned'), dict(name='quantity', kind='learned'),
+                dict(name='brand', kind='list', values=brands),
                 dict(name='store', kind='list', values=[dict(canonical=k, synonyms=v) for k, v in STORES.items()]),
                 dict(name='order_id', kind='regex', pattern=ORDER_ID_PATTERN),
                 dict(name='number', kind='prebuilt', prebuilt='number'), dict(name='datetime', kind='prebuilt', prebuilt='datetime')]
