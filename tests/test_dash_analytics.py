@@ -30,6 +30,9 @@ def test_charts_follow_new_traffic(dashboards, page, tmp_path):
     status, total = root.locator('.analytics-status'), root.locator('.analytics-total')
     wait_for(page, lambda: 'Updated' in status.inner_text(), what='the first load')   # charts are drawn after the page shows
     assert number(total) == 300
+    from test_dash_studio import assert_admin_words
+    assert_admin_words(page, 'What people asked your bot and how it answered')
+    assert not root.locator('.analytics-empty').is_visible()                # there is traffic: no "no messages yet" note
     timeline = root.locator('.analytics-chart-timeline img, img.analytics-chart-timeline').first
     before = {k: root.locator(f'.analytics-chart-{k} img, img.analytics-chart-{k}').first.get_attribute('src')
               for k in ('timeline', 'intents', 'latency', 'steps', 'errors')}

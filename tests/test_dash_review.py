@@ -2,6 +2,7 @@
 through the page adds them to the app under the admin's name, and decided items do not come back."""
 import time
 import pytest
+from playwright.sync_api import expect
 from conftest import open_dashboard
 
 T0 = time.time() - 3600
@@ -36,15 +37,22 @@ def test_label_a_review_item(dashboards, page, tmp_path):
     open_dashboard(page, base, 'review')
     items = page.locator('.review-item')
     items.first.wait_for()
+    from test_dash_studio import assert_admin_words
+    assert_admin_words(page, 'Accept when the predicted intent is right')
     assert items.count() == 3                                     # 'hello' is already training data
+    assert 'sentence(s) to review' in page.inner_text('.review-summary')
     assert '운동화 주문할게요' in items.first.inner_text()            # seen most often: first, and Korean shows as Korean
+    item(page, 'asdf').locator('.review-intent select').select_option('Greeting')   # chosen, not decided yet
     disputed = item(page, 'where is the store')
     disputed.locator('.review-intent select').select_option('FindStore')
     disputed.locator('.review-correct').click()
     wait_status(page, 'as FindStore')
+    expect(items).to_have_count(2); expect(page.locator('.review-summary')).to_contain_text('2 sentence(s) to review')  # at once
+    expect(item(page, 'asdf').locator('.review-intent select')).to_have_value('Greeting')  # the list is reread, choices kept
     item(page, '운동화').locator('.review-accept').click()
     wait_status(page, '운동화 주문할게요')
-    assert 'BuyProduct' in page.inner_text('.review-status') and items.count() == 1
+    assert 'BuyProduct' in page.inner_text('.review-status')
+    expect(items).to_have_count(1); expect(page.locator('.review-summary')).to_contain_text('1 sentence(s) to review')
     assert not page.js_errors
 
     from chatbot.store import open_store

@@ -26,6 +26,65 @@ class Studio:
         with self.page.expect_file_chooser() as chooser: self.click('studio-upload')
         chooser.value.set_files(str(path))
 
+DEVELOPER_WORDS = ('chatbot.', 'Widgets only', 'widgets only', 'Traceback', 'app store')
+
+def page_text(page) -> str:
+    "All text of the page, hidden tabs included (Voila hides code cells: only markdown and widgets are shown)."
+    return page.locator('body').text_content()
+
+def assert_admin_words(page, intro: str):
+    "The intro `intro` is shown at the top and no developer wording is anywhere on the page."
+    expect(page.locator('.jp-RenderedMarkdown').first).to_contain_text(intro)
+    text = page_text(page)
+    assert not [w for w in DEVELOPER_WORDS if w in text], [w for w in DEVELOPER_WORDS if w in text]
+
+def app_counts(page, app: str) -> dict:
+    "The numbers of `app`'s row in the Apps table."
+    cells = page.locator('.studio-apps tbody tr', has_text=app).first.locator('td').all_text_contents()
+    return dict(zip(('intents', 'entities', 'utterances'), map(int, cells[2:5])))
+
+def expect_counts(page, app: str, **want):
+    "Wait (without reloading) until `app`'s row shows the counts `want`."
+    row = page.locator('.studio-apps tbody tr', has_text=app).first.locator('td')
+    for i, k in enumerate(('intents', 'entities', 'utterances'), 2):
+        if k in want: expect(row.nth(i)).to_have_text(str(want[k]))
+
+def test_intro_and_apps_table_follow_edits(dashboards, page, tmp_path):
+    "A first-time admin sees what the page is for and what to do; the Apps table counts follow each edit without a reload."
+    s = Studio(page, dashboards(tmp_path/'home'))
+    assert_admin_words(page, 'Edit what your bot understands')
+    expect(page.locator('.studio-apps')).to_contain_text('No apps yet: create one below, or import a LUIS, Rasa, JSON or CSV file')
+    s.tab('Intents'); expect(page.locator('.studio-intents')).to_contain_text('Choose an app at the top first')
+
+    s.tab('Apps'); s.fill('studio-new-app', 'shop'); s.click('studio-create-app')
+    s.status("created app 'shop'")
+    expect_counts(page, 'shop', intents=1, entities=0, utterances=0)          # the None intent comes with every app
+    s.tab('Intents'); s.fill('studio-new-intent', 'BuyProduct'); s.click('studio-add-intent')
+    s.status("added intent 'BuyProduct'")
+    expect_counts(page, 'shop', intents=2, utterances=0)
+    s.tab('Entities'); s.fill('studio-entity-name', 'product'); s.click('studio-add-entity')
+    s.status("added learned entity 'product'")
+    expect_counts(page, 'shop', entities=1)
+    s.tab('Utterances')
+    expect(page.locator('.studio-utterance-intent select')).to_have_value('BuyProduct')   # the intent just added, not None
+    for n, text in enumerate(('운동화 사고 싶어요', 'I want to buy shoes'), 1):
+        s.fill('studio-utterance-text', text); s.click('studio-add-utterance')
+        s.status(f"added '{text}' to intent 'BuyProduct'")
+        expect_counts(page, 'shop', intents=2, entities=1, utterances=n)
+    expect(page.locator('.studio-page')).to_contain_text('2 found')
+    expect(page.locator('.studio-intents tbody tr', has_text='BuyProduct').locator('td').nth(1)).to_have_text('2')
+    s.tab('Apps')
+    assert app_counts(page, 'shop') == dict(intents=2, entities=1, utterances=2)
+    expect(page.locator('.studio-apps')).to_be_visible()
+
+    # an edit made elsewhere (e.g. accepted in the Review page) shows after a click on Refresh
+    from chatbot.app import Utterance
+    with store_of(tmp_path/'home') as st: st.add_utterances('shop', [Utterance('hello', 'None')], actor='admin:other')
+    s.click('studio-refresh')
+    expect_counts(page, 'shop', utterances=3)
+    assert_admin_words(page, 'then train it in the Training page')
+    assert not page.js_errors
+
 def test_add_intent_entity_and_labelled_utterances(dashboards, page, tmp_path):
     home = tmp_path/'home'
     s = Studio(page, dashboards(home, CHATBOT_ADMIN_USER='kim'))
@@ -54,12 +113,18 @@ def test_add_intent_entity_and_labelled_utterances(dashboards, page, tmp_path):
     assert 'Traceback' not in page.inner_text('body') and not page.js_errors
 
     # its reply, in both languages, goes to the rules file ($CHATBOT_HOME/rules.json without CHATBOT_RULES)
+    # a reply whose slot may be empty is refused with what to do about it; with a default it is saved
     s.tab('Rules'); s.select('studio-rules-intent', 'BuyProduct')
-    page.locator('.studio-rules-en textarea').fill('Ordering {product}.'); page.locator('.studio-rules-ko textarea').fill('{product} 주문을 접수했어요.')
+    en, ko = page.locator('.studio-rules-en textarea'), page.locator('.studio-rules-ko textarea')
+    en.fill('Ordering {product}.'); ko.fill('{product} 주문을 접수했어요.')
+    s.click('studio-save-rules')
+    s.status('uses {product}, which may have no value: give it a default')
+    assert not (home/'rules.json').exists()
+    en.fill('Ordering {product|your item}.'); ko.fill('[{product} ]주문을 접수했어요.')
     s.click('studio-save-rules')
     s.status("saved the reply rule of 'BuyProduct'")
     rules = json.loads((home/'rules.json').read_text(encoding='utf-8'))
-    assert rules['intents']['BuyProduct'] == {'reply': {'en': 'Ordering {product}.', 'ko': '{product} 주문을 접수했어요.'}}
+    assert rules['intents']['BuyProduct'] == {'reply': {'en': 'Ordering {product|your item}.', 'ko': '[{product} ]주문을 접수했어요.'}}
 
     with store_of(home) as st:
         app = st.get_app('shop')

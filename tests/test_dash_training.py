@@ -32,6 +32,26 @@ def inference(tmp_path):
     yield start
     for p in procs: p.terminate(); p.wait(30)
 
+def test_page_explains_itself_and_follows_new_apps(dashboards, page, tmp_path, mini_app):
+    "Without training anything: the intro and the staging/production help are shown, no developer wording, and an app made in the Studio meanwhile shows up."
+    from playwright.sync_api import expect
+    from chatbot.app import App
+    from chatbot.store import open_store
+    from test_dash_studio import assert_admin_words
+    home = tmp_path/'home'
+    home.mkdir()
+    store = open_store(f"sqlite:///{home/'apps.db'}")
+    store.create_app(mini_app)
+    open_dashboard(page, dashboards(home), 'training')
+    assert_admin_words(page, 'click Start training')
+    expect(page.locator('.jp-RenderedMarkdown').first).to_contain_text('production, the version the chat answers with')
+    expect(page.locator('.training-slots-help')).to_contain_text('production is the version the chat answers with')
+    expect(page.locator('.training-runs')).to_contain_text('No runs yet: click Start training')
+    store.create_app(App('travel', culture='en-us'))                      # as the Studio would, while the page is open
+    expect(page.locator('.training-app select option', has_text='travel')).to_have_count(1, timeout=15_000)
+    expect(page.locator('.training-app select')).to_have_value('mini')    # the choice stays
+    assert not page.js_errors
+
 def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, page, tmp_path, mini_app):
     from playwright.sync_api import expect
     from chatbot.store import open_store
@@ -85,6 +105,7 @@ def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, 
     page.locator('.training-compare').click()                           # version 1 against 2, intent by intent
     expect(page.locator('.training-comparison')).to_contain_text('intent accuracy')
     expect(page.locator('.training-comparison')).to_contain_text('F1 BuyProduct')
+    expect(page.locator('.training-comparison tr').first).to_have_text('v1v2change')   # two different versions side by side
 
     from chatbot.registry import open_registry
     history = open_registry(home/'registry').history('mini')
