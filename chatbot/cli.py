@@ -15,8 +15,9 @@ class CLIError(Exception):
 
 # %% auto #0
 __all__ = ['EXPORT_SUFFIXES', 'CLIError', 'resolve_app', 'predicted_pairs', 'cmd_train', 'cmd_evaluate', 'cmd_predict',
-           'cmd_shell', 'cmd_app', 'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'cmd_gateway',
-           'cmd_worker', 'Supervisor', 'cmd_up', 'cmd_runs', 'cmd_runner', 'cmd_dashboard', 'build_parser', 'main']
+           'cmd_shell', 'cmd_app', 'check_loads', 'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve',
+           'cmd_gateway', 'cmd_worker', 'Supervisor', 'cmd_up', 'cmd_runs', 'cmd_runner', 'cmd_dashboard',
+           'build_parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c006
 def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -216,6 +217,11 @@ def cmd_app(a):
 # %% ../nbs/11_cli.ipynb #c012
 def _registry(a): return _registry_at(a.registry)
 
+def check_loads(registry, app: str, version: str):
+    "`chatbot.registry.check_loads`, imported when a command publishes (the CLI starts without loading models)."
+    from chatbot.registry import check_loads
+    check_loads(registry, app, version)
+
 def _slots_line(app: str, s: dict) -> str: return f"{app}: production={s.get('production') or '-'} staging={s.get('staging') or '-'}"
 
 def cmd_models(a):
@@ -223,7 +229,9 @@ def cmd_models(a):
     if a.models_cmd == 'push':
         v = reg.push(a.app, a.artifact, a.version)
         print(f'{a.app} version {v} <- {a.artifact}')
-        if a.publish: print(_slots_line(a.app, reg.publish(a.app, v, a.publish)))
+        if a.publish:
+            check_loads(reg, a.app, v)
+            print(_slots_line(a.app, reg.publish(a.app, v, a.publish)))
     elif a.models_cmd == 'list':
         apps = [a.app] if a.app else reg.apps()
         if not apps: print(f'no models in {reg.url} yet: chatbot models push APP ARTIFACT_DIR')
@@ -238,10 +246,14 @@ def cmd_models(a):
         for h in reg.history(a.app): print(json.dumps(h, ensure_ascii=False))
 
 def cmd_publish(a):
-    print(_slots_line(a.app, _registry(a).publish(a.app, a.version, a.slot)))
+    reg = _registry(a)
+    check_loads(reg, a.app, a.version)              # a slot never points at a version the service cannot load
+    print(_slots_line(a.app, reg.publish(a.app, a.version, a.slot)))
 
 def cmd_swap(a):
-    print(_slots_line(a.app, _registry(a).swap(a.app)))
+    reg = _registry(a)
+    if staging := reg.resolve(a.app, 'staging'): check_loads(reg, a.app, staging)   # it is about to serve production
+    print(_slots_line(a.app, reg.swap(a.app)))
 
 def cmd_keys(a):
     import uuid

@@ -85,3 +85,53 @@ def test_store_import_list_train_export(tmp_path, mini_file):
     assert luis['luis_schema_version'] == '7.0.0' and len(luis['utterances']) == len(mini_file.read_text().splitlines())
     r = run('train', 'nope', '--out', tmp_path/'m2', check=False, env=env)
     assert r.returncode == 2 and 'not a file, a folder' in r.stderr
+
+def test_publish_loads_what_it_publishes(cli_model, tmp_path):
+    "A version that verifies but cannot load is refused by publish and swap, and the slots stay as they were."
+    import shutil
+    reg = tmp_path/'reg'
+    run('models', 'push', 'shop', cli_model, '--registry', reg, '--publish', 'production')
+    broken = tmp_path/'broken'; shutil.copytree(cli_model, broken)
+    m = json.loads((broken/'manifest.json').read_text())
+    m['labels']['intents'] = m['labels']['intents'][:1]         # labels that do not fit the weights: cannot answer
+    (broken/'manifest.json').write_text(json.dumps(m))
+    run('models', 'push', 'shop', broken, '--registry', reg, '--version', 'bad')
+    r = run('publish', 'shop', 'bad', '--registry', reg, check=False)
+    assert r.returncode == 2 and "version 'bad' of app 'shop' does not load" in r.stderr and 'Traceback' not in r.stderr
+    from chatbot.registry import open_registry
+    reg_ = open_registry(reg)
+    reg_.publish('shop', 'bad', 'staging')                       # slipped in another way: swap still refuses it
+    r = run('swap', 'shop', '--registry', reg, check=False)
+    assert r.returncode == 2 and 'does not load' in r.stderr
+    assert reg_.resolve('shop', 'production') == '1'
+    assert 'production=1' in run('publish', 'shop', '1', '--registry', reg).stdout
+
+def test_app_import_and_export_errors_name_the_flag(tmp_path, mini_file):
+    env = {'CHATBOT_HOME': str(tmp_path/'home')}
+    run('app', 'import', mini_file, '--name', 'shop', env=env)
+    r = run('app', 'import', mini_file, '--name', 'shop', env=env, check=False)
+    assert r.returncode == 2 and '--replace' in r.stderr and '--name' in r.stderr
+    assert 'imported' in run('app', 'import', mini_file, '--name', 'shop', '--replace', env=env).stdout
+    odd = tmp_path/'mini.txt'; odd.write_text(mini_file.read_text())
+    r = run('app', 'import', odd, env=env, check=False)
+    assert r.returncode == 2 and '--format' in r.stderr
+    assert 'imported' in run('app', 'import', odd, '--format', 'jsonl', '--name', 'odd', env=env).stdout
+    r = run('app', 'export', 'shop', tmp_path/'shop.txt', env=env, check=False)
+    assert r.returncode == 2 and '--format' in r.stderr
+    assert 'as rasa' in run('app', 'export', 'shop', tmp_path/'shop.yml', env=env).stdout
+    r = run('app', 'export', 'nope', tmp_path/'x.json', env=env, check=False)
+    assert r.returncode == 2 and "no app named 'nope'" in r.stderr and 'Traceback' not in r.stderr
+
+def test_a_relative_home_is_the_one_where_the_command_started(tmp_path, mini_file):
+    "Every command resolves CHATBOT_HOME against its own working folder, once, and its children inherit the result."
+    work = tmp_path/'work'; work.mkdir()
+    r = subprocess.run([*CHATBOT, 'app', 'import', str(mini_file), '--name', 'rel'], cwd=work, capture_output=True,
+                       text=True, env={**os.environ, 'CHATBOT_HOME': 'data/home'}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (work/'data'/'home'/'apps.db').exists()
+
+def test_every_command_explains_itself():
+    for args in (['up', '--help'], ['app', 'import', '--help'], ['app', 'export', '--help']):
+        out = run(*args).stdout
+        assert 'help' in out and out.count('default') >= 1, out
+    assert '--gateway-port' in run('up', '--help').stdout and 'default 8081' in run('up', '--help').stdout
