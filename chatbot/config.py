@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PATH_VARS', 'env_int', 'Settings', 'sqlite_path', 'SQLiteFile', 'absolute_location', 'resolve_locations']
+__all__ = ['MAX_MESSAGE_CHARS', 'PATH_VARS', 'env_int', 'Settings', 'sqlite_path', 'SQLiteFile', 'absolute_location',
+           'resolve_locations']
 
 # %% ../nbs/00_config.ipynb #c007
 def env_int(env, name: str, default: int, lo: int, hi: int) -> int:
@@ -21,7 +22,10 @@ def env_int(env, name: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi: raise ValueError(f"{name} must be from {lo} to {hi}, got {value}")
     return value
 
-# %% ../nbs/00_config.ipynb #c009
+# %% ../nbs/00_config.ipynb #c010
+MAX_MESSAGE_CHARS = 5000
+
+# %% ../nbs/00_config.ipynb #c011
 @dataclass
 class Settings:
     "Locations and defaults for the embedded backends."
@@ -48,9 +52,9 @@ class Settings:
                    registry_url=env.get('CHATBOT_REGISTRY_URL') or str(home/'registry'),
                    log_url=env.get('CHATBOT_LOG_URL') or f"sqlite:///{home/'logs.db'}",
                    cache_dir=Path(env.get('CHATBOT_CACHE_DIR') or home/'cache').expanduser(),
-                   max_message_chars=env_int(env, 'CHATBOT_MAX_MESSAGE_CHARS', 2000, 1, 100_000))
+                   max_message_chars=env_int(env, 'CHATBOT_MAX_MESSAGE_CHARS', 2000, 1, MAX_MESSAGE_CHARS))
 
-# %% ../nbs/00_config.ipynb #c011
+# %% ../nbs/00_config.ipynb #c013
 def sqlite_path(url: str, example: str = 'path.db', error: type = ValueError) -> str:
     "The file named by a `sqlite:///relative` or `sqlite:////absolute` URL, ':memory:' for `sqlite://`; `error` if it has a host."
     rest = url[len('sqlite://'):]
@@ -59,7 +63,7 @@ def sqlite_path(url: str, example: str = 'path.db', error: type = ValueError) ->
         raise error(f"bad SQLite URL {url!r}: use sqlite:///relative/{example} or sqlite:////absolute/{example} (no host part)")
     return rest[1:]
 
-# %% ../nbs/00_config.ipynb #c014
+# %% ../nbs/00_config.ipynb #c016
 import sqlite3, threading
 from contextlib import contextmanager, nullcontext
 
@@ -121,7 +125,7 @@ class SQLiteFile:
                 raise
             con.execute('COMMIT')
 
-# %% ../nbs/00_config.ipynb #c018
+# %% ../nbs/00_config.ipynb #c020
 def absolute_location(value: str, base) -> str:
     "`value` with a relative path (plain, or in a `sqlite:///` URL) made absolute against the folder `base`."
     if value.startswith('sqlite:///'):
@@ -131,7 +135,7 @@ def absolute_location(value: str, base) -> str:
     if not value or '://' in value: return value
     return os.path.normpath(Path(base)/Path(value).expanduser())
 
-# %% ../nbs/00_config.ipynb #c021
+# %% ../nbs/00_config.ipynb #c023
 PATH_VARS = ('CHATBOT_HOME', 'CHATBOT_MODELS_DIR', 'CHATBOT_CACHE_DIR', 'CHATBOT_FILES_DIR', 'CHATBOT_RULES',
              'CHATBOT_TRACE_FILE', 'CHATBOT_MODEL', 'CHATBOT_DASHBOARDS_DIR')
 
