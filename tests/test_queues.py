@@ -282,7 +282,7 @@ def test_open_queues_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for var in ('CHATBOT_QUEUE_URL', 'CHATBOT_HOME', 'AZURE_STORAGE_CONNECTION_STRING'): monkeypatch.delenv(var, raising=False)
     s = open_queues()
-    assert isinstance(s, SQLiteQueueService) and s.url == 'sqlite:///.chatbot/queues.db' and (tmp_path/'.chatbot'/'queues.db').exists()
+    assert isinstance(s, SQLiteQueueService) and s.url == f"sqlite:///{tmp_path/'.chatbot'/'queues.db'}" and (tmp_path/'.chatbot'/'queues.db').exists()
     monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
     assert open_queues().path == str(tmp_path/'home'/'queues.db')
     monkeypatch.setenv('CHATBOT_QUEUE_URL', f"sqlite:///{tmp_path/'env.db'}")

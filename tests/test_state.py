@@ -168,7 +168,7 @@ def test_open_state_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv('CHATBOT_STATE_URL', raising=False)
     monkeypatch.delenv('CHATBOT_HOME', raising=False)
-    assert default_state_url() == 'sqlite:///.chatbot/state.db'
+    assert default_state_url() == f"sqlite:///{tmp_path/'.chatbot'/'state.db'}"
     s = open_state()
     assert isinstance(s, SQLiteStateStore) and (tmp_path/'.chatbot'/'state.db').exists()
     monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
