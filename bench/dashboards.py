@@ -22,10 +22,10 @@ CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic'
 
 def seed_home(home: Path, n: int) -> dict:
     "A CHATBOT_HOME with the demo app in the app store and `n` synthetic log records (2 apps, 30 days); timings of each part."
-    from chatbot.analytics import synthetic_records
+    from chatbot.admin.analytics import synthetic_records
     from chatbot.demo import demo_app
-    from chatbot.logs import open_log_store
-    from chatbot.store import open_store
+    from chatbot.backends.logs import open_log_store
+    from chatbot.admin.store import open_store
     home.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     store = open_store(f"sqlite:///{home/'apps.db'}")
@@ -38,10 +38,10 @@ def seed_home(home: Path, n: int) -> dict:
     return dict(seed_s=time.perf_counter() - t)
 
 def time_queries(home: Path, repeats: int) -> dict:
-    "Seconds for `chatbot.analytics.overview` (all records, and one app over the last week) and for drawing its charts."
+    "Seconds for `chatbot.admin.analytics.overview` (all records, and one app over the last week) and for drawing its charts."
     from datetime import timedelta
-    from chatbot import analytics as a
-    from chatbot.logs import open_log_store
+    from chatbot.admin import analytics as a
+    from chatbot.backends.logs import open_log_store
     logs, out = open_log_store(f"sqlite:///{home/'logs.db'}"), {}
     for name, f in [('overview, all records', a.Filters()), ('overview, one app, last week', a.Filters(app='demo', since=timedelta(days=7))),
                     ('overview, gateway channel', a.Filters(channel='kakao'))]:
@@ -76,7 +76,7 @@ def start_server(home: Path, port: int, log_path: Path) -> subprocess.Popen:
 
 def time_training_run(home: Path) -> dict:
     "Queue a run of the demo app and execute it with `chatbot runner --once`: wall seconds, the run's own timings, metrics."
-    from chatbot.runs import RunStore
+    from chatbot.admin.runs import RunStore
     runs = RunStore(f"sqlite:///{home/'runs.db'}")
     rid = runs.submit('demo', 'demo')
     t = time.perf_counter()

@@ -3,12 +3,12 @@
 Every peer has the same small interface: `fit(utterances)` and `predict(text)`, where `predict` returns an intent
 name (`task == 'intent'`) or a list of `(start, end, label)` character spans (`task == 'entities'`).
 `run_peer` trains one, times it and returns its predictions; scoring is done by the caller with
-`chatbot.evaluate.score`, exactly as for our model.
+`chatbot.nlu.evaluate.score`, exactly as for our model.
 """
 from __future__ import annotations
 import os, tempfile, time
 import numpy as np
-from chatbot.text import tokenize, spans_to_tags, tags_to_spans
+from chatbot.nlu.text import tokenize, spans_to_tags, tags_to_spans
 
 WARMUP = 50  # predictions made before latencies are recorded
 
@@ -104,7 +104,7 @@ def token_features(words: list[str], i: int) -> list[str]:
 
 
 class CrfEntities:
-    "Linear-chain CRF (python-crfsuite) over `chatbot.text.tokenize` tokens with BIO tags, mapped back to character spans."
+    "Linear-chain CRF (python-crfsuite) over `chatbot.nlu.text.tokenize` tokens with BIO tags, mapped back to character spans."
     name, task = 'CRF (python-crfsuite)', 'entities'
 
     def __init__(self, c1: float = 0.1, c2: float = 0.1, max_iterations: int = 100):
@@ -117,7 +117,7 @@ class CrfEntities:
 
     def fit(self, utterances):
         import pycrfsuite
-        from chatbot.evaluate import span_label
+        from chatbot.nlu.evaluate import span_label
         trainer = pycrfsuite.Trainer(verbose=False)
         for u in utterances:
             toks = tokenize(u.text)

@@ -7,7 +7,7 @@
 
 Data sets are read from `../shared/datasets/<set>/{train,valid,test}.jsonl` (relative to the repo root). Our model is
 trained with the `chatbot train` command in a subprocess and scored in-process with `Predictor` and
-`chatbot.evaluate.score`; peers (bench/peers.py) are scored with the same function. For CLINC150, our model is
+`chatbot.nlu.evaluate.score`; peers (bench/peers.py) are scored with the same function. For CLINC150, our model is
 trained without the `oos` lines and scored at its default out-of-scope threshold (a top intent of `None` counts as
 correct for `oos` test lines); the peers are trained with `oos` as one more class. Progress goes to stderr;
 all results go to `<out-dir>/results.json`.
@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'bench')]
 
-from chatbot.app import NONE_INTENT
+from chatbot.nlu.app import NONE_INTENT
 from chatbot.cli import predicted_pairs
-from chatbot.evaluate import gold_pairs, score
-from chatbot.formats import load_split
+from chatbot.nlu.evaluate import gold_pairs, score
+from chatbot.nlu.formats import load_split
 import peers
 
 DATA = ROOT.parent / 'shared' / 'datasets'
@@ -70,7 +70,7 @@ def training_folder(ds: dict, tmp: Path, drop_oos: bool) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Scoring (always through chatbot.evaluate.score)
+# Scoring (always through chatbot.nlu.evaluate.score)
 # ---------------------------------------------------------------------------------------------------------------
 def metrics(name: str, gold: list[tuple], pred: list[tuple]) -> dict:
     "The headline figures of a data set: intent accuracy and entity F1, or CLINC150's in-scope accuracy and oos recall."
@@ -124,7 +124,7 @@ PEAK_RSS_MB = "int(next(l for l in open('/proc/self/status') if l.startswith('Vm
 
 LOAD_SNIPPET = f'''import time, json, sys
 t = time.perf_counter()
-from chatbot.predict import Predictor
+from chatbot.nlu.predict import Predictor
 p = Predictor.load(sys.argv[1]); p.predict(sys.argv[2])
 s = time.perf_counter() - t
 print(json.dumps(dict(load_s=s, rss_mb={PEAK_RSS_MB})))'''
@@ -164,7 +164,7 @@ def jsonl_throughput(model: Path, test) -> dict:
 
 def bench_ours(ds: dict, out_dir: Path) -> dict:
     "Train, score and time our model on one data set."
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     name, out = ds['name'], out_dir / ds['name']
     with tempfile.TemporaryDirectory() as tmp:
         folder = training_folder(ds, Path(tmp), drop_oos=name == 'clinc150')
@@ -338,7 +338,7 @@ def render(results: dict, notes: str) -> str:
              f"- Command: `{results['command']}`"]
     if a['limit']: lines.append(f"- **Smoke run: only {a['limit']} training lines of each data set (fixed-seed sample) were used.**")
     lines += ['- Data: `../shared/datasets/` (see its README); training on train.jsonl, our model also uses valid.jsonl for early '
-              'stopping; scores on test.jsonl, all through `chatbot.evaluate.score`.',
+              'stopping; scores on test.jsonl, all through `chatbot.nlu.evaluate.score`.',
               '- CLINC150: our model is trained without the `oos` lines and scored at its default out-of-scope threshold '
               f"({_threshold(results)}); a top intent of `None` counts as correct for `oos` lines. Peers are trained with "
               '`oos` as one more class.',

@@ -18,7 +18,7 @@ PRODUCTS = ['shoes', 'a handbag', 'sneakers', 'lipstick', '운동화', '립스�
 
 def mini_utterances():
     "About 120 labelled utterances in English and Korean, products inside Korean words."
-    from chatbot.app import Utterance, EntitySpan
+    from chatbot.nlu.app import Utterance, EntitySpan
     out = []
     for intent, temps in TEMPLATES.items():
         for t, p in itertools.product(temps, PRODUCTS if '{p}' in temps[0] else ['']):
@@ -33,7 +33,7 @@ def mini_utterances():
 
 @pytest.fixture(scope='session')
 def mini_app():
-    from chatbot.app import App
+    from chatbot.nlu.app import App
     return App.from_utterances('mini', mini_utterances(), culture='ko-kr').validate()
 
 @pytest.fixture(scope='session')
@@ -49,9 +49,9 @@ def demo_model_path(tmp_path_factory):
 @pytest.fixture(scope='session')
 def mini_model(mini_app, tmp_path_factory):
     "A model trained on `mini_app` and saved as an artifact: `(trained, artifact_path)`."
-    from chatbot.train import train
-    from chatbot.model import HParams
-    from chatbot.predict import save_model
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model
     trained = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=12, patience=12), progress=False)
     path = save_model(trained, tmp_path_factory.mktemp('models')/'mini', mini_app)
     return trained, path

@@ -12,7 +12,7 @@ RETURNS = ['I want to return these shoes', 'how do I return an item', 'return my
            'I need a refund for this bag', 'refund please', '환불하고 싶어요', '반품할게요', '이거 반품 어떻게 해요', '환불 받을 수 있나요']
 
 def test_new_intent_to_published_model_and_its_charts(dashboards, inference, page, tmp_path, mini_app):
-    from chatbot.store import open_store
+    from chatbot.admin.store import open_store
     home = tmp_path/'home'
     home.mkdir()
     open_store(f"sqlite:///{home/'apps.db'}").create_app(mini_app)

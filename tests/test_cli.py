@@ -98,7 +98,7 @@ def test_publish_loads_what_it_publishes(cli_model, tmp_path):
     run('models', 'push', 'shop', broken, '--registry', reg, '--version', 'bad')
     r = run('publish', 'shop', 'bad', '--registry', reg, check=False)
     assert r.returncode == 2 and "version 'bad' of app 'shop' does not load" in r.stderr and 'Traceback' not in r.stderr
-    from chatbot.registry import open_registry
+    from chatbot.nlu.registry import open_registry
     reg_ = open_registry(reg)
     reg_.publish('shop', 'bad', 'staging')                       # slipped in another way: swap still refuses it
     r = run('swap', 'shop', '--registry', reg, check=False)

@@ -5,8 +5,8 @@ from conftest import open_dashboard
 
 def seed(home, n, seed, **kw):
     "Append `n` synthetic records from the last day to `home/logs.db`."
-    from chatbot.analytics import synthetic_records
-    from chatbot.logs import open_log_store
+    from chatbot.admin.analytics import synthetic_records
+    from chatbot.backends.logs import open_log_store
     with open_log_store('sqlite:///' + str(home/'logs.db')) as logs:
         logs.append(synthetic_records(n, seed=seed, days=1, **kw))
 

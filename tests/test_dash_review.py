@@ -9,9 +9,9 @@ T0 = time.time() - 3600
 
 def seed(home):
     "An app `shop` and a log: a Korean text seen 3 times with low scores, a disputed text, and a `None` one."
-    from chatbot.app import App, Entity, Utterance
-    from chatbot.store import open_store
-    from chatbot.logs import open_log_store
+    from chatbot.nlu.app import App, Entity, Utterance
+    from chatbot.admin.store import open_store
+    from chatbot.backends.logs import open_log_store
     with open_store('sqlite:///' + str(home/'apps.db')) as store:
         store.create_app(App('shop', culture='ko-kr', intents=['BuyProduct', 'FindStore', 'Greeting'], entities=[Entity('product')],
                              utterances=[Utterance('hello', 'Greeting')]))
@@ -55,7 +55,7 @@ def test_label_a_review_item(dashboards, page, tmp_path):
     expect(items).to_have_count(1); expect(page.locator('.review-summary')).to_contain_text('1 sentence(s) to review')
     assert not page.js_errors
 
-    from chatbot.store import open_store
+    from chatbot.admin.store import open_store
     with open_store('sqlite:///' + str(home/'apps.db')) as store:
         got = {u.text: (u.intent, [(e.entity, e.value) for e in u.entities]) for u in store.search_utterances('shop', limit=None)}
         changes = store.changes('shop', limit=2)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from conftest import open_dashboard
-from chatbot.store import open_store
+from chatbot.admin.store import open_store
 
 ACTOR = 'admin:kim'
 
@@ -78,7 +78,7 @@ def test_intro_and_apps_table_follow_edits(dashboards, page, tmp_path):
     expect(page.locator('.studio-apps')).to_be_visible()
 
     # an edit made elsewhere (e.g. accepted in the Review page) shows after a click on Refresh
-    from chatbot.app import Utterance
+    from chatbot.nlu.app import Utterance
     with store_of(tmp_path/'home') as st: st.add_utterances('shop', [Utterance('hello', 'None')], actor='admin:other')
     s.click('studio-refresh')
     expect_counts(page, 'shop', utterances=3)
@@ -180,8 +180,8 @@ def test_bad_upload_is_refused(dashboards, page, tmp_path):
 def test_uploads_can_be_kept_in_blob_storage(azurite, monkeypatch):
     "With CHATBOT_FILES_DIR=azure-blob://CONTAINER/PREFIX, uploads are kept as blobs (no browser needed for this part)."
     from azure.storage.blob import BlobServiceClient
-    from chatbot.admin import Admin
-    from chatbot.studio import files_location, keep_upload
+    from chatbot.admin.core import Admin
+    from chatbot.admin.studio import files_location, keep_upload
     monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', azurite.connection_string)
     where = files_location(Admin({'CHATBOT_FILES_DIR': 'azure-blob://uploads/studio', 'CHATBOT_HOME': '/nonexistent'}))
     url = keep_upload(where, '../travel.json', b'{"x": 1}')

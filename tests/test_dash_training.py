@@ -35,8 +35,8 @@ def inference(tmp_path):
 def test_page_explains_itself_and_follows_new_apps(dashboards, page, tmp_path, mini_app):
     "Without training anything: the intro and the staging/production help are shown, no developer wording, and an app made in the Studio meanwhile shows up."
     from playwright.sync_api import expect
-    from chatbot.app import App
-    from chatbot.store import open_store
+    from chatbot.nlu.app import App
+    from chatbot.admin.store import open_store
     from test_dash_studio import assert_admin_words
     home = tmp_path/'home'
     home.mkdir()
@@ -54,7 +54,7 @@ def test_page_explains_itself_and_follows_new_apps(dashboards, page, tmp_path, m
 
 def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, page, tmp_path, mini_app):
     from playwright.sync_api import expect
-    from chatbot.store import open_store
+    from chatbot.admin.store import open_store
     home = tmp_path/'home'
     home.mkdir()
     store = open_store(f"sqlite:///{home/'apps.db'}")
@@ -88,7 +88,7 @@ def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, 
     wait_for(lambda: isinstance(r := predict(api, 'mini', 'hello'), dict) and r['model_version'] == '1', 15, what='version 1 live in production')
 
     # a second run: version 2, published to production by hand, then rolled back to 1
-    store.add_utterances('mini', [__import__('chatbot.app', fromlist=['Utterance']).Utterance('hi hi', 'Greeting')], actor='test')
+    store.add_utterances('mini', [__import__('chatbot.nlu.app', fromlist=['Utterance']).Utterance('hi hi', 'Greeting')], actor='test')
     page.locator('.training-epochs input').fill('2')
     page.locator('.training-start').click()
     expect(page.locator('.run-row')).to_have_count(2)
@@ -107,7 +107,7 @@ def test_train_publish_swap_and_roll_back_in_the_browser(dashboards, inference, 
     expect(page.locator('.training-comparison')).to_contain_text('F1 BuyProduct')
     expect(page.locator('.training-comparison tr').first).to_have_text('v1v2change')   # two different versions side by side
 
-    from chatbot.registry import open_registry
+    from chatbot.nlu.registry import open_registry
     history = open_registry(home/'registry').history('mini')
     assert [h['action'] for h in history][-3:] == ['swap', 'publish', 'publish'] and history[-1]['actor'].startswith('admin:')
     assert page.js_errors == []

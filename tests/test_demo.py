@@ -1,7 +1,7 @@
 """The packaged demo app is exactly what `tools/make_demo.py` generates, and it loads and validates."""
 import importlib.util, json
 from pathlib import Path
-from chatbot.app import App
+from chatbot.nlu.app import App
 from chatbot.demo import demo_app, demo_path
 
 ROOT = Path(__file__).resolve().parents[1]

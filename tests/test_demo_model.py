@@ -4,7 +4,7 @@ import pytest
 
 @pytest.fixture(scope='module')
 def demo_model(demo_model_path):
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     return Predictor.load(demo_model_path)
 
 # Sentences written for this test, not copied from the demo data.

@@ -9,7 +9,7 @@ def weights_digest(weights):
     return h.hexdigest()
 
 def test_model_learns_mini_app(mini_model, mini_app):
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     pred = Predictor.load(mini_model[1])
     p = pred.predict('운동화를 장바구니에 담아줘')
     assert p.top_intent == 'BuyProduct'
@@ -19,11 +19,11 @@ def test_model_learns_mini_app(mini_model, mini_app):
 
 def assert_numpy_matches_keras(artifact):
     "The serving runtime (NumPy) computes the same function as the Keras model, from the same artifact."
-    from chatbot.predict import Predictor
-    from chatbot.model import build_keras_model, set_keras_weights, softmax, decode_tags
-    from chatbot.text import N_SHAPES
-    from chatbot.train import make_examples, pad_batch, INPUTS
-    from chatbot.app import Utterance
+    from chatbot.nlu.predict import Predictor
+    from chatbot.nlu.model import build_keras_model, set_keras_weights, softmax, decode_tags
+    from chatbot.nlu.text import N_SHAPES
+    from chatbot.nlu.train import make_examples, pad_batch, INPUTS
+    from chatbot.nlu.app import Utterance
     pred = Predictor.load(artifact)
     model = build_keras_model(pred.hp, len(pred.featurizer.vocab) + 2, N_SHAPES, len(pred.intents), len(pred.tag_names))
     texts = ['I want to buy shoes', '강남점에서 립스틱 사고 싶어요', 'what is the weather like on mars', 'x', '가방 하나 주세요!!']
@@ -33,7 +33,7 @@ def assert_numpy_matches_keras(artifact):
     set_keras_weights(model, pred.W)
     il, tl = model({k: batch[k] for k in INPUTS}, training=False)
     tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
-    from chatbot.lexical import lexical_logits, mix_logits
+    from chatbot.nlu.lexical import lexical_logits, mix_logits
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
         want = tf_probs[i]
@@ -48,9 +48,9 @@ def test_numpy_predictor_matches_tensorflow(mini_model):
 
 def test_wide_intent_head_matches_and_is_stored(mini_app, tmp_path):
     "The optional wide (linear, hashed n-gram) intent head: trained, saved in the artifact, and computed alike by NumPy."
-    from chatbot.train import train
-    from chatbot.model import HParams
-    from chatbot.predict import save_model, Predictor
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model, Predictor
     trained = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=3, patience=3, wide=4096), progress=False)
     assert trained.weights['wide_emb'].shape == (4096, len(trained.intents)) and np.abs(trained.weights['wide_emb']).max() > 0
     path = save_model(trained, tmp_path/'wide', mini_app)
@@ -60,8 +60,8 @@ def test_wide_intent_head_matches_and_is_stored(mini_app, tmp_path):
 def test_lexical_intent_model_is_trained_stored_and_mixed(mini_app, mini_model):
     "The TF-IDF intent model (on by default) goes into the artifact and into the scores; `lexical=0` leaves it out."
     from dataclasses import replace
-    from chatbot.predict import Predictor
-    from chatbot.train import train
+    from chatbot.nlu.predict import Predictor
+    from chatbot.nlu.train import train
     trained, path = mini_model
     assert trained.weights['lexical_emb'].shape == (trained.hparams.lexical, len(trained.intents))
     pred = Predictor.load(path)
@@ -74,7 +74,7 @@ def test_lexical_intent_model_is_trained_stored_and_mixed(mini_app, mini_model):
     assert not any(k.startswith('lexical') for k in off.weights)
 
 def test_training_is_reproducible(mini_app, mini_model):
-    from chatbot.train import train
+    from chatbot.nlu.train import train
     trained = train(mini_app.utterances, intents=mini_app.intents, hp=mini_model[0].hparams, progress=False)
     assert weights_digest(trained.weights) == weights_digest(mini_model[0].weights)
 
@@ -86,19 +86,19 @@ def test_artifact_is_self_describing(mini_model):
     assert m['hyperparameters']['epochs'] == 12
 
 def test_out_of_scope_scores_low(mini_model):
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     pred = Predictor.load(mini_model[1], threshold=0.99)
     assert pred.predict('qwzx vbnm plokij').top_intent == 'None'
 
 def test_empty_training_data_is_refused():
-    from chatbot.train import train
-    from chatbot.app import AppValidationError
+    from chatbot.nlu.train import train
+    from chatbot.nlu.app import AppValidationError
     with pytest.raises(AppValidationError, match='empty'): train([])
 
 def test_serving_never_imports_tensorflow(mini_model):
     "A fresh process loads the artifact and answers without importing TensorFlow or Keras."
     import subprocess, sys
-    code = ("import sys; from chatbot.predict import Predictor; p = Predictor.load(sys.argv[1]); p.predict('가방 하나 주세요'); "
+    code = ("import sys; from chatbot.nlu.predict import Predictor; p = Predictor.load(sys.argv[1]); p.predict('가방 하나 주세요'); "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     r = subprocess.run([sys.executable, '-c', code, str(mini_model[1])], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -106,9 +106,9 @@ def test_serving_never_imports_tensorflow(mini_model):
 
 def test_validation_intents_missing_from_training_are_left_out(mini_app):
     "ATIS's validation split has joint intents that training lacks: they are reported, not fatal."
-    from chatbot.train import train
-    from chatbot.model import HParams
-    from chatbot.app import Utterance
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.app import Utterance
     valid = mini_app.utterances[:10] + [Utterance('show me flights and fares', 'atis_airfare#atis_flight')]
     trained = train(mini_app.utterances[10:], valid, intents=mini_app.intents, hp=HParams(epochs=1), progress=False)
     assert trained.info['valid_intents_not_trained'] == ['atis_airfare#atis_flight'] and trained.info['n_valid'] == 10
@@ -116,7 +116,7 @@ def test_validation_intents_missing_from_training_are_left_out(mini_app):
 
 def test_small_apps_train_every_epoch_without_a_tiny_validation_split(mini_model):
     "Holding out 10% of ~120 utterances would leave a dozen lines to stop on; small apps train all their epochs instead."
-    from chatbot.train import MIN_VALIDATION
+    from chatbot.nlu.train import MIN_VALIDATION
     trained, _ = mini_model
     assert trained.info['n_train'] * trained.hparams.valid_fraction < MIN_VALIDATION
     assert trained.info['n_valid'] == 0 and trained.info['epochs_run'] == trained.hparams.epochs == trained.info['best_epoch']

@@ -1,11 +1,11 @@
-"Integration tests of chatbot.formats on hand-written fixtures (tests/data/) and a slice of the shared benchmark data."
+"Integration tests of chatbot.nlu.formats on hand-written fixtures (tests/data/) and a slice of the shared benchmark data."
 import json
 from pathlib import Path
 
 import pytest
 
-from chatbot.app import App, AppValidationError, Entity, EntitySpan, Utterance
-from chatbot.formats import (ExportReport, ImportReport, app_from_luis, app_from_rasa, app_to_luis, app_to_rasa, detect_format,
+from chatbot.nlu.app import App, AppValidationError, Entity, EntitySpan, Utterance
+from chatbot.nlu.formats import (ExportReport, ImportReport, app_from_luis, app_from_rasa, app_to_luis, app_to_rasa, detect_format,
                              load_app, load_split, parse_rasa_example, save_app)
 
 DATA = Path(__file__).parent/'data'

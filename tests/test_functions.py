@@ -70,7 +70,7 @@ def waiting(fa) -> dict:
     return {q: n for q in queue_functions(fa) if (n := fa.gw.queues.queue(q).count())}
 
 def test_every_pipeline_queue_has_a_trigger(fa):
-    from chatbot.pipeline import STEPS, step_queues
+    from chatbot.chat.pipeline import STEPS, step_queues
     triggers = queue_functions(fa)
     used = {q for step in STEPS for q in step_queues(fa.gw, step)}
     assert set(triggers) == used and len(triggers) == len(fa.functions) - 1
@@ -78,7 +78,7 @@ def test_every_pipeline_queue_has_a_trigger(fa):
     for f in triggers.values():
         spec = json.loads(f.get_function_json())
         assert spec['scriptFile'] == 'function_app.py'
-        [b] = spec['bindings']                                    # no output bindings: the steps send with chatbot.queues
+        [b] = spec['bindings']                                    # no output bindings: the steps send with chatbot.backends.queues
         assert b['type'] == 'queueTrigger' and b['name'] == 'msg' and b['connection'] == 'AzureWebJobsStorage'
         assert re.fullmatch(r'[A-Za-z][A-Za-z0-9_-]{0,127}', f.get_function_name())
     http_fn = json.loads(fa.functions['receive'].get_function_json())
@@ -136,7 +136,7 @@ def test_failing_step_raises_for_the_host_to_retry(fa):
 
 def test_the_last_failing_try_apologises_once(fa):
     "On its last try a failing step gives up: one apology, one status-500 record, though that try runs twice."
-    from chatbot.pipeline import NOTICES
+    from chatbot.chat.pipeline import NOTICES
     _, body = http(fa, 'POST', '/v1/conversations/choi/messages', {'text': '주문 취소해 주세요'})
     qm, understand = take(fa, 'chat-inbound'), fa.functions['understand'].get_user_function()
     def gone(text): raise RuntimeError('the model is gone')
@@ -157,7 +157,7 @@ def test_the_last_failing_try_apologises_once(fa):
 
 def test_a_permanent_nlu_refusal_is_parked_at_once(fa):
     "The NLU service's 4xx cannot get better on a retry: the step parks the message, apologises and returns."
-    from chatbot.pipeline import NLUError, NOTICES
+    from chatbot.chat.pipeline import NLUError, NOTICES
     _, body = http(fa, 'POST', '/v1/conversations/han/messages', {'text': 'where is my order?'})
     qm = take(fa, 'chat-inbound')
     def refuse(text): raise NLUError('the NLU service answered 401 401: Access denied', 401, permanent=True)
@@ -226,7 +226,7 @@ def fa_azure(tmp_path_factory, demo_model_path, azurite):
         finally: mod.gw.log.close(); mod.gw.queues.close()
 
 def test_pipeline_over_azure_storage_as_the_host_delivers(fa_azure):
-    "Every hop read off Azurite's wire: base64 text (what chatbot.queues writes), decoded as messageEncoding=base64 does."
+    "Every hop read off Azurite's wire: base64 text (what chatbot.backends.queues writes), decoded as messageEncoding=base64 does."
     from azure.storage.queue import QueueClient
     fa = fa_azure
     assert type(fa.gw.queues).__name__ == 'AzureQueueService' and type(fa.gw.state).__name__ == 'AzureTableStateStore'

@@ -125,7 +125,7 @@ def test_sendbird_webhook_to_reply(stack):
     assert ack_ms < 1000
 
 def test_sendbird_sender_retries_and_gives_up():
-    from chatbot.gateway import SendBirdSender, SendError
+    from chatbot.chat.gateway import SendBirdSender, SendError
     sb = FakeSendBird(TOKEN, BOT, script=[(429, {'Retry-After': '0.2'}), (503, {}), (200, {})])
     msg = dict(reply=dict(text='안녕하세요'), channel_data=dict(channel_url='c1'))
     try:
@@ -147,7 +147,7 @@ def test_bad_messages_get_json_errors(stack, body, raw, status):
 
 SLOW = '''
 import os, time
-from chatbot.rules import handler
+from chatbot.chat.rules import handler
 @handler('slow_status')
 def slow_status(d, state):
     open(os.path.join(os.environ['CHATBOT_HOME'], 'handler-started'), 'a').write('x')
@@ -184,7 +184,7 @@ def test_worker_killed_mid_step_loses_and_duplicates_nothing(stack):
     assert [m['direction'] for m in msgs] == ['inbound', 'outbound'] and msgs[1]['text'] == '주문 A12345678: slow but sure.'
     assert len((home/'handler-started').read_text()) >= 2     # the step ran again after the kill (at-least-once; more often
                                                                 # if a 2 s visibility timeout runs out on a loaded machine) ...
-    from chatbot.logs import open_log_store                     # ... and the reply was sent and logged once
+    from chatbot.backends.logs import open_log_store                     # ... and the reply was sent and logged once
     rows = wait_for(lambda: open_log_store(f"sqlite:///{home/'logs.db'}").query(route='gateway.*'), timeout=10)
     assert len(rows) == 1 and rows[0]['details']['reply'] == msgs[1]['text'] and set(rows[0]['details']['steps_ms']) == {'understand', 'route', 'handle', 'send'}
 
@@ -194,10 +194,10 @@ def test_failing_handler_ends_in_the_poison_queue(stack):
     env.update(CHATBOT_RULES=str(home/'rules.json'), CHATBOT_HANDLERS='slowhandlers')
     stack['start_worker']('--visibility-timeout', '1', '--poison-after', '2')
     http('POST', f"{stack['base']}/v1/conversations/jung/messages", {'text': '주문번호 A12345678 환불해 주세요'})
-    from chatbot.queues import open_queues
+    from chatbot.backends.queues import open_queues
     poison = open_queues(f"sqlite:///{home/'queues.db'}").queue('chat-handle-always-fails-poison')
     wait_for(lambda: poison.count(), timeout=30)
-    from chatbot.logs import open_log_store
+    from chatbot.backends.logs import open_log_store
     rows = wait_for(lambda: [r for r in open_log_store(f"sqlite:///{home/'logs.db'}").query(route='gateway.*') if r['status'] == 500], timeout=10)
     assert 'the order system is down' in rows[0]['details']['error']
 
@@ -216,8 +216,8 @@ def test_chatbot_up_starts_everything_and_stops_cleanly(tmp_path, demo_model_pat
         status, v3 = http('GET', f'http://127.0.0.1:{iport}/luis/prediction/v3.0/apps/demo/slots/production/predict?query=hello')
         assert status == 200 and v3['prediction']['topIntent'] == 'Greeting'
         # the dashboards' loop reaches the service: the demo app is in the store, its model in the registry the service follows
-        from chatbot.registry import open_registry
-        from chatbot.store import open_store
+        from chatbot.nlu.registry import open_registry
+        from chatbot.admin.store import open_store
         assert open_registry(tmp_path/'registry').resolve('demo') == '1' and open_store(f"sqlite:///{tmp_path/'apps.db'}").has_app('demo')
     finally: up.stop()
     assert up.p.returncode == 0 and not _ok(f'http://127.0.0.1:{gport}/healthz') and not _ok(f'http://127.0.0.1:{iport}/healthz')

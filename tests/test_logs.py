@@ -3,7 +3,7 @@ import json, logging, multiprocessing as mp, os, sqlite3, subprocess, sys, textw
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import pytest
-from chatbot.logs import (LOG_FIELDS, LOG_SCHEMA_V1, LOG_SCHEMA_VERSION, LOG_APPLICATION_ID, LogStore, SQLiteLogStore, BackgroundLogWriter, LogSchemaError, open_log_store,
+from chatbot.backends.logs import (LOG_FIELDS, LOG_SCHEMA_V1, LOG_SCHEMA_VERSION, LOG_APPLICATION_ID, LogStore, SQLiteLogStore, BackgroundLogWriter, LogSchemaError, open_log_store,
                           register_log_store, LOG_BACKENDS, log_requested)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +160,7 @@ def test_route_filter(store):
     with pytest.raises(ValueError, match='route must be a string'): store.query(route=3)
 
 def test_refuses_other_files(tmp_path):
-    from chatbot.store import SQLiteAppStore
+    from chatbot.admin.store import SQLiteAppStore
     SQLiteAppStore(tmp_path/'apps.db').close()
     with pytest.raises(LogSchemaError, match='not a chatbot log store'): SQLiteLogStore(tmp_path/'apps.db')
     sqlite3.connect(tmp_path/'other.db').execute("CREATE TABLE t(x)")
@@ -231,7 +231,7 @@ def test_full_buffer_drops_and_never_blocks(store, caplog):
     w = BackgroundLogWriter(bs, capacity=10, batch_size=5, flush_interval=0)
     assert w.write(rec(0)) and bs.entered.wait(10)                                           # the thread now holds record 0, stuck in append
     t = time.perf_counter()
-    with caplog.at_level(logging.WARNING, logger='chatbot.logs'):
+    with caplog.at_level(logging.WARNING, logger='chatbot.backends.logs'):
         results = [w.write(rec(i)) for i in range(1, 26)]
     elapsed = time.perf_counter() - t
     assert results == [True] * 10 + [False] * 15 and elapsed < 0.5, elapsed
@@ -260,13 +260,13 @@ class FailingStore:
 
 def test_store_errors_are_retried(store, caplog):
     fs = FailingStore(store, 2)
-    with caplog.at_level(logging.WARNING, logger='chatbot.logs'):
+    with caplog.at_level(logging.WARNING, logger='chatbot.backends.logs'):
         w = BackgroundLogWriter(fs, batch_size=1000, flush_interval=0.05)
         for i in range(100): w.write(rec(i))
         assert w.close()
     assert store.count() == 100 and w.stats == dict(written=100, dropped=0, pending=0, errors=2, invalid=0)
     assert fs.calls >= 3 and w._thread is not None and not w._thread.is_alive()
-    errors = [r for r in caplog.records if r.name == 'chatbot.logs' and r.levelno == logging.ERROR]
+    errors = [r for r in caplog.records if r.name == 'chatbot.backends.logs' and r.levelno == logging.ERROR]
     assert len(errors) == 2 and 'database is locked' in errors[0].getMessage() and 'retrying' in errors[0].getMessage()
     assert any('recovered after 2' in m for m in caplog.messages)
 
@@ -274,7 +274,7 @@ def test_close_gives_up_after_timeout_when_store_stays_down(store, caplog):
     fs = FailingStore(store, 10**9)
     w = BackgroundLogWriter(fs, flush_interval=0, max_backoff=0.05)
     w.write(rec(1))
-    with caplog.at_level(logging.ERROR, logger='chatbot.logs'):
+    with caplog.at_level(logging.ERROR, logger='chatbot.backends.logs'):
         t = time.monotonic(); ok = w.close(timeout=0.3)
     assert not ok and time.monotonic() - t < 2 and w.stats['pending'] == 1 and w.stats['errors'] >= 2
     assert any('not stored' in m for m in caplog.messages)
@@ -287,7 +287,7 @@ def test_close_gives_up_after_timeout_when_store_stays_down(store, caplog):
 
 WRITER_SCRIPT = """
     import sys
-    from chatbot.logs import open_log_store, BackgroundLogWriter
+    from chatbot.backends.logs import open_log_store, BackgroundLogWriter
     path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     w = BackgroundLogWriter(open_log_store(path), batch_size=50, flush_interval=0.001)
     for i in range(n): assert w.write(dict(ts=float(i), request_id=f'{tag}-{i}', app=tag, query='운동화', latency_ms=1.0))

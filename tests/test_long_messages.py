@@ -4,7 +4,7 @@ it always gets a real reply, one over it a clear answer on every channel, one fa
 import hashlib, hmac, http.client, json, time, urllib.parse
 import pytest
 
-from chatbot.pipeline import NOTICES
+from chatbot.chat.pipeline import NOTICES
 from test_gateway import TOKEN, http, replies, stack, write_rules  # noqa: F401  (`stack`: gateway + worker)
 from test_serve import Server
 from tests_util import wait_for
@@ -55,7 +55,7 @@ def test_long_messages_on_the_rest_and_sendbird_channels(stack):
     assert len(sb.requests) == 1 and not sb.problems, (sb.requests, sb.problems)
     assert sb.requests[0]['message'] == '죄송해요, 메시지가 너무 길어요(2,500자). 2,000자 이내로 나누어 보내 주세요.'
     assert sb.requests[0]['channel_url'] == 'channel-sb-long'
-    from chatbot.logs import open_log_store
+    from chatbot.backends.logs import open_log_store
     logs = open_log_store(f"sqlite:///{stack['home']/'logs.db'}")
     rows = wait_for(lambda: logs.query(route='gateway.too_long'), timeout=10)
     assert len(rows) == 1 and rows[0]['status'] == 400
@@ -86,7 +86,7 @@ def test_a_message_that_fails_every_try_gets_one_apology(stack):
     text = '주문번호 A12345678 환불해 주세요'
     mid = http('POST', f'{base}/v1/conversations/refund-kim/messages', {'text': text})[1]['id']
     assert sendbird_post(base, 'refund-park', text, 777)[0] == 200
-    from chatbot.queues import open_queues
+    from chatbot.backends.queues import open_queues
     poison = open_queues(f"sqlite:///{home/'queues.db'}").queue('chat-handle-always-fails-poison')
     wait_for(lambda: poison.count() == 2, timeout=60)
     wait_for(lambda: sb.requests, timeout=10)
@@ -95,8 +95,8 @@ def test_a_message_that_fails_every_try_gets_one_apology(stack):
     assert [(m['id'], m['direction']) for m in msgs] == [(mid, 'inbound'), (f'{mid}.sorry', 'outbound')]
     assert msgs[1]['text'] == NOTICES['failed']['ko']
     assert [r['message'] for r in sb.requests] == [NOTICES['failed']['ko']] and not sb.problems
-    from chatbot.logs import open_log_store
-    from chatbot.analytics import Filters, overview
+    from chatbot.backends.logs import open_log_store
+    from chatbot.admin.analytics import Filters, overview
     logs = open_log_store(f"sqlite:///{home/'logs.db'}")
     rows = wait_for(lambda: (r := logs.query(route='gateway.*')) and len(r) >= 2 and r, timeout=10)
     time.sleep(1.5)                                            # the log writer flushes every second
@@ -122,7 +122,7 @@ def test_worker_understands_the_first_part_when_the_service_limit_is_lower(stack
     mid = http('POST', f'{base}/v1/conversations/limited/messages', {'text': text})[1]['id']
     assert real_reply(replies(base, 'limited', 1, timeout=60), mid)
     assert limited_service.stop() == 0                         # drains the service's prediction log
-    from chatbot.logs import open_log_store
+    from chatbot.backends.logs import open_log_store
     rows = open_log_store(f"sqlite:///{limited_service.home/'logs.db'}").query(app='demo', limit=100)
     # refused (a POST: no query in the record), then the first 500 characters understood
     assert sorted((r['status'], len(r['query'] or '')) for r in rows) == [(200, 500), (400, 0)]

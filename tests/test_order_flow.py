@@ -1,5 +1,5 @@
 """The demo bot's order flow, played as whole conversations: the demo model trained by the CLI
-(`demo_model_path`) understands, `chatbot.rules` decides with the demo's reply rules and handlers. An order
+(`demo_model_path`) understands, `chatbot.chat.rules` decides with the demo's reply rules and handlers. An order
 asks for what is missing, confirms with every value it understood, and is placed only on a yes; a reply never
 shows an empty slot."""
 import re
@@ -7,8 +7,8 @@ import pytest
 
 import chatbot.demo  # noqa: F401  (registers the demo's reply handlers)
 from chatbot.demo import demo_app, demo_rules
-from chatbot.pipeline import local_nlu
-from chatbot.rules import decide, run_handler
+from chatbot.chat.pipeline import local_nlu
+from chatbot.chat.rules import decide, run_handler
 
 HOLE = re.compile(r'  | × |[{}]|\(\)|^\s|\s$|\s[.,?:]')       # what an empty slot leaves behind
 PLACED = re.compile(r"접수|주문번호는|order received|order number|(?<!haven't )ordered\b|put the order", re.I)

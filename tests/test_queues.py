@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import pytest
 
-from chatbot.queues import (MAX_MESSAGE_BYTES, QUEUE_BACKENDS, QueueError, ReceiptError, QueueMessage, MessageQueue, QueueService,
+from chatbot.backends.queues import (MAX_MESSAGE_BYTES, QUEUE_BACKENDS, QueueError, ReceiptError, QueueMessage, MessageQueue, QueueService,
                             SQLiteQueue, SQLiteQueueService, AzureQueueService, open_queues, register_queue_backend, consume)
 
 @dataclass
@@ -146,10 +146,10 @@ def test_consume_deletes_on_success_and_retries_failures(svc, backend, caplog):
     def handler(m):
         calls.append(m.json()['n'])
         if m.json()['n'] == 2: raise RuntimeError('boom')
-    with caplog.at_level(logging.WARNING, logger='chatbot.queues'):
+    with caplog.at_level(logging.WARNING, logger='chatbot.backends.queues'):
         assert consume(q, handler, visibility_timeout=backend.vt, wait=0) == 3
     assert sorted(calls) == [0, 1, 2, 3] and q.count() == 1
-    failed = [r for r in caplog.records if r.name == 'chatbot.queues' and 'handler failed' in r.getMessage()]
+    failed = [r for r in caplog.records if r.name == 'chatbot.backends.queues' and 'handler failed' in r.getMessage()]
     assert len(failed) == 1 and 'boom' in str(failed[0].exc_info[1])
     again = q.receive(visibility_timeout=30, wait=backend.vt + 3)       # back after its visibility timeout
     assert [m.json()['n'] for m in again] == [2] and again[0].dequeue_count == 2
@@ -166,7 +166,7 @@ def test_consume_poison(svc, backend, caplog):
         if m.body == 'fine': return
         calls.append(m.dequeue_count)
         raise ValueError(f'attempt {m.dequeue_count} failed')
-    with caplog.at_level(logging.WARNING, logger='chatbot.queues'):
+    with caplog.at_level(logging.WARNING, logger='chatbot.backends.queues'):
         assert consume(q, handler, visibility_timeout=backend.vt, wait=0, poison_after=2) == 1
         for _ in range(2):                                               # 2nd delivery fails, 3rd is parked
             assert consume(q, handler, visibility_timeout=backend.vt, wait=backend.vt + 3, poison_after=2) == 0
@@ -203,7 +203,7 @@ def test_concurrent_consumers(backend):
 
 WORKER = textwrap.dedent('''
     import sys, time
-    from chatbot.queues import open_queues, consume
+    from chatbot.backends.queues import open_queues, consume
     q = open_queues(sys.argv[1]).queue('load')
     seen = []
     def handle(m):
@@ -268,10 +268,10 @@ def test_sqlite_poison_elsewhere_and_bad_files(tmp_path):
     q = open_queues(tmp_path/'a.db').queue('jobs')
     parked = open_queues(tmp_path/'parked.db')
     q.send('x')
-    logging.getLogger('chatbot.queues').disabled = True
+    logging.getLogger('chatbot.backends.queues').disabled = True
     try:
         for _ in range(2): consume(q, lambda m: 1 / 0, visibility_timeout=0.05, wait=1, poison_after=1, service=parked)
-    finally: logging.getLogger('chatbot.queues').disabled = False
+    finally: logging.getLogger('chatbot.backends.queues').disabled = False
     assert q.count() == 0 and q.service.list_queues() == ['jobs'] and parked.list_queues() == ['jobs-poison']
     assert parked.queue('jobs-poison').receive()[0].json()['error'] == 'ZeroDivisionError: division by zero'
     (tmp_path/'junk.db').write_bytes(b'not a database' * 100)

@@ -2,8 +2,8 @@
 import json
 from datetime import datetime
 import pytest
-from chatbot.app import Entity, AppValidationError, PREBUILT_TYPES
-from chatbot.recognizers import Recognizers, Match
+from chatbot.nlu.app import Entity, AppValidationError, PREBUILT_TYPES
+from chatbot.nlu.recognizers import Recognizers, Match
 
 NOW = datetime(2026, 3, 5, 10, 0)  # a Thursday
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot.artifacts import write_artifact
-from chatbot.registry import SLOTS, RegistryError, ModelVersion, LocalRegistry, BlobRegistry, open_registry
+from chatbot.nlu.artifacts import write_artifact
+from chatbot.nlu.registry import SLOTS, RegistryError, ModelVersion, LocalRegistry, BlobRegistry, open_registry
 
 def fake_artifact(path, fill=0.0):
     "A tiny valid artifact whose content depends on `fill`."
@@ -142,7 +142,7 @@ def test_concurrent_publishers(make_registry, arts):
     assert (s['staging'], s['production']) == (last['staging'], last['production']) and s['etag'] == regs[1].slot_state('shop')
 
 def test_trained_model_round_trip(reg, mini_model):
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     trained, path = mini_model
     v = reg.push('mini', path)
     reg.publish('mini', v, 'staging'); reg.swap('mini')

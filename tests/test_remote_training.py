@@ -11,7 +11,7 @@ def chatbot(*args, env):
 
 def test_train_from_blob_snapshot_into_blob_registry(azurite, tmp_path, monkeypatch):
     from azure.storage.blob import BlobServiceClient
-    from chatbot.registry import open_registry
+    from chatbot.nlu.registry import open_registry
     env = {'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string, 'CHATBOT_HOME': str(tmp_path/'home')}
     service = BlobServiceClient.from_connection_string(azurite.connection_string)
     data = service.create_container('training-data')

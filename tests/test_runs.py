@@ -9,10 +9,10 @@ pytestmark = pytest.mark.filterwarnings('ignore::DeprecationWarning')
 @pytest.fixture(scope='module')
 def env(tmp_path_factory):
     "A CHATBOT_HOME, the mini app as a JSONL snapshot folder, a run store, a local registry and SQLite queues."
-    from chatbot.formats import utterances_to_jsonl
-    from chatbot.runs import RunStore
-    from chatbot.registry import open_registry
-    from chatbot.queues import open_queues
+    from chatbot.nlu.formats import utterances_to_jsonl
+    from chatbot.admin.runs import RunStore
+    from chatbot.nlu.registry import open_registry
+    from chatbot.backends.queues import open_queues
     root = tmp_path_factory.mktemp('runs')
     old = os.environ.get('CHATBOT_HOME')
     os.environ['CHATBOT_HOME'] = str(root/'home')
@@ -40,7 +40,7 @@ def webhook():
 @pytest.fixture(scope='module')
 def done_run(env, webhook):
     "One successful 2-epoch run of the mini app through the runner, registry, queue and webhook."
-    from chatbot.runs import run_one
+    from chatbot.admin.runs import run_one
     rid = env['store'].submit('mini', env['data'], {'epochs': 2})
     assert env['store'].get(rid).state == 'queued'
     run = run_one(env['store'], env['registry'], env['queues'], webhook_url=webhook[0], poll=0.2)
@@ -60,7 +60,7 @@ def test_successful_run_record(done_run):
     assert injected and 'epochs = 2' in injected[0].source and 'app = "mini"' in injected[0].source
     m = json.loads((art/'metrics.json').read_text())
     assert m == r.metrics and 0 <= m['intent_accuracy'] <= 1 and 'confusion' in m
-    from chatbot.predict import Predictor
+    from chatbot.nlu.predict import Predictor
     assert Predictor.load(art).predict('hello').top_intent
     try: import nbconvert  # noqa: F401
     except ImportError: pytest.skip('nbconvert is not installed: no report.html')
@@ -80,7 +80,7 @@ def test_publish_and_event(env, done_run, webhook):
     assert webhook[1] and webhook[1][-1] == body
 
 def test_publish_if_better_against_production(env, done_run):
-    from chatbot.runs import production_metrics, publish_to_staging_if_better
+    from chatbot.admin.runs import production_metrics, publish_to_staging_if_better
     reg, art, m = env['registry'], Path(done_run.artifact), done_run.metrics
     reg.publish('mini', '1', 'production')
     reg.publish('mini', '1', 'staging')
@@ -93,7 +93,7 @@ def test_publish_if_better_against_production(env, done_run):
     assert publish_to_staging_if_better(reg, 'mini', art, '1', tie_better_f1) == 'staging'
 
 def test_failed_run_keeps_previous_model(env, done_run):
-    from chatbot.runs import run_one
+    from chatbot.admin.runs import run_one
     keep = env['root']/'keep'/'model'
     shutil.copytree(done_run.artifact, keep)
     before = {f.name: f.read_bytes() for f in keep.iterdir()}
@@ -108,7 +108,7 @@ def test_failed_run_keeps_previous_model(env, done_run):
     assert env['queues'].queue('model-events').receive(10) == []   # no event for a failed run
 
 def test_one_running_run_per_app(tmp_path):
-    from chatbot.runs import RunStore
+    from chatbot.admin.runs import RunStore
     s = RunStore(f"sqlite:///{tmp_path/'runs.db'}")
     a1, a2, b1 = s.submit('a', 'demo'), s.submit('a', 'demo'), s.submit('b', 'demo')
     assert s.claim_next().id == a1 and s.claim_next().id == b1 and s.claim_next() is None
@@ -123,7 +123,7 @@ def test_one_running_run_per_app(tmp_path):
     assert [r.state for r in s.list('c')] == ['queued'] * 3 + ['running']
 
 def test_cancel_queued_run(tmp_path):
-    from chatbot.runs import RunStore, run_one
+    from chatbot.admin.runs import RunStore, run_one
     s = RunStore(f"sqlite:///{tmp_path/'runs.db'}")
     rid = s.submit('a', 'demo')
     r = s.cancel(rid)
@@ -142,7 +142,7 @@ def _live_in_group(pgid: int) -> list[int]:
     return out
 
 def test_cancel_running_run_kills_it(env):
-    from chatbot.runs import run_one
+    from chatbot.admin.runs import run_one
     s = env['store']
     rid = s.submit('slow', env['data'], {'epochs': 200, 'hparams': {'patience': 200}})
     out = {}
@@ -162,7 +162,7 @@ def test_cancel_running_run_kills_it(env):
 def test_runs_command_line(tmp_path, mini_app):
     "`chatbot runs submit|list|show|log|cancel` on a store app: a snapshot is queued, listed, shown and cancelled; unknown ids get one line."
     import subprocess, sys
-    from chatbot.store import open_store
+    from chatbot.admin.store import open_store
     home = tmp_path/'home'
     open_store(f"sqlite:///{home/'apps.db'}").create_app(mini_app)
     def run(*args, check=True):

@@ -4,9 +4,9 @@ import http.client, json, os, signal, subprocess, sys, threading, time, urllib.p
 from pathlib import Path
 import pytest
 
-from chatbot.predict import Predictor
-from chatbot.responses import to_luis_v3
-from chatbot.serve import app_guid
+from chatbot.nlu.predict import Predictor
+from chatbot.service.responses import to_luis_v3
+from chatbot.service.serve import app_guid
 from tests_util import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,7 +225,7 @@ def test_bot_framework_luis_recognizer(served):
     assert v3.get_top_scoring_intent().intent == 'BuyProduct' and v3.entities['product'] == ['립스틱'] and len(v3.intents) == 4
 
 def test_every_prediction_is_logged_and_log_false_is_honoured(mini_model, tmp_path):
-    from chatbot.logs import open_log_store
+    from chatbot.backends.logs import open_log_store
     _, path = mini_model
     s = Server(['--model', str(path)], tmp_path, workers=2)
     s.wait_ready()
@@ -299,7 +299,7 @@ def registry_url(request, tmp_path, monkeypatch):
 
 def test_publish_and_swap_live_under_load(mini_model, tmp_path, registry_url):
     "Every request succeeds while versions change; each change is served within 3 s by every worker."
-    from chatbot.registry import open_registry
+    from chatbot.nlu.registry import open_registry
     _, path = mini_model
     reg = open_registry(registry_url, cache_dir=tmp_path/'cache')
     for v in ('1', '2'): reg.push('shop', path, v)

@@ -3,7 +3,7 @@ import subprocess, sys, threading, time, uuid
 from pathlib import Path
 import pytest
 
-from chatbot.state import (MAX_VALUE_BYTES, StateError, ConflictError, StateStore, SQLiteStateStore, AzureTableStateStore,
+from chatbot.backends.state import (MAX_VALUE_BYTES, StateError, ConflictError, StateStore, SQLiteStateStore, AzureTableStateStore,
                            open_state, register_state_backend, default_state_url, table_keys)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def test_values_and_errors(store):
 def test_sqlite_two_processes(tmp_path):
     url = f"sqlite:///{tmp_path/'state.db'}"
     open_state(url).close()
-    code = ("import sys\nfrom chatbot.state import open_state\ns = open_state(sys.argv[1])\n"
+    code = ("import sys\nfrom chatbot.backends.state import open_state\ns = open_state(sys.argv[1])\n"
             "def bump(v): v['n'] = v.get('n', 0) + 1\n"
             "for _ in range(50): s.update('user:web:p', bump, retries=200)\n")
     procs = [subprocess.Popen([sys.executable, '-c', code, url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(2)]
@@ -179,7 +179,7 @@ def test_open_state_urls(tmp_path, monkeypatch):
     with pytest.raises(StateError, match='unsupported state store URL'): open_state('redis://localhost/0')
     with pytest.raises(StateError, match='sqlite:///'): open_state('sqlite://host/x.db')
     with pytest.raises(StateError, match='not a chatbot state store'):
-        from chatbot.logs import open_log_store
+        from chatbot.backends.logs import open_log_store
         open_log_store(tmp_path/'logs.db').close(); open_state(tmp_path/'logs.db')
     monkeypatch.delenv('AZURE_STORAGE_CONNECTION_STRING', raising=False)
     with pytest.raises(StateError, match='AZURE_STORAGE_CONNECTION_STRING'): open_state('azure-table://chatstate')
@@ -187,5 +187,5 @@ def test_open_state_urls(tmp_path, monkeypatch):
     register_state_backend('mem', lambda url, **kw: SQLiteStateStore(':memory:'))
     try: assert open_state('mem://x').memory
     finally:
-        from chatbot.state import STATE_BACKENDS
+        from chatbot.backends.state import STATE_BACKENDS
         STATE_BACKENDS.pop('mem')

@@ -1,9 +1,9 @@
 "Integration tests of the SQLite app store: round trips, transactions, migrations, concurrency across threads and processes."
 import multiprocessing as mp, queue, sqlite3, threading, time
 import pytest
-from chatbot.app import App, Entity, EntitySpan, Utterance, AppValidationError
-from chatbot import store as st
-from chatbot.store import (SQLiteAppStore, open_store, AppNotFound, NotFound, SchemaVersionError, SCHEMA_VERSION,
+from chatbot.nlu.app import App, Entity, EntitySpan, Utterance, AppValidationError
+from chatbot.admin import store as st
+from chatbot.admin.store import (SQLiteAppStore, open_store, AppNotFound, NotFound, SchemaVersionError, SCHEMA_VERSION,
                            apply_migration, text_key)
 
 def bilingual_app(name='shop') -> App:

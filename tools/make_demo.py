@@ -457,7 +457,7 @@ def dumps(d: dict) -> str: return json.dumps(d, ensure_ascii=False, indent=1) + 
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    from chatbot.app import App
+    from chatbot.nlu.app import App
     d = build_app()
     App.from_dict(d).validate()
     text = dumps(d)

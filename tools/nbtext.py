@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Convert notebooks to and from a plain-text "percent" form, so they can be edited as text.
 
-    python tools/nbtext.py to-nb  nbs/01_app.py   # writes nbs/01_app.ipynb
-    python tools/nbtext.py to-text nbs/01_app.ipynb  # prints the percent form
+    python tools/nbtext.py to-nb  nbs/01_app.py   # writes nbs/nlu/10_nlu.app.ipynb
+    python tools/nbtext.py to-text nbs/nlu/10_nlu.app.ipynb  # prints the percent form
 
 Cells start with a line `# %%` (code) or `# %% [markdown]` (markdown, each line prefixed by `# `).
 The .ipynb is the source of truth that gets committed; the text form is a scratch copy.

@@ -1,12 +1,12 @@
 """The chat gateway as Azure Functions (Python v2 programming model).
 
-The same step functions that `chatbot worker` runs (`chatbot.pipeline.STEPS`), one queue-triggered function per
+The same step functions that `chatbot worker` runs (`chatbot.chat.pipeline.STEPS`), one queue-triggered function per
 queue a step reads: `understand` (chat-inbound), `route` (chat-understood), one `handle_*` per route queue of the
 configured reply rules (chat-handle-*), and `send` (chat-outbound). Plus one HTTP function, `receive`, that serves
 the gateway's receivers (REST and web chat, SendBird webhook, chat page, health) through the very Flask app
 `chatbot gateway` runs, so both answer the same.
 
-Configuration is the gateway's own (`chatbot.gateway.build_gateway`: CHATBOT_QUEUE_URL, CHATBOT_STATE_URL,
+Configuration is the gateway's own (`chatbot.chat.gateway.build_gateway`: CHATBOT_QUEUE_URL, CHATBOT_STATE_URL,
 CHATBOT_NLU_URL or CHATBOT_MODEL, CHATBOT_RULES, CHATBOT_HANDLERS, SENDBIRD_*, ...), read once per worker process
 when the Functions host indexes this file. See README.md beside this file.
 """
@@ -38,9 +38,9 @@ elif os.environ.get(CONNECTION) and os.environ[CONNECTION] != os.environ['AZURE_
 from chatbot.config import resolve_locations                          # noqa: E402
 os.environ.update(resolve_locations())
 
-from chatbot.gateway import build_gateway, create_gateway_app          # noqa: E402  (after the environment is set)
-from chatbot.pipeline import INBOUND, OUTBOUND, UNDERSTOOD, queue_handler, step_queues
-from chatbot.queues import QueueMessage, default_queue_url
+from chatbot.chat.gateway import build_gateway, create_gateway_app          # noqa: E402  (after the environment is set)
+from chatbot.chat.pipeline import INBOUND, OUTBOUND, UNDERSTOOD, queue_handler, step_queues
+from chatbot.backends.queues import QueueMessage, default_queue_url
 
 # Under the Functions host (it sets FUNCTIONS_WORKER_RUNTIME) the steps' queues must be the Storage queues the
 # triggers watch: a SQLite queue would swallow every message without a trigger ever firing.
@@ -58,13 +58,13 @@ app = func.FunctionApp()
 
 
 def azure_queue_name(name: str) -> str:
-    "The Storage queue that `chatbot.queues` uses for queue `name` (its azure-queue://PREFIX goes in front)."
+    "The Storage queue that `chatbot.backends.queues` uses for queue `name` (its azure-queue://PREFIX goes in front)."
     prefix = getattr(gw.queues, 'prefix', '')
     return f'{prefix}-{name}' if prefix else name
 
 
 def chatbot_message(msg: func.QueueMessage) -> QueueMessage:
-    "The host's message (its body already base64-decoded by the host) as the `chatbot.queues.QueueMessage` steps take."
+    "The host's message (its body already base64-decoded by the host) as the `chatbot.backends.queues.QueueMessage` steps take."
     inserted = msg.insertion_time.timestamp() if isinstance(msg.insertion_time, datetime) else 0.0
     return QueueMessage(id=msg.id or '', body=msg.get_body().decode('utf-8'), dequeue_count=msg.dequeue_count or 1,
                         inserted_at=inserted, receipt=msg.pop_receipt or '')
@@ -72,9 +72,9 @@ def chatbot_message(msg: func.QueueMessage) -> QueueMessage:
 
 # Why not output bindings: `route` picks its output queue (chat-handle-<route>) per message at run time, and an
 # output binding's queue name is fixed when the function is indexed. So every step sends its outputs with
-# chatbot.queues (`Gateway.enqueue`, base64 like the host expects), exactly as `chatbot worker` does; a failing step
+# chatbot.backends.queues (`Gateway.enqueue`, base64 like the host expects), exactly as `chatbot worker` does; a failing step
 # raises, the host retries the message after visibilityTimeout and parks it in `<queue>-poison` after maxDequeueCount.
-# On that last try the step gives up first (`chatbot.pipeline.give_up`): the user gets an apology, once, and
+# On that last try the step gives up first (`chatbot.chat.pipeline.give_up`): the user gets an apology, once, and
 # the log a status-500 record. An error a retry cannot help (the NLU service's 4xx) gives up at the first try:
 # the step parks the message in the same `<queue>-poison` itself and returns; the host deletes the original.
 def register_step(step: str, queue: str):
