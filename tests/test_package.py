@@ -52,3 +52,15 @@ def test_app_json_round_trip(tmp_path):
     f = tmp_path/'app.json'
     f.write_text(json.dumps(app.to_dict(), ensure_ascii=False))
     assert App.from_dict(json.loads(f.read_text())).validate() == app
+
+def test_bundled_files_are_found_where_the_package_looks():
+    "The training notebook and the dashboards are found from the modules that use them, whatever the working folder."
+    import os
+    from chatbot.admin.runs import template_path
+    from chatbot.admin.core import dashboards_dir
+    here = os.getcwd()
+    try:
+        os.chdir('/')
+        assert template_path().exists(), template_path()
+        assert dashboards_dir({}) == ROOT/'dashboards'
+    finally: os.chdir(here)

@@ -88,7 +88,7 @@ def dashboards_dir(env=None) -> Path:
     "The folder of dashboard notebooks: `CHATBOT_DASHBOARDS_DIR`, else `dashboards/` of this checkout or the working directory."
     env = os.environ if env is None else env
     if env.get('CHATBOT_DASHBOARDS_DIR'): return Path(env['CHATBOT_DASHBOARDS_DIR']).expanduser()
-    for d in (Path(__file__).resolve().parent.parent/'dashboards', Path.cwd()/'dashboards'):
+    for d in (Path(__file__).resolve().parents[2]/'dashboards', Path.cwd()/'dashboards'):
         if (d/'studio.ipynb').exists(): return d
     raise FileNotFoundError("no dashboards folder found: run from the chatbot checkout or set CHATBOT_DASHBOARDS_DIR")
 

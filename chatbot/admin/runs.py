@@ -163,7 +163,7 @@ def figure_png(fig) -> bytes:
 # %% ../../nbs/admin/51_admin.runs.ipynb #c016
 def template_path() -> Path:
     "The bundled training notebook."
-    return Path(__file__).parent/'notebooks'/'train.ipynb'
+    return Path(__file__).parents[1]/'notebooks'/'train.ipynb'
 
 def render_html(notebook, out) -> Path | None:
     "Render an executed notebook to HTML with nbconvert; None when nbconvert is not installed."
