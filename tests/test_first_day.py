@@ -96,6 +96,11 @@ def test_first_day_in_the_browser(newcomer, page):
     page.locator('.training-slot select').select_option('production')
     page.locator('.training-publish').click()
     expect(page.locator('.training-status')).to_contain_text(f'version {latest} published to production')
+    def serving(version):                                        # the README's promise: live within about a second
+        req = urllib.request.Request(f'http://127.0.0.1:{INFERENCE}/v1/apps/demo/predict',
+                                     json.dumps({'text': 'gift wrap'}).encode(), {'Content-Type': 'application/json'})
+        with urllib.request.urlopen(req, timeout=10) as r: return str(json.loads(r.read())['model_version']) == version
+    wait_for(lambda: serving(latest), 15, every=0.25, what=f'the service answering with version {latest}')
 
     page.goto(f'http://127.0.0.1:{GATEWAY}/')                     # the web chat answers the new intent with its reply
     page.locator('#user').fill('web-newcomer'); page.locator('#user').dispatch_event('change')
