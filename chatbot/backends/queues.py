@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
+from . import azure
 
 _log = logging.getLogger('chatbot.backends.queues')
 
@@ -361,8 +362,7 @@ class AzureQueueService(QueueService):
         super().__init__()
         if prefix and not re.fullmatch(r'[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,58}', prefix):
             raise QueueError(f'bad queue prefix {prefix!r}: use lower-case letters, digits and single hyphens, starting and ending with a letter or digit')
-        cs = connection_string or os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-        if not cs: raise QueueError('set AZURE_STORAGE_CONNECTION_STRING (or pass connection_string=) to use azure-queue:// queues')
+        cs = connection_string or azure.connection_string(use='azure-queue:// queues', error=QueueError)
         self.prefix, self.url = prefix, f'azure-queue://{prefix}'
         try: self._client = QueueServiceClient.from_connection_string(cs)
         except ValueError as e: raise QueueError(f'bad Azure Storage connection string: {e}') from None

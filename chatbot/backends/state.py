@@ -6,6 +6,7 @@
 from __future__ import annotations
 import hashlib, json, os, random, re, sqlite3, time
 from pathlib import Path
+from . import azure
 from .sqlite import SQLiteFile
 from typing import Callable
 
@@ -222,8 +223,7 @@ class AzureTableStateStore(StateStore):
     def __init__(self, table: str, connection_string: str | None = None):
         if not TABLE_RE.fullmatch(table or ''):
             raise StateError(f'bad table name {table!r}: use 3-63 letters and digits, starting with a letter')
-        cs = connection_string or os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-        if not cs: raise StateError('set AZURE_STORAGE_CONNECTION_STRING (or pass connection_string=) to use an azure-table:// state store')
+        cs = connection_string or azure.connection_string(use='azure-table:// state stores', error=StateError)
         try: from azure.data.tables import TableServiceClient
         except ImportError: raise StateError('azure-table:// state stores need the azure-data-tables package: pip install "chatbot[azure]"') from None
         self.table, self.url = table, f'azure-table://{table}'
