@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MAX_MESSAGE_CHARS', 'PATH_VARS', 'env_int', 'Settings', 'sqlite_path', 'SQLiteFile', 'absolute_location',
-           'resolve_locations']
+__all__ = ['MAX_MESSAGE_CHARS', 'PATH_VARS', 'env_int', 'Settings', 'absolute_location', 'resolve_locations']
 
 # %% ../nbs/00_config.ipynb #c007
 def env_int(env, name: str, default: int, lo: int, hi: int) -> int:
@@ -54,78 +53,7 @@ class Settings:
                    cache_dir=Path(env.get('CHATBOT_CACHE_DIR') or home/'cache').expanduser(),
                    max_message_chars=env_int(env, 'CHATBOT_MAX_MESSAGE_CHARS', 2000, 1, MAX_MESSAGE_CHARS))
 
-# %% ../nbs/00_config.ipynb #c013
-def sqlite_path(url: str, example: str = 'path.db', error: type = ValueError) -> str:
-    "The file named by a `sqlite:///relative` or `sqlite:////absolute` URL, ':memory:' for `sqlite://`; `error` if it has a host."
-    rest = url[len('sqlite://'):]
-    if rest in ('', '/:memory:'): return ':memory:'
-    if not rest.startswith('/') or rest == '/':
-        raise error(f"bad SQLite URL {url!r}: use sqlite:///relative/{example} or sqlite:////absolute/{example} (no host part)")
-    return rest[1:]
-
-# %% ../nbs/00_config.ipynb #c016
-import sqlite3, threading
-from contextlib import contextmanager, nullcontext
-
-class SQLiteFile:
-    "One SQLite file (or `:memory:`) shared by threads and processes: a connection per thread and process, transactions."
-    kind, error, pragmas = 'database', ValueError, ()   # what errors call it, their class, PRAGMAs for each new connection
-
-    def _open(self, path, timeout: float = 30.0):
-        "Remember the file (creating its folder) and prepare the connection table; no connection is opened yet."
-        self.path, self.timeout = str(path), float(timeout)
-        self.memory = self.path in ('', ':memory:')
-        if not self.memory:
-            self.path = str(Path(self.path).expanduser())
-            if Path(self.path).is_dir(): raise self.error(f"{self.kind} path {self.path} is a directory, not a database file")
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.url = 'sqlite://' if self.memory else f'sqlite:///{self.path}'
-        self._pid, self._conns, self._guard = os.getpid(), {}, threading.Lock()
-        self._lock = threading.RLock() if self.memory else nullcontext()
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-        con.execute(f'PRAGMA busy_timeout = {int(self.timeout * 1000)}')
-        for p in self.pragmas: con.execute(f'PRAGMA {p}')
-        if not self.memory:
-            if con.execute('PRAGMA journal_mode').fetchone()[0] != 'wal': con.execute('PRAGMA journal_mode = WAL')
-            con.execute('PRAGMA synchronous = NORMAL')
-        return con
-
-    def _conn(self) -> sqlite3.Connection:
-        "This thread's connection (one shared connection for `:memory:`); never one inherited across `fork`."
-        if os.getpid() != self._pid and not self.memory:
-            self._inherited, self._conns, self._pid = self._conns, {}, os.getpid()   # keep, never use or close, the parent's
-            self._guard = threading.Lock()                                           # another thread may have held it at fork time
-        key = 0 if self.memory else threading.get_ident()
-        con = self._conns.get(key)
-        if con is None:
-            with self._guard:
-                alive = {t.ident for t in threading.enumerate()}
-                for k in [k for k in self._conns if k not in alive and k != 0]: self._conns.pop(k).close()
-                con = self._conns[key] = self._connect()
-        return con
-
-    def close(self):
-        "Close this process's connections; they are reopened on next use."
-        if os.getpid() != self._pid: return
-        with self._guard:
-            for con in self._conns.values(): con.close()
-            self._conns.clear()
-
-    @contextmanager
-    def _tx(self, write: bool = False):
-        "A transaction: `BEGIN IMMEDIATE` (the write lock) for writes; rolled back on any exception."
-        with self._lock:
-            con = self._conn()
-            con.execute('BEGIN IMMEDIATE' if write else 'BEGIN')
-            try: yield con
-            except BaseException:
-                if con.in_transaction: con.execute('ROLLBACK')
-                raise
-            con.execute('COMMIT')
-
-# %% ../nbs/00_config.ipynb #c020
+# %% ../nbs/00_config.ipynb #c014
 def absolute_location(value: str, base) -> str:
     "`value` with a relative path (plain, or in a `sqlite:///` URL) made absolute against the folder `base`."
     if value.startswith('sqlite:///'):
@@ -135,7 +63,7 @@ def absolute_location(value: str, base) -> str:
     if not value or '://' in value: return value
     return os.path.normpath(Path(base)/Path(value).expanduser())
 
-# %% ../nbs/00_config.ipynb #c023
+# %% ../nbs/00_config.ipynb #c017
 PATH_VARS = ('CHATBOT_HOME', 'CHATBOT_MODELS_DIR', 'CHATBOT_CACHE_DIR', 'CHATBOT_FILES_DIR', 'CHATBOT_RULES',
              'CHATBOT_TRACE_FILE', 'CHATBOT_MODEL', 'CHATBOT_DASHBOARDS_DIR')
 

@@ -8,7 +8,8 @@ import json, os, sqlite3, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..nlu.app import NONE_INTENT, AppValidationError, EntitySpan, Utterance
-from ..config import SQLiteFile, Settings, sqlite_path
+from ..config import Settings
+from ..backends.sqlite import SQLiteFile, sqlite_path
 from ..backends.logs import SQLiteLogStore, as_ts
 
 # %% auto #0

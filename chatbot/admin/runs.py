@@ -8,6 +8,7 @@ import json, logging, os, shutil, signal, sqlite3, subprocess, sys, tempfile, ti
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+from ..backends import azure
 
 _log = logging.getLogger(__name__)
 
@@ -41,20 +42,20 @@ def read_progress(path) -> dict | None:
 # %% ../../nbs/admin/51_admin.runs.ipynb #c009
 def is_remote(spec) -> bool:
     "Whether a data spec names remote data (`azure-blob://`, `https://`, `http://`)."
-    return str(spec).startswith(('azure-blob://', 'https://', 'http://'))
+    return str(spec).startswith((azure.BLOB_SCHEME, 'https://', 'http://'))
 
 def fetch_data(spec: str, folder) -> str:
     "A local copy of remote data `spec` in `folder` (its path); a local spec is returned as it is."
     spec, folder = str(spec), Path(folder)
     if not is_remote(spec): return spec
     folder.mkdir(parents=True, exist_ok=True)
-    if spec.startswith('azure-blob://'):
-        container, _, path = spec[len('azure-blob://'):].partition('/')
-        if not container or not path: raise ValueError(f'bad data URL {spec!r}: use azure-blob://CONTAINER/PATH (a file, or a folder ending in /)')
-        cs = os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-        if not cs: raise ValueError(f'set AZURE_STORAGE_CONNECTION_STRING to read {spec}')
-        from azure.storage.blob import ContainerClient
-        cc = ContainerClient.from_connection_string(cs, container)
+    if azure.is_blob_url(spec):
+        container, path = azure.parse_blob_url(spec)
+        if not path:
+            raise ValueError(f'bad data URL {spec!r}: '
+                             'use azure-blob://CONTAINER/PATH (a file, or a folder ending in /)')
+        cs = azure.connection_string(use=f'{spec} as training data')
+        cc = azure.blob_container(azure.blob_service(cs), container)
         names = [b.name for b in cc.list_blobs(name_starts_with=path)] if path.endswith('/') else [path]
         if not names: raise ValueError(f'no blobs under {spec}')
         from azure.core.exceptions import ResourceNotFoundError

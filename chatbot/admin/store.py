@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from ..nlu.app import App, Entity, EntitySpan, Utterance, AppValidationError, NONE_INTENT
-from ..config import SQLiteFile
+from ..backends.sqlite import SQLiteFile
 
 # %% auto #0
 __all__ = ['SCHEMA_V1', 'MIGRATIONS', 'SCHEMA_VERSION', 'STORE_BACKENDS', 'NotFound', 'AppNotFound', 'AppExists',
@@ -415,7 +415,7 @@ def _check_page(limit, offset):
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c028
 class _SQLiteCore(SQLiteFile):
-    "Connections and transactions of a SQLite app store (`chatbot.config.SQLiteFile`); opening it migrates the schema."
+    "Connections and transactions of a SQLite app store (`chatbot.backends.sqlite.SQLiteFile`); opening it migrates the schema."
     kind, pragmas = 'app store', ('foreign_keys = ON',)
 
     def __init__(self, path: str | Path = ':memory:', timeout: float = 30.0):
@@ -687,7 +687,7 @@ def register_store(scheme: str, factory: Callable[..., AppStore]):
     STORE_BACKENDS[scheme] = factory
 
 def _open_sqlite(url: str, **kw) -> SQLiteAppStore:
-    from chatbot.config import sqlite_path
+    from chatbot.backends.sqlite import sqlite_path
     return SQLiteAppStore(sqlite_path(url), **kw)
 
 register_store('sqlite', _open_sqlite)

@@ -8,6 +8,7 @@ import base64, copy, html, json, math, mimetypes, os, re, tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from ..backends import azure
 
 import yaml
 
@@ -86,23 +87,18 @@ def preview_upload(filename: str, data: bytes, name: str | None = None) -> tuple
 # %% ../../nbs/admin/55_admin.studio.ipynb #c015
 def _keep_blob(url: str, name: str, data: bytes) -> str:
     "Upload `data` as blob `name` under `azure-blob://CONTAINER[/PREFIX]`; returns its URL."
-    from azure.core.exceptions import ResourceExistsError
-    from azure.storage.blob import BlobServiceClient
-    cs = os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-    if not cs: raise ValueError(f"set AZURE_STORAGE_CONNECTION_STRING to keep uploads in {url}")
-    container, _, prefix = url[len('azure-blob://'):].partition('/')
-    cc = BlobServiceClient.from_connection_string(cs).get_container_client(container)
-    try: cc.create_container()
-    except ResourceExistsError: pass
+    cs = azure.connection_string(use=f'{url} for uploads')
+    container, prefix = azure.parse_blob_url(url)
+    cc = azure.blob_container(azure.blob_service(cs), container, create=True)
     key = '/'.join(p for p in (prefix.strip('/'), name) if p)
     cc.upload_blob(key, data)
-    return f'azure-blob://{container}/{key}'
+    return f'{azure.BLOB_SCHEME}{container}/{key}'
 
 def keep_upload(files_dir, filename: str, data: bytes, now: datetime | None = None):
     "Keep an uploaded file in `files_dir` (a folder or `azure-blob://...`) under a time-stamped safe name; returns its path or URL."
     stamp = (now or datetime.now(timezone.utc)).strftime('%Y%m%dT%H%M%S.%fZ')
     name = f"{stamp}-{safe_filename(filename)}"
-    if str(files_dir).startswith('azure-blob://'): return _keep_blob(str(files_dir), name, bytes(data))
+    if azure.is_blob_url(files_dir): return _keep_blob(str(files_dir), name, bytes(data))
     d = Path(files_dir).expanduser()
     d.mkdir(parents=True, exist_ok=True)
     for n in range(1, 1000):
@@ -115,7 +111,7 @@ def keep_upload(files_dir, filename: str, data: bytes, now: datetime | None = No
 def files_location(admin):
     "Where the Studio keeps uploads: `CHATBOT_FILES_DIR` as given when it is a blob URL, else the admin's `files_dir`."
     url = admin.env.get('CHATBOT_FILES_DIR') or ''
-    return url if url.startswith('azure-blob://') else admin.files_dir
+    return url if azure.is_blob_url(url) else admin.files_dir
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c018
 IMPORT_MODES = ('new', 'replace', 'merge')

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
+from ..backends import azure
 from .artifacts import ArtifactError, read_manifest, verify_artifact
 
 # %% auto #0
@@ -252,7 +253,7 @@ class LocalRegistry(ModelRegistry):
         return d
 
 # %% ../../nbs/nlu/20_nlu.registry.ipynb #c025
-CONTAINER_RE = re.compile(r'[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]')
+CONTAINER_RE = azure.CONTAINER_RE   # Azure's container name rule, still importable from here
 
 def default_cache_dir() -> Path:
     "Where fetched artifacts are kept: `$CHATBOT_HOME/cache/models` (or `$CHATBOT_CACHE_DIR/models`)."
@@ -263,19 +264,13 @@ def default_cache_dir() -> Path:
 class BlobRegistry(ModelRegistry):
     "A registry in an Azure Blob Storage container, under an optional prefix."
     def __init__(self, container: str, prefix: str = '', connection_string: str | None = None, cache_dir=None):
-        from azure.storage.blob import BlobServiceClient
-        from azure.core.exceptions import ResourceExistsError
-        if not CONTAINER_RE.fullmatch(container or ''):
-            raise RegistryError(f'bad blob container name {container!r}: use 3-63 lower-case letters, digits and single hyphens')
-        cs = connection_string or os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-        if not cs: raise RegistryError('set AZURE_STORAGE_CONNECTION_STRING (or pass connection_string=) to use an azure-blob:// registry')
+        azure.check_container(container, RegistryError)
+        cs = connection_string or azure.connection_string(use='azure-blob:// registries', error=RegistryError)
         self.container, self.prefix = container, '/'.join(p for p in prefix.split('/') if p)
         for part in self.prefix.split('/') if self.prefix else []: check_name(part, 'blob prefix part')
-        self.url = f'azure-blob://{container}' + (f'/{self.prefix}' if self.prefix else '')
-        self._service = BlobServiceClient.from_connection_string(cs)
-        self._container = self._service.get_container_client(container)
-        try: self._container.create_container()
-        except ResourceExistsError: pass
+        self.url = azure.blob_url(container, self.prefix)
+        self._service = azure.blob_service(cs)
+        self._container = azure.blob_container(self._service, container, create=True)
         key = hashlib.sha1(f'{self._service.url}|{self.url}'.encode()).hexdigest()[:12]
         self.cache_dir = Path(cache_dir or default_cache_dir()).expanduser().absolute()/f'{container}-{key}'
 
@@ -374,8 +369,8 @@ class BlobRegistry(ModelRegistry):
 def open_registry(url, cache_dir=None) -> ModelRegistry:
     "The registry at `url`: a folder path, `file:///path` or `azure-blob://CONTAINER[/PREFIX]`."
     url = str(url)
-    if url.startswith('azure-blob://'):
-        container, _, prefix = url[len('azure-blob://'):].partition('/')
+    if azure.is_blob_url(url):
+        container, prefix = azure.parse_blob_url(url, RegistryError)
         return BlobRegistry(container, prefix, cache_dir=cache_dir)
     if url.startswith('file://'): return LocalRegistry(unquote(url[len('file://'):]))
     if re.match(r'[A-Za-z][A-Za-z0-9+.-]*://', url):

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from ..backends import azure
 from ..nlu.artifacts import read_manifest
 from ..nlu.predict import Predictor, EntityResult
 from ..nlu.registry import SLOTS
@@ -36,12 +37,11 @@ class RemoteArtifact:
     "An artifact folder at a URL (`azure-blob://CONTAINER/PATH` or `http(s)://...`), fetched into a verified cache."
     def __init__(self, url: str, cache_dir):
         self.url, self.cache_dir = url.rstrip('/'), Path(cache_dir)
-        if self.url.startswith('azure-blob://'):
-            from azure.storage.blob import BlobServiceClient
-            cs = os.environ.get('AZURE_STORAGE_CONNECTION_STRING')
-            if not cs: raise ValueError('set AZURE_STORAGE_CONNECTION_STRING to load a model from an azure-blob:// URL')
-            container, _, prefix = self.url[len('azure-blob://'):].partition('/')
-            self._container, self._prefix = BlobServiceClient.from_connection_string(cs).get_container_client(container), prefix.strip('/')
+        if azure.is_blob_url(self.url):
+            cs = azure.connection_string(use='a model from an azure-blob:// URL')
+            container, prefix = azure.parse_blob_url(self.url)
+            self._container = azure.blob_container(azure.blob_service(cs), container)
+            self._prefix = prefix.strip('/')
         elif not self.url.startswith(('http://', 'https://')):
             raise ValueError(f'unsupported model URL {url!r}: use a folder, azure-blob://CONTAINER/PATH or http(s)://')
 
@@ -50,13 +50,13 @@ class RemoteArtifact:
 
     def get(self, name: str) -> bytes:
         "The bytes of file `name` of the artifact."
-        if self.url.startswith('azure-blob://'): return self._blob(name).download_blob().readall()
+        if azure.is_blob_url(self.url): return self._blob(name).download_blob().readall()
         import urllib.request
         with urllib.request.urlopen(f'{self.url}/{name}', timeout=60) as r: return r.read()
 
     def token(self) -> str:
         "A change token: the manifest blob's ETag, or the manifest's hash over HTTP."
-        if self.url.startswith('azure-blob://'): return self._blob('manifest.json').get_blob_properties().etag
+        if azure.is_blob_url(self.url): return self._blob('manifest.json').get_blob_properties().etag
         import hashlib
         return hashlib.sha256(self.get('manifest.json')).hexdigest()
 
