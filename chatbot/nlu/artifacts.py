@@ -8,32 +8,36 @@ import hashlib, json, os, platform, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 
-FORMAT, FORMAT_VERSION = 'chatbot-nlu-model', 1
-
-class ArtifactError(ValueError):
-    "An artifact is missing, incomplete, corrupt or of an unknown format."
-
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'ArtifactError', 'sha256_file', 'library_versions', 'write_artifact', 'read_manifest',
            'verify_artifact', 'read_weights', 'read_vocab', 'update_manifest']
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c004
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c006
+FORMAT, FORMAT_VERSION = 'chatbot-nlu-model', 1
+
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c008
+class ArtifactError(ValueError):
+    "An artifact is missing, incomplete, corrupt or of an unknown format."
+
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c011
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c014
 def library_versions() -> dict:
     "Versions of the libraries that made an artifact."
     import chatbot, h5py
-    out = dict(python=platform.python_version(), chatbot=chatbot.__version__, numpy=np.__version__, h5py=h5py.__version__)
+    out = dict(python=platform.python_version(), chatbot=chatbot.__version__, numpy=np.__version__,
+               h5py=h5py.__version__)
     for mod in ('tensorflow', 'keras'):
         try: out[mod] = __import__(mod).__version__
         except ImportError: pass
     return out
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c006
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c017
 def write_artifact(out_dir, weights: dict, vocab: list[str], manifest: dict) -> Path:
     "Write an artifact folder atomically; `manifest` gets `format`, `files` and `created_at` added."
     import h5py
@@ -47,8 +51,10 @@ def write_artifact(out_dir, weights: dict, vocab: list[str], manifest: dict) -> 
             for name, w in sorted(weights.items()):
                 f.create_dataset(name, data=np.asarray(w, np.float16 if name.endswith('emb') else np.float32))
         (tmp/'vocab.txt').write_text(''.join(w + '\n' for w in vocab), encoding='utf-8')
-        files = {n: dict(sha256=sha256_file(tmp/n), bytes=(tmp/n).stat().st_size) for n in ('weights.h5', 'vocab.txt')}
-        manifest = dict(format=FORMAT, format_version=FORMAT_VERSION, created_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        files = {n: dict(sha256=sha256_file(tmp/n), bytes=(tmp/n).stat().st_size)
+                 for n in ('weights.h5', 'vocab.txt')}
+        manifest = dict(format=FORMAT, format_version=FORMAT_VERSION,
+                        created_at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                         **manifest, files=files)
         (tmp/'manifest.json').write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding='utf-8')
         if out.exists(): shutil.rmtree(out)
@@ -57,19 +63,23 @@ def write_artifact(out_dir, weights: dict, vocab: list[str], manifest: dict) -> 
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return out
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c007
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c020
 def read_manifest(path) -> dict:
     "The manifest of the artifact at `path`, with its format checked."
     p = Path(path)
     mf = p/'manifest.json'
-    if not mf.exists(): raise ArtifactError(f'{p} is not a model artifact (no manifest.json); train one with `chatbot train`')
+    if not mf.exists():
+        raise ArtifactError(f'{p} is not a model artifact (no manifest.json); train one with `chatbot train`')
     try: m = json.loads(mf.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e: raise ArtifactError(f'{mf} is not valid JSON: {e}') from None
-    if m.get('format') != FORMAT: raise ArtifactError(f'{p} has format {m.get("format")!r}, expected {FORMAT!r}')
+    if m.get('format') != FORMAT:
+        raise ArtifactError(f'{p} has format {m.get("format")!r}, expected {FORMAT!r}')
     if m.get('format_version', 0) > FORMAT_VERSION:
-        raise ArtifactError(f'{p} has format version {m["format_version"]}; this chatbot reads up to {FORMAT_VERSION}: upgrade chatbot')
+        raise ArtifactError(f'{p} has format version {m["format_version"]}; '
+                            f'this chatbot reads up to {FORMAT_VERSION}: upgrade chatbot')
     return m
 
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c023
 def verify_artifact(path, manifest: dict | None = None) -> dict:
     "Check every file against the manifest's checksums; return the manifest."
     p, m = Path(path), manifest or read_manifest(path)
@@ -80,6 +90,7 @@ def verify_artifact(path, manifest: dict | None = None) -> dict:
             raise ArtifactError(f'{p}: {name} does not match its checksum (corrupt or incomplete copy)')
     return m
 
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c026
 def read_weights(path) -> dict:
     "All weight arrays of an artifact as float32."
     import h5py
@@ -92,10 +103,11 @@ def _datasets(group, prefix=''):
         if isinstance(v, h5py.Dataset): yield prefix + k, v
         else: yield from _datasets(v, prefix + k + '/')
 
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c029
 def read_vocab(path) -> list[str]:
     return (Path(path)/'vocab.txt').read_text(encoding='utf-8').split('\n')[:-1]
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c010
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c032
 def update_manifest(path, **fields) -> dict:
     "Add or replace top-level `fields` in an artifact's manifest."
     p = Path(path)

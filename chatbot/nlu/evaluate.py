@@ -9,22 +9,25 @@ from collections import Counter, defaultdict
 # %% auto #0
 __all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report']
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c004
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c006
 def prf(tp: int, fp: int, fn: int) -> dict:
     "Precision, recall and F1 from counts."
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return dict(precision=p, recall=r, f1=2 * p * r / (p + r) if p + r else 0.0, support=tp + fn)
 
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c009
 def span_label(entity: str, role: str | None = None) -> str:
     "The label a span is scored and tagged under: the entity, or `entity:role`."
     return f'{entity}:{role}' if role else entity
 
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c012
 def gold_pairs(utterances) -> list[tuple]:
     "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
-    return [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities]) for u in utterances]
+    return [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities])
+            for u in utterances]
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c007
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c015
 def score(gold: list[tuple], pred: list[tuple]) -> dict:
     "Metrics for parallel lists of `(intent, [(start, end, label), ...])`."
     if len(gold) != len(pred): raise ValueError(f'{len(gold)} gold items but {len(pred)} predictions')
@@ -50,19 +53,24 @@ def score(gold: list[tuple], pred: list[tuple]) -> dict:
                 per_entity={k: prf(*v) for k, v in sorted(ent.items())},
                 confusion=dict(labels=labels, matrix=[[confusion[g][p] for p in labels] for g in labels]))
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c010
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c018
 def format_report(m: dict, top: int = 10) -> str:
     "Human-readable summary of `score` output."
     e = m['entity']
     lines = [f"utterances        {m['n']}",
              f"intent accuracy   {m['intent_accuracy']:.2%}   macro F1 {m['intent_macro_f1']:.2%}",
-             f"entity micro F1   {e['f1']:.2%}   precision {e['precision']:.2%}   recall {e['recall']:.2%}", '',
+             f"entity micro F1   {e['f1']:.2%}   precision {e['precision']:.2%}   recall {e['recall']:.2%}",
+             '',
              f"{'intent':<32}{'prec':>8}{'recall':>8}{'f1':>8}{'n':>7}"]
-    lines += [f"{k[:31]:<32}{v['precision']:>8.1%}{v['recall']:>8.1%}{v['f1']:>8.1%}{v['support']:>7}" for k, v in m['per_intent'].items()]
+    lines += [f"{k[:31]:<32}{v['precision']:>8.1%}{v['recall']:>8.1%}{v['f1']:>8.1%}{v['support']:>7}"
+              for k, v in m['per_intent'].items()]
     if m['per_entity']:
         lines += ['', f"{'entity':<32}{'prec':>8}{'recall':>8}{'f1':>8}{'n':>7}"]
-        lines += [f"{k[:31]:<32}{v['precision']:>8.1%}{v['recall']:>8.1%}{v['f1']:>8.1%}{v['support']:>7}" for k, v in m['per_entity'].items()]
+        lines += [f"{k[:31]:<32}{v['precision']:>8.1%}{v['recall']:>8.1%}{v['f1']:>8.1%}{v['support']:>7}"
+                  for k, v in m['per_entity'].items()]
     labels, mat = m['confusion']['labels'], m['confusion']['matrix']
-    worst = sorted(((mat[i][j], labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels)) if i != j and mat[i][j]), reverse=True)[:top]
-    if worst: lines += ['', 'most confused (gold -> predicted)'] + [f"  {c:>5}  {g} -> {p}" for c, g, p in worst]
+    worst = sorted(((mat[i][j], labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels))
+                    if i != j and mat[i][j]), reverse=True)[:top]
+    if worst:
+        lines += ['', 'most confused (gold -> predicted)'] + [f"  {c:>5}  {g} -> {p}" for c, g, p in worst]
     return '\n'.join(lines)

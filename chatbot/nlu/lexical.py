@@ -11,7 +11,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits']
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c005
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
 
 def _hashed_tf(grams: list[str], buckets: int) -> dict[int, float]:
@@ -19,8 +19,9 @@ def _hashed_tf(grams: list[str], buckets: int) -> dict[int, float]:
     c = Counter(zlib.crc32(g.encode('utf-8')) % buckets for g in grams)
     return {b: 1 + math.log(n) for b, n in c.items()}
 
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c009
 def lexical_terms(text: str, buckets: int) -> tuple[dict, dict]:
-    "Hashed sublinear term frequencies of `text`'s word n-grams and character n-grams, as two `{bucket: tf}` dicts."
+    "Hashed sublinear term frequencies of `text`'s word and character n-grams, as two `{bucket: tf}` dicts."
     low = text.lower()
     words = _WORD.findall(low)
     wgrams = ['w ' + w for w in words] + [f'b {a} {b}' for a, b in zip(words, words[1:])]
@@ -30,9 +31,9 @@ def lexical_terms(text: str, buckets: int) -> tuple[dict, dict]:
         for n in range(2, 6): cgrams += [p[i:i + n] for i in range(len(p) - n + 1)]
     return _hashed_tf(wgrams, buckets), _hashed_tf(cgrams, buckets)
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c008
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c012
 def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "`lexical_terms` output weighted by `idf`, as sparse `(bucket ids, values)`, each n-gram group L2-normalised."
+    "`lexical_terms` output weighted by `idf` as sparse `(bucket ids, values)`, each group L2-normalised."
     ids, vals = [], []
     for tf in terms:
         if not tf: continue
@@ -42,21 +43,28 @@ def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray,
     if not ids: return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(ids), np.concatenate(vals)
 
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c015
 def lexical_vector(text: str, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "TF-IDF features of `text` as sparse `(bucket ids, values)`."
     return tfidf_vector(lexical_terms(text, len(idf)), idf)
 
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
 def lexical_logits(W: dict, text: str) -> np.ndarray:
     "The lexical model's intent logits for `text` (weights `lexical_emb`, `lexical/bias`, `lexical/idf`)."
     ids, vals = lexical_vector(text, W['lexical/idf'])
     return vals @ W['lexical_emb'][ids] + W['lexical/bias']
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c010
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
 ABSENT = -30.0
 
-def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: int = 1 << 14, C: float = 30.0,
-                balance: float = 1.0) -> dict | None:
-    "Weights of a logistic regression over `texts`' TF-IDF n-grams for intent indices `labels`; `None` if under two intents."
+def fit_lexical(texts: list[str], # training utterances
+                labels: list[int], # intent index of each utterance
+                n_intents: int, # number of intents (columns of the weights)
+                buckets: int = 1 << 14, # hash buckets (rows of the weights)
+                C: float = 30.0, # inverse regularisation strength of the logistic regression
+                balance: float = 1.0, # exponent of the class weights: 0 off, 1 fully balanced
+               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`; `None` if under two intents
+    "Weights of a logistic regression over `texts`' TF-IDF n-grams for intent indices `labels`."
     if len(set(labels)) < 2: return None
     counts = Counter(labels)
     weight = {c: (max(counts.values()) / n) ** balance for c, n in counts.items()}
@@ -70,15 +78,18 @@ def fit_lexical(texts: list[str], labels: list[int], n_intents: int, buckets: in
     idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
     rows = [tfidf_vector(group, idf) for group in terms]
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
-    X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr), shape=(len(texts), buckets))
-    lr = LogisticRegression(C=C, max_iter=2000, class_weight={c: w / mean for c, w in weight.items()}).fit(X, np.asarray(labels))
-    coef = lr.coef_ if len(lr.classes_) > 2 else np.concatenate([-lr.coef_, lr.coef_]) / 2   # binary: one row, as two
+    X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr),
+                   shape=(len(texts), buckets))
+    lr = LogisticRegression(C=C, max_iter=2000,
+                            class_weight={c: w / mean for c, w in weight.items()}).fit(X, np.asarray(labels))
+    # binary: one row, as two
+    coef = lr.coef_ if len(lr.classes_) > 2 else np.concatenate([-lr.coef_, lr.coef_]) / 2
     bias = lr.intercept_ if len(lr.classes_) > 2 else np.concatenate([-lr.intercept_, lr.intercept_]) / 2
     kernel = np.zeros((buckets, n_intents), np.float32); kernel[:, lr.classes_] = coef.T
     b = np.full(n_intents, ABSENT, np.float32); b[lr.classes_] = bias
     return {'lexical_emb': kernel, 'lexical/bias': b, 'lexical/idf': idf}
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c014
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c027
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical

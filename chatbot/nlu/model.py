@@ -11,7 +11,7 @@ import numpy as np
 __all__ = ['HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure', 'viterbi',
            'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c005
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
 class HParams:
     "Hyper-parameters of the joint network and its training."
@@ -48,11 +48,11 @@ class HParams:
         if 'dilations' in known: known['dilations'] = tuple(known['dilations'])
         return cls(**known)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c007
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c009
 def conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: int) -> np.ndarray:
     "Same-padded dilated 1-D convolution of `x` [T, in] with `kernel` [k, in, out]."
-    # one product per kernel tap: for utterance-sized T, one product over the taps side by side is twice as slow
-    # in OpenBLAS (measured 30 vs 56 us at T=10), so the taps stay separate
+    # one product per kernel tap: for utterance-sized T, one product over the taps side by side is twice as
+    # slow in OpenBLAS (measured 30 vs 56 us at T=10), so the taps stay separate
     k, T = kernel.shape[0], x.shape[0]
     pad = dilation * (k - 1) // 2
     xp = np.zeros((T + 2 * pad, x.shape[1]), x.dtype)
@@ -61,6 +61,7 @@ def conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: int) -
     for j in range(1, k): out = out + xp[j * dilation:j * dilation + T] @ kernel[j]
     return out
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c012
 def bag_mean(table: np.ndarray, bags: list) -> np.ndarray:
     "Mean of `table` rows per token, for `bags` = one list of row ids per token."
     flat = np.fromiter((b for bag in bags for b in bag), np.int64)
@@ -69,8 +70,9 @@ def bag_mean(table: np.ndarray, bags: list) -> np.ndarray:
     # divide in the table's dtype: integer lengths would promote the whole network to float64 (a third slower)
     return np.add.reduceat(table[flat], starts, axis=0) / lens[:, None].astype(table.dtype)
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c015
 def bigru_weights(W: dict) -> tuple:
-    "Both GRU directions stacked for one batched product per step: input kernels side by side, recurrent ones [2, u, 3u]."
+    "Both GRU directions stacked for one product per step: input kernels side by side, recurrent [2, u, 3u]."
     f, b = ({n: W[f'gru_{d}/{n}'] for n in ('kernel', 'recurrent_kernel', 'bias')} for d in ('fwd', 'bwd'))
     u, dt = f['recurrent_kernel'].shape[0], f['kernel'].dtype
     # sigmoid(v) = 0.5 + 0.5 tanh(v / 2): the halving is folded into the z and r columns once, here
@@ -78,16 +80,18 @@ def bigru_weights(W: dict) -> tuple:
     k = np.concatenate([f['kernel'], b['kernel']], axis=1) * np.tile(half, 2)
     rk = np.stack([f['recurrent_kernel'], b['recurrent_kernel']]) * half
     in_bias, rec_bias = np.stack([f['bias'][0], b['bias'][0]]), np.stack([f['bias'][1], b['bias'][1]])
-    # the z and r gates add both biases; the candidate's recurrent bias goes inside the reset product (reset_after)
+    # the z and r gates add both biases; the candidate's recurrent bias goes inside the reset product
+    # (reset_after)
     x_bias = (in_bias + np.where(half < 1, rec_bias, 0)) * half
     return k.astype(dt), rk.astype(dt), x_bias.astype(dt), rec_bias[:, 2 * u:].astype(dt), u
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c017
 def bigru(x: np.ndarray, W: dict) -> np.ndarray:
     "Forward and backward Keras GRUs (reset_after=True) over `x` [T, in], concatenated: [T, 2*units]."
-    # the two directions step together, rows of [2, ...] arrays, through one batched product per step: at utterance
-    # length the per-step cost is NumPy call overhead, and unlike one product with a block-diagonal kernel, the
-    # batched one does no work on zeros and stays under OpenBLAS's threading threshold at 128 units (8 vs 15 us)
-    # (the stacked weights are built once and kept in `W` under a name no layer uses)
+    # the two directions step together, rows of [2, ...] arrays, through one batched product per step: at
+    # utterance length the per-step cost is NumPy call overhead, and unlike one product with a block-diagonal
+    # kernel, the batched one does no work on zeros and stays under OpenBLAS's threading threshold at 128
+    # units (8 vs 15 us) (the stacked weights are built once and kept in `W` under a name no layer uses)
     if '~bigru' not in W: W['~bigru'] = bigru_weights(W)
     k, rk, x_bias, h_bias, u = W['~bigru']
     T = len(x)
@@ -103,6 +107,7 @@ def bigru(x: np.ndarray, W: dict) -> np.ndarray:
         h = out[t][:, None]
     return np.concatenate([out[:, 0], out[::-1, 1]], axis=1)
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c021
 def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[np.ndarray, np.ndarray]:
     "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text (`sent`: its sentence bag)."
     x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
@@ -112,7 +117,8 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[n
         h = c if h is None else h + c
     if hp.rnn: h = bigru(h, W)
     pooled = [h.max(0), h.mean(0)]
-    if hp.sentence_bag: pooled.append(W['bag_emb'][sent].mean(0) if len(sent) else np.zeros(hp.dim, np.float32))
+    if hp.sentence_bag:
+        pooled.append(W['bag_emb'][sent].mean(0) if len(sent) else np.zeros(hp.dim, np.float32))
     z = np.maximum(np.concatenate(pooled) @ W['intent_hidden/kernel'] + W['intent_hidden/bias'], 0)
     feats = [h, x]
     if hp.tag_context: feats.append(np.broadcast_to(z, (len(h), len(z))))
@@ -121,12 +127,13 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[n
     if hp.wide and len(sent): il = il + W['wide_emb'][sent % hp.wide].sum(0) / np.sqrt(len(sent))
     return il, tags
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c025
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c012
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c028
 from functools import lru_cache
 
 @lru_cache(maxsize=64)
@@ -134,13 +141,15 @@ def bio_structure(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "Indices of the `I-x` tags and of their `B-x` partners (-1 when a tag set lacks the `B-x`)."
     index = {t: i for i, t in enumerate(tag_names)}
     i_idx = [i for i, t in enumerate(tag_names) if t.startswith('I-')]
-    return np.array(i_idx, np.int64), np.array([index.get('B-' + tag_names[i][2:], -1) for i in i_idx], np.int64)
+    return (np.array(i_idx, np.int64),
+            np.array([index.get('B-' + tag_names[i][2:], -1) for i in i_idx], np.int64))
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c031
 def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]:
     "Best BIO-valid tag indices for log-probabilities `logp` [T, n]."
     T, n = logp.shape
-    # the constraints are hard (no transition scores), so when the per-token argmax is already valid it is the best
-    # valid path: the usual case, and it skips the step-by-step pass
+    # the constraints are hard (no transition scores), so when the per-token argmax is already valid it is the
+    # best valid path: the usual case, and it skips the step-by-step pass
     greedy = logp.argmax(1)
     partner = np.full(n, -2); partner[i_idx] = b_idx
     bad = partner[greedy] != -2
@@ -161,7 +170,7 @@ def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]
     for t in range(T - 1, 0, -1): path.append(int(back[t, path[-1]]))
     return path[::-1]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c017
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c036
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
     "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
@@ -175,7 +184,8 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
             self.shape_emb = layers.Embedding(n_shapes, hp.dim, name='shape_emb')
             self.word_drop = layers.Dropout(hp.word_dropout, noise_shape=(None, None, 1), seed=hp.seed)
             self.drop = layers.Dropout(hp.dropout, seed=hp.seed + 1)
-            self.convs = [layers.Conv1D(hp.filters, hp.kernel, padding='same', dilation_rate=d, activation='relu', name=f'conv{i}')
+            self.convs = [layers.Conv1D(hp.filters, hp.kernel, padding='same', dilation_rate=d,
+                                        activation='relu', name=f'conv{i}')
                           for i, d in enumerate(hp.dilations)]
             self.tag = layers.Dense(n_tags, name='tag')
             if hp.rnn:
@@ -183,7 +193,9 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
                 self.gru_bwd = layers.GRU(hp.rnn, return_sequences=True, go_backwards=True, name='gru_bwd')
             self.intent_hidden = layers.Dense(hp.hidden, activation='relu', name='intent_hidden')
             self.intent = layers.Dense(n_intents, name='intent')
-            if hp.wide: self.wide_emb = layers.Embedding(hp.wide, n_intents, embeddings_initializer='zeros', name='wide_emb')
+            if hp.wide:
+                self.wide_emb = layers.Embedding(hp.wide, n_intents, embeddings_initializer='zeros',
+                                                 name='wide_emb')
 
         def call(self, inputs, training=False):
             ids, bags, shapes = inputs['ids'], inputs['bags'], inputs['shapes']
@@ -197,14 +209,17 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
                 h = c if h is None else h + c
             if hp.rnn:
                 m = ids > 0
-                h = ops.concatenate([self.gru_fwd(h, mask=m), ops.flip(self.gru_bwd(h, mask=m), axis=1)], axis=-1) * mask
+                h = ops.concatenate([self.gru_fwd(h, mask=m), ops.flip(self.gru_bwd(h, mask=m), axis=1)],
+                                    axis=-1) * mask
             n = ops.maximum(ops.sum(mask, axis=1), 1.0)
-            # padding is zero and h is not always >= 0 after a GRU, so padded steps are pushed down before the max
+            # padding is zero and h is not always >= 0 after a GRU, so padded steps are pushed down before
+            # the max
             pooled = [ops.max(h - (1 - mask) * 1e9, axis=1), ops.sum(h, axis=1) / n]
             if hp.sentence_bag:
                 sent = inputs['sent']
                 smask = ops.expand_dims(ops.cast(sent > 0, 'float32'), -1)
-                pooled.append(ops.sum(self.bag_emb(sent) * smask, axis=1) / ops.maximum(ops.sum(smask, axis=1), 1.0))
+                pooled.append(ops.sum(self.bag_emb(sent) * smask, axis=1)
+                              / ops.maximum(ops.sum(smask, axis=1), 1.0))
             pooled = ops.concatenate(pooled, axis=-1)
             z = self.intent_hidden(pooled)
             feats = [h, x]
@@ -214,41 +229,50 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
             if hp.wide:
                 sent = inputs['sent']
                 smask = ops.expand_dims(ops.cast(sent > 0, 'float32'), -1)
-                wide = ops.sum(self.wide_emb(sent % hp.wide) * smask, axis=1) / ops.sqrt(ops.maximum(ops.sum(smask, axis=1), 1.0))
+                wide = (ops.sum(self.wide_emb(sent % hp.wide) * smask, axis=1)
+                        / ops.sqrt(ops.maximum(ops.sum(smask, axis=1), 1.0)))
                 logits = logits + wide
             return logits, tags
 
     return JointNLU()
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c038
 def _layers(model) -> list:
     grus = [model.gru_fwd, model.gru_bwd] if hasattr(model, 'gru_fwd') else []
     wide = [model.wide_emb] if hasattr(model, 'wide_emb') else []
-    return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus, model.tag, model.intent_hidden, model.intent, *wide]
+    return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus,
+            model.tag, model.intent_hidden, model.intent, *wide]
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c040
 def _weight_names(layer) -> list[str]:
     if layer.name.endswith('emb'): return [layer.name]
-    if layer.name.startswith('gru'): return [f'{layer.name}/{n}' for n in ('kernel', 'recurrent_kernel', 'bias')]
+    if layer.name.startswith('gru'):
+        return [f'{layer.name}/{n}' for n in ('kernel', 'recurrent_kernel', 'bias')]
     return [f'{layer.name}/kernel', f'{layer.name}/bias']
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c043
 def keras_weights(model) -> dict:
     "The model's weights as the flat name → array dict used by `forward_numpy` and the artifact."
     return {n: w for layer in _layers(model) for n, w in zip(_weight_names(layer), layer.get_weights())}
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c047
 def set_keras_weights(model, W: dict):
     "Load a flat weight dict (e.g. read from an artifact) into a built Keras model."
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c019
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c050
 from .text import tags_to_spans
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names) -> list[tuple]:
     "Spans `(start, end, label, score)` from tag logits [T, n] of `tokens`."
     if not tokens: return []
     logp = log_softmax(tag_logits[:len(tokens)])
     path = viterbi(logp, *bio_structure(tuple(tag_names)))
     probs = np.exp(logp[np.arange(len(path)), path])
-    return [(s, e, lab, float(probs[idx].mean())) for s, e, lab, idx in tags_to_spans(tokens, [tag_names[i] for i in path])]
+    return [(s, e, lab, float(probs[idx].mean()))
+            for s, e, lab, idx in tags_to_spans(tokens, [tag_names[i] for i in path])]

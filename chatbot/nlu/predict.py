@@ -12,25 +12,35 @@ from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags
 from .lexical import lexical_logits, mix_logits
-from .artifacts import write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions
+from .artifacts import (
+    write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
 __all__ = ['save_model', 'EntityResult', 'Prediction', 'Predictor']
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c005
-def save_model(trained, out_dir, app=None, metrics: dict | None = None, none_threshold: float | None = None) -> Path:
-    "Write `trained` (a `chatbot.nlu.train.TrainedModel`) as an artifact; `app` supplies name, version and entities."
-    meta = dict(name=getattr(app, 'name', 'model'), version=getattr(app, 'version', '0.1'), culture=getattr(app, 'culture', 'en-us'))
-    threshold = none_threshold if none_threshold is not None else float((getattr(app, 'settings', None) or {}).get('none_threshold', 0.5))
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c008
+def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
+               out_dir, # the artifact folder to write
+               app=None, # supplies name, version, culture, `none_threshold` and the non-learned entities
+               metrics: dict | None = None, # evaluation results to record in the manifest
+               none_threshold: float | None = None, # overrides the app's `none_threshold` (default 0.5)
+              ) -> Path:
+    "Write `trained` (a `TrainedModel`) as an artifact; `app` supplies name, version and entities."
+    meta = dict(name=getattr(app, 'name', 'model'), version=getattr(app, 'version', '0.1'),
+                culture=getattr(app, 'culture', 'en-us'))
+    threshold = (none_threshold if none_threshold is not None
+                 else float((getattr(app, 'settings', None) or {}).get('none_threshold', 0.5)))
     entities = [e.to_dict() for e in getattr(app, 'entities', []) if e.kind != 'learned']
     manifest = dict(app=meta, data_hash=trained.info.get('data_hash'), none_threshold=threshold,
                     labels=dict(intents=trained.intents, tags=trained.tag_names,
                                 learned_entities=sorted({t[2:] for t in trained.tag_names if t != 'O'})),
-                    entities=entities, featurizer=trained.featurizer.config(), hyperparameters=trained.hparams.to_dict(),
-                    training=dict(trained.info, history=trained.history), metrics=metrics or {}, libraries=library_versions())
+                    entities=entities, featurizer=trained.featurizer.config(),
+                    hyperparameters=trained.hparams.to_dict(),
+                    training=dict(trained.info, history=trained.history), metrics=metrics or {},
+                    libraries=library_versions())
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c007
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c011
 @dataclass
 class EntityResult:
     "One recognized entity span."
@@ -44,6 +54,7 @@ class EntityResult:
     resolution: dict | None = None
     subtype: str | None = None
 
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
 @dataclass
 class Prediction:
     "Intent scores and entities for one query."
@@ -56,12 +67,14 @@ class Prediction:
     @property
     def score(self) -> float: return self.intents.get(self.top_intent, 0.0)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c008
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
 class Predictor:
     "Answer queries with a trained model, in NumPy."
-    def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str], hp: HParams,
-                 entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us', version: str = '', manifest: dict | None = None):
-        self.W, self.featurizer, self.intents, self.tag_names, self.hp = weights, featurizer, list(intents), list(tag_names), hp
+    def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
+                 hp: HParams, entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us',
+                 version: str = '', manifest: dict | None = None):
+        self.W, self.featurizer, self.intents, self.tag_names, self.hp = (weights, featurizer, list(intents),
+                                                                          list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
         self.recognizers = None
         if entities:
@@ -76,16 +89,18 @@ class Predictor:
         fc = m['featurizer']
         feat = Featurizer(read_vocab(path), buckets=fc['buckets'], max_len=fc['max_len'])
         ents = [Entity.from_dict(e) for e in m.get('entities', [])]
-        return cls(read_weights(path), feat, m['labels']['intents'], m['labels']['tags'], HParams.from_dict(m['hyperparameters']),
-                   ents, m.get('none_threshold', 0.5) if threshold is None else threshold, m['app'].get('culture', 'en-us'),
-                   f"{m['app']['name']}@{m['app']['version']}", m)
+        return cls(read_weights(path), feat, m['labels']['intents'], m['labels']['tags'],
+                   HParams.from_dict(m['hyperparameters']), ents,
+                   m.get('none_threshold', 0.5) if threshold is None else threshold,
+                   m['app'].get('culture', 'en-us'), f"{m['app']['name']}@{m['app']['version']}", m)
 
     @classmethod
     def from_trained(cls, trained, app=None, threshold: float = 0.5) -> "Predictor":
         "A predictor over an in-memory `TrainedModel` (no files), e.g. for notebooks and tests."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
-        return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer, trained.intents,
-                   trained.tag_names, trained.hparams, ents, threshold, getattr(app, 'culture', 'en-us'))
+        return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
+                   trained.intents, trained.tag_names, trained.hparams, ents, threshold,
+                   getattr(app, 'culture', 'en-us'))
 
     def scores(self, text: str) -> tuple[np.ndarray, list]:
         "Intent probabilities and decoded model spans for `text`."
@@ -108,7 +123,8 @@ class Predictor:
             ents.append(EntityResult(name, s, e, text[s:e], 'learned', sc, role or None))
         if self.recognizers is not None:
             for m in self.recognizers(text, now=now):
-                ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role, m.resolution, m.subtype))
+                ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role,
+                                         m.resolution, m.subtype))
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)
 
