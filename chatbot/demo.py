@@ -8,35 +8,31 @@ import json
 from importlib.resources import files
 from pathlib import Path
 from .nlu.app import App
+from .chat.rules import Rules, handler
 
 # %% auto #0
-__all__ = ['demo_path', 'demo_app', 'demo_rules', 'order_status', 'store_hours', 'place_order', 'store_location']
+__all__ = ['demo_path', 'demo_app', 'demo_rules', 'order_status', 'store_hours', 'store_location', 'place_order']
 
-# %% ../nbs/41_demo.ipynb #c005
+# %% ../nbs/41_demo.ipynb #c006
 def demo_path() -> Path:
     "Where the packaged demo app JSON (`chatbot/data/demo_app.json`) lives."
     return Path(str(files('chatbot') / 'data' / 'demo_app.json'))
 
+# %% ../nbs/41_demo.ipynb #c009
 def demo_app() -> App:
     "A fresh, validated copy of the bundled Hanbit Department Store demo app."
     text = (files('chatbot') / 'data' / 'demo_app.json').read_text(encoding='utf-8')
     return App.from_dict(json.loads(text)).validate()
 
-# %% ../nbs/41_demo.ipynb #c014
-from .chat.rules import Rules, handler
-
+# %% ../nbs/41_demo.ipynb #c018
 def demo_rules() -> Rules:
     "The bundled demo app's reply rules."
-    return Rules.from_dict(json.loads((files('chatbot') / 'data' / 'demo_rules.json').read_text(encoding='utf-8')))
+    text = (files('chatbot') / 'data' / 'demo_rules.json').read_text(encoding='utf-8')
+    return Rules.from_dict(json.loads(text))
 
-_STORES = {'Gangnam': ('강남점', 'Gangnam', '서울 강남구 테헤란로 123', '123 Teheran-ro, Gangnam-gu, Seoul'),
-           'Myeongdong': ('명동 본점', 'Myeongdong (main store)', '서울 중구 명동길 45', '45 Myeongdong-gil, Jung-gu, Seoul'),
-           'Jamsil': ('잠실점', 'Jamsil', '서울 송파구 올림픽로 300', '300 Olympic-ro, Songpa-gu, Seoul'),
-           'Pangyo': ('판교점', 'Pangyo', '경기 성남시 분당구 판교역로 146', '146 Pangyoyeok-ro, Bundang-gu, Seongnam'),
-           'Busan Centum': ('센텀시티점', 'Busan Centum City', '부산 해운대구 센텀남대로 35', '35 Centum nam-daero, Haeundae-gu, Busan'),
-           'Daegu': ('대구점', 'Daegu', '대구 중구 달구벌대로 2077', '2077 Dalgubeol-daero, Jung-gu, Daegu')}
-_STATUS = (('주문 확인 중이에요', 'being prepared'), ('배송 중이에요', 'on its way'), ('오늘 도착 예정이에요', 'arriving today'),
-           ('배송 완료되었어요', 'delivered'))
+# %% ../nbs/41_demo.ipynb #c021
+_STATUS = (('주문 확인 중이에요', 'being prepared'), ('배송 중이에요', 'on its way'),
+           ('오늘 도착 예정이에요', 'arriving today'), ('배송 완료되었어요', 'delivered'))
 
 @handler('order_status')
 def order_status(d, state) -> dict:
@@ -45,24 +41,40 @@ def order_status(d, state) -> dict:
     ko, en = _STATUS[zlib.crc32(str(d.slots.get('order_id', '')).encode()) % len(_STATUS)]
     return {'status': ko if d.lang == 'ko' else en}
 
+# %% ../nbs/41_demo.ipynb #c024
+_STORES = {'Gangnam': ('강남점', 'Gangnam', '서울 강남구 테헤란로 123', '123 Teheran-ro, Gangnam-gu, Seoul'),
+           'Myeongdong': ('명동 본점', 'Myeongdong (main store)', '서울 중구 명동길 45',
+                          '45 Myeongdong-gil, Jung-gu, Seoul'),
+           'Jamsil': ('잠실점', 'Jamsil', '서울 송파구 올림픽로 300', '300 Olympic-ro, Songpa-gu, Seoul'),
+           'Pangyo': ('판교점', 'Pangyo', '경기 성남시 분당구 판교역로 146', '146 Pangyoyeok-ro, Bundang-gu, Seongnam'),
+           'Busan Centum': ('센텀시티점', 'Busan Centum City', '부산 해운대구 센텀남대로 35',
+                            '35 Centum nam-daero, Haeundae-gu, Busan'),
+           'Daegu': ('대구점', 'Daegu', '대구 중구 달구벌대로 2077', '2077 Dalgubeol-daero, Jung-gu, Daegu')}
+
 @handler('store_hours')
 def store_hours(d, state) -> str:
     "Opening hours, the same for every store of the demo."
     s = _STORES.get(d.slots.get('store'))
-    if d.lang == 'ko': return f"{s[0] + '은' if s else '모든 매장은'} 오전 10시 30분부터 오후 8시까지 영업해요 (금~일은 오후 8시 30분까지)."
-    return f"{f'The {s[1]} store is' if s else 'All our stores are'} open 10:30 am to 8 pm (to 8:30 pm Friday to Sunday)."
+    if d.lang == 'ko':
+        return (f"{s[0] + '은' if s else '모든 매장은'} 오전 10시 30분부터 오후 8시까지 영업해요 "
+                "(금~일은 오후 8시 30분까지).")
+    return (f"{f'The {s[1]} store is' if s else 'All our stores are'} open 10:30 am to 8 pm "
+            "(to 8:30 pm Friday to Sunday).")
 
-@handler('place_order')
-def place_order(d, state) -> dict:
-    "A demo order number, the same for the same order (the demo has no order system: nothing is stored)."
-    import zlib
-    key = '|'.join(f"{k}={d.slots.get(k, '')}" for k in ('product', 'brand', 'quantity', 'store'))
-    return {'order_no': f'A{zlib.crc32(key.encode()) % 10**8:08d}'}
-
+# %% ../nbs/41_demo.ipynb #c027
 @handler('store_location')
 def store_location(d, state) -> str:
     "The address of the store asked about, or the list of stores."
     s = _STORES.get(d.slots.get('store'))
     if s: return f'{s[0]}: {s[2]}' if d.lang == 'ko' else f'{s[1]}: {s[3]}'
     names = ', '.join(v[0] if d.lang == 'ko' else v[1] for v in _STORES.values())
-    return f'매장은 {names}에 있어요. 어느 매장이 궁금하세요?' if d.lang == 'ko' else f'We have stores in {names}. Which one would you like?'
+    if d.lang == 'ko': return f'매장은 {names}에 있어요. 어느 매장이 궁금하세요?'
+    return f'We have stores in {names}. Which one would you like?'
+
+# %% ../nbs/41_demo.ipynb #c030
+@handler('place_order')
+def place_order(d, state) -> dict:
+    "A demo order number, the same for the same order (the demo has no order system: nothing is stored)."
+    import zlib
+    key = '|'.join(f"{k}={d.slots.get(k, '')}" for k in ('product', 'brand', 'quantity', 'store'))
+    return {'order_no': f'A{zlib.crc32(key.encode()) % 10**8:08d}'}

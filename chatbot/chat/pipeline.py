@@ -5,6 +5,7 @@
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c003
 from __future__ import annotations
 import logging, re, threading, time, uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 from .rules import Decision, Rules, decide, detect_language, run_handler
@@ -19,30 +20,30 @@ __all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'HISTORY_LIMIT', 'NOTICES
            'nlu_error', 'http_nlu']
 
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c006
-INBOUND, UNDERSTOOD, OUTBOUND = 'chat-inbound', 'chat-understood', 'chat-outbound'
-HISTORY_LIMIT = 200
-
 class MessageError(ValueError):
     "A message the gateway cannot accept (the receiver answers 400 with this text)."
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c009
+INBOUND, UNDERSTOOD, OUTBOUND = 'chat-inbound', 'chat-understood', 'chat-outbound'
 
 def route_queue(route: str) -> str:
     "The queue of handle step `route` (queue names allow lower-case letters, digits and hyphens)."
     return 'chat-handle-' + re.sub(r'[^a-z0-9]+', '-', route.lower()).strip('-')
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c009
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c012
 class MessageTooLong(MessageError):
     "A message over the length limit: `field`, its `length` and the `limit`, in characters."
     def __init__(self, length: int, limit: int, field: str = 'text'):
         super().__init__(f'"{field}" is {length:,} characters; the limit is {limit}')
         self.length, self.limit, self.field = length, limit, field
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c012
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c015
 def max_message_chars(env=None) -> int:
     "The longest message, in characters: `CHATBOT_MAX_MESSAGE_CHARS` (default 2000)."
     from chatbot.config import Settings
     return Settings.from_env(env).max_message_chars
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c015
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c018
 def new_message(channel: str, user: str, text, message_id: str | None = None,
                 channel_data: dict | None = None, max_chars: int | None = None) -> dict:
     "A checked inbound message; `MessageTooLong` over `max_chars` (default: `max_message_chars()`)."
@@ -51,10 +52,12 @@ def new_message(channel: str, user: str, text, message_id: str | None = None,
     if not isinstance(text, str) or not text.strip(): raise MessageError('"text" must be a non-empty string')
     limit = max_message_chars() if max_chars is None else max_chars
     if len(text) > limit: raise MessageTooLong(len(text), limit)
-    return dict(id=message_id or uuid.uuid4().hex, channel=channel, user=user, text=text, received_at=time.time(),
-                channel_data=channel_data or {}, steps_ms={})
+    return dict(id=message_id or uuid.uuid4().hex, channel=channel, user=user, text=text,
+                received_at=time.time(), channel_data=channel_data or {}, steps_ms={})
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c018
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c021
+HISTORY_LIMIT = 200    # messages kept per conversation
+
 @dataclass
 class Gateway:
     "Queues, state, NLU, reply rules, senders, the log writer and the message limit that the steps share."
@@ -84,16 +87,20 @@ class Gateway:
         v, _ = self.state.get(f'conv:{channel}:{user}')
         return (v or {}).get('messages', [])
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c022
-from contextlib import contextmanager
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c025
+def _resource(service: str):
+    from opentelemetry.sdk.resources import Resource
+    return Resource.create({'service.name': service})
 
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c028
 def configure_tracing(service: str, env=None) -> str | None:
     "Set up span export for this process from the environment; returns where spans go, or `None`."
     import os
     env = os.environ if env is None else env
     if env.get('APPLICATIONINSIGHTS_CONNECTION_STRING'):
         from azure.monitor.opentelemetry import configure_azure_monitor
-        configure_azure_monitor(connection_string=env['APPLICATIONINSIGHTS_CONNECTION_STRING'], resource=_resource(service))
+        configure_azure_monitor(connection_string=env['APPLICATIONINSIGHTS_CONNECTION_STRING'],
+                                resource=_resource(service))
         return 'Application Insights'
     if env.get('CHATBOT_TRACE_FILE'):
         from opentelemetry import trace
@@ -101,29 +108,28 @@ def configure_tracing(service: str, env=None) -> str | None:
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor, ConsoleSpanExporter
         out = open(env['CHATBOT_TRACE_FILE'], 'a', encoding='utf-8', buffering=1)
         provider = TracerProvider(resource=_resource(service))
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out, formatter=lambda s: s.to_json(indent=None) + '\n')))
+        exporter = ConsoleSpanExporter(out=out, formatter=lambda s: s.to_json(indent=None) + '\n')
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
         return env['CHATBOT_TRACE_FILE']
     return None
 
-def _resource(service: str):
-    from opentelemetry.sdk.resources import Resource
-    return Resource.create({'service.name': service})
-
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c031
 @contextmanager
 def step_span(step: str, msg: dict):
     "A span for `step` on `msg`, continuing the message's trace and passing it on."
     from opentelemetry import propagate, trace
     tracer = trace.get_tracer('chatbot.chat.pipeline')
+    kind = trace.SpanKind.CONSUMER if step != 'receive' else trace.SpanKind.SERVER
     with tracer.start_as_current_span(f'chat.{step}', context=propagate.extract(msg.get('trace') or {}),
-                                      kind=trace.SpanKind.CONSUMER if step != 'receive' else trace.SpanKind.SERVER) as span:
+                                      kind=kind) as span:
         span.set_attribute('chat.message_id', msg['id']); span.set_attribute('chat.channel', msg['channel'])
         carrier = {}
         propagate.inject(carrier)
         msg['trace'] = carrier
         yield span
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c024
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c034
 NOTICES = {
     'too_long': {'en': 'Sorry, your message is too long for me ({length:,} characters). '
                        'Please send it in parts of at most {limit:,} characters.',
@@ -136,7 +142,7 @@ def notice(kind: str, lang: str, **values) -> str:
     texts = NOTICES[kind]
     return texts.get(lang, texts['en']).format(**values)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c027
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c037
 def too_long_message(channel: str, user: str, text: str, limit: int, message_id: str | None = None,
                      channel_data: dict | None = None, default_lang: str = 'en') -> dict:
     "An inbound message over `limit` that a webhook must accept: cut to `limit`, answered with a notice."
@@ -148,16 +154,20 @@ def too_long_message(channel: str, user: str, text: str, limit: int, message_id:
                status=400, error=str(err))
     return msg
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c030
-def _timed(msg: dict, step: str, t0: float): msg.setdefault('steps_ms', {})[step] = round((time.perf_counter() - t0) * 1000, 3)
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c041
+def _timed(msg: dict, step: str, t0: float):
+    msg.setdefault('steps_ms', {})[step] = round((time.perf_counter() - t0) * 1000, 3)
 
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c044
 def receive(gw: Gateway, msg: dict) -> str:
     "Record an inbound message and queue it (one answered already goes straight to sending); returns its id."
     with step_span('receive', msg):
-        gw.append(msg['channel'], msg['user'], dict(id=msg['id'], direction='inbound', text=msg['text'], created_at=msg['received_at']))
+        gw.append(msg['channel'], msg['user'], dict(id=msg['id'], direction='inbound', text=msg['text'],
+                                                    created_at=msg['received_at']))
         gw.enqueue(OUTBOUND if 'reply' in msg else INBOUND, msg)
     return msg['id']
 
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c046
 def understand(gw: Gateway, msg: dict) -> list:
     "Find the intent and entities (of the first `gw.max_chars` characters)."
     t0 = time.perf_counter()
@@ -165,6 +175,7 @@ def understand(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'understand', t0)
     return [(UNDERSTOOD, msg)]
 
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c049
 def route(gw: Gateway, msg: dict) -> list:
     "Decide with the rules and the user's state; a retry repeats the recorded decision."
     t0 = time.perf_counter()
@@ -179,6 +190,7 @@ def route(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'route', t0)
     return [(route_queue(msg['decision']['route']), msg)]
 
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c052
 def handle(gw: Gateway, msg: dict) -> list:
     "Render the reply (with the rule's custom handler, if any)."
     t0 = time.perf_counter()
@@ -188,7 +200,7 @@ def handle(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'handle', t0)
     return [(OUTBOUND, msg)]
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c033
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c055
 def deliver(gw: Gateway, msg: dict) -> bool:
     "Hand `msg['reply']` to its channel and the conversation, once per reply id; `False` if sent before."
     rid = msg['reply']['id']
@@ -203,10 +215,11 @@ def deliver(gw: Gateway, msg: dict) -> bool:
         gw.state.delete(f'sending:{rid}')  # the next try may send at once instead of waiting out the lease
         raise
     gw.state.put(f'sent:{rid}', dict(at=time.time()))
-    gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'], created_at=time.time()))
+    gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'],
+                                                created_at=time.time()))
     return True
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c035
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c058
 def send(gw: Gateway, msg: dict) -> list:
     "Hand the reply to its channel once (`deliver`), and log the exchange."
     t0 = time.perf_counter()
@@ -215,18 +228,21 @@ def send(gw: Gateway, msg: dict) -> list:
         write_log(gw, msg, status=msg.get('status', 200), error=msg.get('error'))
     return []
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c037
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c060
 def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = None):
     "One log record for a message and its reply (or its failure)."
     if gw.log is None: return
     nlu, d = msg.get('nlu') or {}, msg.get('decision') or {}
-    gw.log.write(dict(ts=time.time(), request_id=msg['id'], app=gw.app, route='gateway.' + d.get('route', 'failed'), query=msg['text'],
-                      top_intent=nlu.get('intent'), score=nlu.get('score'), entities=nlu.get('entities', []),
-                      latency_ms=(time.time() - msg['received_at']) * 1000, client=f"{msg['channel']}:{msg['user']}", status=status,
-                      details=dict(channel=msg['channel'], user=msg['user'], reply=(msg.get('reply') or {}).get('text'),
+    gw.log.write(dict(ts=time.time(), request_id=msg['id'], app=gw.app,
+                      route='gateway.' + d.get('route', 'failed'), query=msg['text'],
+                      top_intent=nlu.get('intent'), score=nlu.get('score'),
+                      entities=nlu.get('entities', []), latency_ms=(time.time() - msg['received_at']) * 1000,
+                      client=f"{msg['channel']}:{msg['user']}", status=status,
+                      details=dict(channel=msg['channel'], user=msg['user'],
+                                   reply=(msg.get('reply') or {}).get('text'),
                                    steps_ms=msg.get('steps_ms', {}), error=error)))
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c039
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c063
 STEPS = {'understand': understand, 'route': route, 'handle': handle, 'send': send}
 
 def step_queues(gw: Gateway, step: str) -> list[str]:
@@ -235,11 +251,12 @@ def step_queues(gw: Gateway, step: str) -> list[str]:
     if step == 'route': return [UNDERSTOOD]
     if step == 'send': return [OUTBOUND]
     if step == 'handle':
-        routes = {'rules', 'prompt', 'fallback', 'handoff'} | {r.handler for r in gw.rules.intents.values() if r.handler}
+        routes = {'rules', 'prompt', 'fallback', 'handoff'}
+        routes |= {r.handler for r in gw.rules.intents.values() if r.handler}
         return sorted(route_queue(r) for r in routes)
     raise ValueError(f"unknown step {step!r}: use {', '.join(STEPS)}")
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c043
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c068
 def send_apology(gw: Gateway, msg: dict) -> bool:
     "Tell `msg`'s user, in their language, that it will not be answered (once); `False` if nothing was sent."
     if gw.state.get(f"sent:{msg['id']}.reply")[0]: return False            # it was answered after all
@@ -249,7 +266,7 @@ def send_apology(gw: Gateway, msg: dict) -> bool:
         lang = detect_language(msg.get('text') or '', (state or {}).get('lang'), gw.rules.default_language)
     return deliver(gw, {**msg, 'reply': dict(id=f"{msg['id']}.sorry", text=notice('failed', lang))})
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c045
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c071
 def give_up(gw: Gateway, msg: dict, error: str) -> None:
     "What a message that will not be answered gets, once: a status-500 log record and an apology to its user."
     try: first = gw.state.claim(f"failed:{msg['id']}")
@@ -261,7 +278,7 @@ def give_up(gw: Gateway, msg: dict, error: str) -> None:
         log.error('could not tell %s:%s that message %s failed: %s: %s', msg.get('channel'), msg.get('user'),
                   msg.get('id'), type(e).__name__, e)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c048
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c074
 def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | None = None):
     "A `consume` handler that runs `step` on a message of `queue` and sends its outputs on (or gives up)."
     fn = STEPS[step]
@@ -287,26 +304,36 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | No
         for q, m in out: gw.enqueue(q, m)
     return on_message
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c052
-def run_worker(gw: Gateway, steps=tuple(STEPS), stop: threading.Event | None = None, wait: float = 0.5,
-               visibility_timeout: float = 30, poison_after: int = 5, concurrency: int = 1) -> list[threading.Thread]:
-    "Run `steps` from their queues until `stop` is set: a poller per queue, `concurrency` messages of a batch at a time."
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c078
+def run_worker(
+    gw: Gateway,                          # what the steps share
+    steps=tuple(STEPS),                   # names of the steps to run (see `STEPS`)
+    stop: threading.Event | None = None,  # set it to stop every loop
+    wait: float = 0.5,                    # seconds a poller waits on an empty queue
+    visibility_timeout: float = 30,       # seconds a message stays hidden while its step runs
+    poison_after: int = 5,                # tries before a message is given up and parked in `-poison`
+    concurrency: int = 1,                 # messages of a batch handled at a time, per queue
+) -> list[threading.Thread]:
+    "Run `steps` from their queues until `stop` is set: a poller per queue, `concurrency` messages at a time."
     from concurrent.futures import ThreadPoolExecutor
     from chatbot.backends.queues import consume
     stop = stop or threading.Event()
     def loop(step, name):
         q, h = gw.queues.queue(name), queue_handler(gw, step, poison_after, queue=name)
-        pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f'chatbot-{step}') if concurrency > 1 else None
+        pool = None
+        if concurrency > 1: pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f'chatbot-{step}')
         while not stop.is_set():
-            try: consume(q, h, max_messages=max(4, concurrency), wait=wait, visibility_timeout=visibility_timeout, poison_after=poison_after,
+            try: consume(q, h, max_messages=max(4, concurrency), wait=wait,
+                         visibility_timeout=visibility_timeout, poison_after=poison_after,
                          service=gw.queues, pool=pool)
             except Exception: log.exception('worker loop on %s', name); stop.wait(1)
         if pool is not None: pool.shutdown()
-    threads = [threading.Thread(target=loop, args=(s, q), name=f'chatbot-{s}-{q}', daemon=True) for s in steps for q in step_queues(gw, s)]
+    threads = [threading.Thread(target=loop, args=(s, q), name=f'chatbot-{s}-{q}', daemon=True)
+               for s in steps for q in step_queues(gw, s)]
     for t in threads: t.start()
     return threads
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c054
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c080
 def local_nlu(model_dir) -> Callable[[str], dict]:
     "Understand with a model artifact loaded in this process."
     from chatbot.nlu.predict import Predictor
@@ -314,7 +341,7 @@ def local_nlu(model_dir) -> Callable[[str], dict]:
     p = Predictor.load(model_dir)
     return lambda text: to_native(p.predict(text), top=3)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c056
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c082
 class NLUError(RuntimeError):
     "The NLU service failed a text: HTTP `status`, its error `code`, `permanent`, and a length `limit` named."
     def __init__(self, message: str, status: int | None = None, code: str | None = None,
@@ -322,7 +349,7 @@ class NLUError(RuntimeError):
         super().__init__(message)
         self.status, self.code, self.permanent, self.limit = status, code, permanent, limit
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c059
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c085
 def nlu_error(e, url: str) -> NLUError:
     "The `NLUError` of an `urllib.error.HTTPError` from `url`, with the service's error code and message."
     import json
@@ -336,7 +363,7 @@ def nlu_error(e, url: str) -> NLUError:
     return NLUError(f'the NLU service at {url} answered {said}: {message}', e.code, code, permanent,
                     int(m.group(1).replace(',', '')) if m else None)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c063
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c088
 def http_nlu(base_url: str, app: str, key: str | None = None, timeout: float = 5.0) -> Callable[[str], dict]:
     "Understand by calling the inference service's native route (a text over its limit: from its first part)."
     import json, urllib.error, urllib.request

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/chat/40_chat.rules.ipynb #c003
 from __future__ import annotations
-import json, logging, re
+import json, logging, os, re, time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,15 +19,21 @@ __all__ = ['LANGUAGES', 'YES_NO', 'HANDLERS', 'detect_language', 'MissingSlots',
 # %% ../../nbs/chat/40_chat.rules.ipynb #c006
 LANGUAGES = ('ko', 'en')
 _SLOT = re.compile(r'\{([A-Za-z_][\w.]*)(?:\|([^{}]*))?\}')
+
+# %% ../../nbs/chat/40_chat.rules.ipynb #c008
 _EN_WORD = re.compile(r'(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])')
 
-def detect_language(text: str, previous: str | None = None, default: str = 'en') -> str:
+def detect_language(
+    text: str,                   # the user's message
+    previous: str | None = None, # the language the user wrote in before, if known
+    default: str = 'en',         # the rules' default language
+) -> str:
     "'ko' for text with Hangul, 'en' for text with an English word, else `previous` or `default`."
     if any('가' <= c <= '힣' or 'ㄱ' <= c <= 'ㆎ' for c in text): return 'ko'
     if _EN_WORD.search(text): return 'en'
     return previous or default
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c009
+# %% ../../nbs/chat/40_chat.rules.ipynb #c011
 _PIECE = re.compile(r'\\([\[\]])|\{([A-Za-z_][\w.]*)(?:\|([^{}]*))?\}|([\[\]])')
 
 @lru_cache(maxsize=4096)
@@ -50,15 +56,18 @@ def _parse(template: str) -> tuple:
     if seg is not None: top.extend([('text', '['), *seg])
     return tuple(top)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c011
+# %% ../../nbs/chat/40_chat.rules.ipynb #c014
 class MissingSlots(ValueError):
     "A template slot (outside any optional segment, without a default) has no value."
     def __init__(self, slots: list, template: str):
         self.slots, self.template = list(slots), template
         super().__init__(f"no value for {', '.join('{' + s + '}' for s in slots)} in template {template!r}")
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c013
-def render(template: str, values: dict) -> str:
+# %% ../../nbs/chat/40_chat.rules.ipynb #c017
+def render(
+    template: str, # text with `{slot}`, `{slot|default}` and `[...{slot}...]` optional segments
+    values: dict,  # slot name -> value; `None` and `''` count as no value
+) -> str:
     "Fill `{slot}`, `{slot|default}` and optional `[...]` segments of `template` from `values`."
     def fill(parts, missing):
         out = []
@@ -79,21 +88,22 @@ def render(template: str, values: dict) -> str:
     if missing: raise MissingSlots(missing, template)
     return text
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c015
+# %% ../../nbs/chat/40_chat.rules.ipynb #c020
 def template_slots(template: str, defaults: bool = False) -> list[str]:
     "Slot names a template uses (inside optional segments too), without defaults unless `defaults`."
     flat = [q for p in _parse(template) for q in (p[1] if p[0] == 'opt' else (p,))]
     return [p[1] for p in flat if p[0] == 'slot' and (defaults or p[2] is None)]
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c016
+# %% ../../nbs/chat/40_chat.rules.ipynb #c022
 def needed_slots(template: str) -> list[str]:
     "Slots `template` cannot render without: no default, outside any optional segment."
     return [p[1] for p in _parse(template) if p[0] == 'slot' and p[2] is None]
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c019
+# %% ../../nbs/chat/40_chat.rules.ipynb #c025
 class RulesError(ValueError):
     "Reply rules that cannot be used; the message lists every problem."
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c027
 @dataclass
 class SlotSpec:
     "An entity a rule needs, and how to ask for it."
@@ -102,6 +112,7 @@ class SlotSpec:
     free_text: bool = False       # take the whole answer when the model finds none of the rule's entities
     also: list = field(default_factory=list)    # other entities that answer it, e.g. a prebuilt `number`
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c029
 @dataclass
 class Rule:
     "What to do for one intent."
@@ -113,16 +124,18 @@ class Rule:
     confirm: dict = field(default_factory=dict)      # a yes/no question asked before acting
     cancelled: dict = field(default_factory=dict)    # what a "no" gets (else `confirmation.cancelled`)
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c032
 def _texts(x, where: str, problems: list) -> dict:
     "A `{lang: text}` dict from a dict or a plain string (used for every language)."
     if x is None: return {}
     if isinstance(x, str): return {lang: x for lang in LANGUAGES}
     if not isinstance(x, dict) or not all(isinstance(v, str) for v in x.values()):
         problems.append(f'{where}: must be a text or a {{language: text}} mapping'); return {}
-    if bad := [k for k in x if k not in LANGUAGES]: problems.append(f"{where}: unknown language(s) {', '.join(bad)} (use {', '.join(LANGUAGES)})")
+    if bad := [k for k in x if k not in LANGUAGES]:
+        problems.append(f"{where}: unknown language(s) {', '.join(bad)} (use {', '.join(LANGUAGES)})")
     return dict(x)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c021
+# %% ../../nbs/chat/40_chat.rules.ipynb #c035
 def _slot_problems(rule: Rule, where: str) -> list[str]:
     "The texts of `rule` that could render with an empty slot."
     req, out = [s.entity for s in rule.require], []
@@ -141,7 +154,7 @@ def _slot_problems(rule: Rule, where: str) -> list[str]:
     if not rule.handler: check(rule.reply, 'reply', req, ', require it or add a handler that supplies it')
     return out
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c023
+# %% ../../nbs/chat/40_chat.rules.ipynb #c037
 YES_NO = {
     'yes': {'ko': ['네', '넵', '넵넵', '넹', '네네', '예', '응', '웅', 'ㅇㅇ', 'ㅇㅋ', '오케이', '좋아', '좋아요',
                    '좋습니다', '맞아', '맞아요', '맞습니다', '그래', '그래요', '그렇게 해 주세요', '주문해 주세요',
@@ -159,11 +172,12 @@ YES_NO = {
                'en': ['please', 'thanks', 'thank you', 'thx', 'then', 'just']},
 }
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c025
+# %% ../../nbs/chat/40_chat.rules.ipynb #c040
 def _cancelled() -> dict: return {'en': "OK, I won't go ahead with that.", 'ko': '알겠어요, 진행하지 않을게요.'}
 def _again() -> dict: return {'en': 'Please answer yes or no.', 'ko': '네 또는 아니요로 답해 주세요.'}
 def _words() -> dict: return {k: {lang: list(v) for lang, v in d.items()} for k, d in YES_NO.items()}
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c042
 @dataclass
 class Confirmation:
     "Texts and yes/no words of confirmation questions."
@@ -193,10 +207,7 @@ class Confirmation:
             c.words[k].update({lang: [w.strip().lower() for w in v] for lang, v in x.items()})
         return c
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c028
-_KO_COUNTED = re.compile(r'(?<![가-힣])(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무)\s?'
-                         r'(?:켤레|개|벌|병|대|장|권|명|잔|마리|송이|세트|박스|팩|가지|분|통|봉지|캔|알|줄)')
-
+# %% ../../nbs/chat/40_chat.rules.ipynb #c045
 @lru_cache(maxsize=64)
 def _phrases(pairs: tuple) -> re.Pattern:
     "One regex over `(phrase, kind)` pairs: longest first, whole words, optional inner spaces and Korean 요."
@@ -205,6 +216,10 @@ def _phrases(pairs: tuple) -> re.Pattern:
         body = r'\s*'.join(re.escape(w) for w in p.split())
         alts.append(f"(?P<{kind}{len(alts)}>{body}{'(?:요)?' if '가' <= p[-1] <= '힣' else ''})")
     return re.compile(r"(?<![\w'])(?:" + '|'.join(alts) + r")(?![\w'])")
+
+# %% ../../nbs/chat/40_chat.rules.ipynb #c048
+_KO_COUNTED = re.compile(r'(?<![가-힣])(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무)\s?'
+                         r'(?:켤레|개|벌|병|대|장|권|명|잔|마리|송이|세트|박스|팩|가지|분|통|봉지|캔|알|줄)')
 
 def yes_no(text: str, words: dict, entities=()) -> tuple[str | None, str]:
     "`'yes'`, `'no'` or `None` for an answer to a confirmation question, and what else it says (not filler)."
@@ -223,7 +238,7 @@ def yes_no(text: str, words: dict, entities=()) -> tuple[str | None, str]:
     kind = ('yes' if 'yes' in seen else 'no') if len(seen & {'yes', 'no'}) == 1 else None
     return kind, rest
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c031
+# %% ../../nbs/chat/40_chat.rules.ipynb #c051
 class Rules:
     "Reply rules of an app."
     def __init__(self, intents: dict, fallback: dict, handoff: dict, handoff_after: int = 2,
@@ -249,7 +264,8 @@ class Rules:
                 problems.append(f"{w}: unknown key(s) {', '.join(bad)}")
             req = []
             for i, s in enumerate(r.get('require') or []):
-                if not isinstance(s, dict) or not isinstance(s.get('entity'), str): problems.append(f'{w}: require[{i}] needs an "entity"'); continue
+                if not isinstance(s, dict) or not isinstance(s.get('entity'), str):
+                    problems.append(f'{w}: require[{i}] needs an "entity"'); continue
                 prompt = _texts(s.get('prompt'), f'{w}: require[{i}].prompt', problems)
                 if not prompt: problems.append(f"{w}: require[{i}] ({s['entity']}) needs a prompt")
                 also = s.get('also') or []
@@ -265,19 +281,24 @@ class Rules:
             problems += _slot_problems(rule, w)
             intents[str(name)] = rule
         lang = d.get('default_language', 'en')
-        if lang not in LANGUAGES: problems.append(f'default_language must be one of {", ".join(LANGUAGES)}, got {lang!r}')
+        if lang not in LANGUAGES:
+            problems.append(f'default_language must be one of {", ".join(LANGUAGES)}, got {lang!r}')
         after = d.get('handoff_after', 2)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 1: problems.append(f'handoff_after must be a positive integer, got {after!r}')
+        if not isinstance(after, int) or isinstance(after, bool) or after < 1:
+            problems.append(f'handoff_after must be a positive integer, got {after!r}')
         fallback = _texts(d.get('fallback', {'en': "Sorry, I didn't get that. Could you say it another way?",
-                                             'ko': '죄송해요, 잘 이해하지 못했어요. 다르게 말씀해 주시겠어요?'}), 'fallback', problems)
-        handoff = _texts(d.get('handoff', {'en': 'Let me connect you to one of our staff.', 'ko': '상담원을 연결해 드릴게요.'}), 'handoff', problems)
+                                             'ko': '죄송해요, 잘 이해하지 못했어요. 다르게 말씀해 주시겠어요?'}),
+                          'fallback', problems)
+        handoff = _texts(d.get('handoff', {'en': 'Let me connect you to one of our staff.',
+                                           'ko': '상담원을 연결해 드릴게요.'}), 'handoff', problems)
         labels = d.get('labels') or {}
         if not isinstance(labels, dict) or not all(isinstance(v, dict) for v in labels.values()):
             problems.append('labels: must map an entity to {value: text or {language: text}}'); labels = {}
         labels = {e: {str(v): _texts(t, f'labels.{e}.{v}', problems) for v, t in m.items()}
                   for e, m in labels.items()}
         confirmation = Confirmation.from_dict(d.get('confirmation'), problems)
-        if problems: raise RulesError(f'{len(problems)} problem(s) in the reply rules:\n  ' + '\n  '.join(problems))
+        if problems:
+            raise RulesError(f'{len(problems)} problem(s) in the reply rules:\n  ' + '\n  '.join(problems))
         return cls(intents, fallback, handoff, after, lang, labels, confirmation)
 
     @classmethod
@@ -295,7 +316,8 @@ class Rules:
         out = []
         for r in self.intents.values():
             if r.intent not in intents: out.append(f'intent {r.intent!r}: the app has no such intent')
-            out += [f'intent {r.intent!r}: requires entity {s.entity!r}, which the app does not have' for s in r.require if s.entity not in entities]
+            out += [f'intent {r.intent!r}: requires entity {s.entity!r}, which the app does not have'
+                    for s in r.require if s.entity not in entities]
             out += [f'intent {r.intent!r}: require {s.entity!r} also from {a!r}, which the app does not have'
                     for s in r.require for a in s.also if a not in entities]
         out += [f'labels: the app has no entity {e!r}' for e in self.labels if e not in entities]
@@ -320,21 +342,20 @@ class Rules:
                                                        'fallback' if otherwise is None else 'other')
             return self.text(self.fallback if otherwise is None else otherwise, lang)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c036
-import logging, os, time
-
+# %% ../../nbs/chat/40_chat.rules.ipynb #c056
 def rules_path(env=None) -> Path:
     "The reply rules file: `CHATBOT_RULES`, else `$CHATBOT_HOME/rules.json` (where the studio saves them)."
     from chatbot.config import Settings
     env = os.environ if env is None else env
     return Path(env.get('CHATBOT_RULES') or Settings.from_env(env).home/'rules.json').expanduser()
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c059
 class RulesFile:
     "`Rules` loaded from `path` and reloaded when the file changes; attribute access reads the current rules."
     def __init__(self, path, check_every: float = 1.0, default: Rules | None = None):
         self.path, self.check_every = Path(path), check_every
         self._stamp, self._checked = self._stat(), time.monotonic()
-        if self._stamp is None and default is not None: self._rules = default   # until the studio first saves it
+        if self._stamp is None and default is not None: self._rules = default  # until the studio's first save
         else: self._rules = Rules.load(self.path)
 
     def _stat(self):
@@ -350,13 +371,14 @@ class RulesFile:
             if stamp is not None and stamp != self._stamp:
                 try: self._rules = Rules.load(self.path)
                 except (RulesError, ValueError, OSError) as e:
-                    logging.getLogger('chatbot.chat.rules').warning('keeping the previous reply rules: %s: %s', self.path, e)
+                    logging.getLogger('chatbot.chat.rules').warning(
+                        'keeping the previous reply rules: %s: %s', self.path, e)
                 self._stamp = stamp
         return self._rules
 
     def __getattr__(self, name): return getattr(self.current, name)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c039
+# %% ../../nbs/chat/40_chat.rules.ipynb #c062
 @dataclass
 class Decision:
     "Where an understood message goes next, and what the handler needs."
@@ -366,48 +388,52 @@ class Decision:
     slots: dict = field(default_factory=dict)
     prompt: str | None = None
 
-    def to_dict(self) -> dict: return dict(route=self.route, intent=self.intent, lang=self.lang, slots=self.slots, prompt=self.prompt)
+    def to_dict(self) -> dict:
+        return dict(route=self.route, intent=self.intent, lang=self.lang, slots=self.slots,
+                    prompt=self.prompt)
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c065
 def entity_value(e: dict):
     "The value a template shows for a recognized entity."
     r = e.get('resolution') or {}
-    if isinstance(r.get('values'), list) and r['values'] and isinstance(r['values'][0], str): return r['values'][0]
+    if isinstance(r.get('values'), list) and r['values'] and isinstance(r['values'][0], str):
+        return r['values'][0]
     if 'value' in r and not isinstance(r['value'], (dict, list)): return r['value']
     return e.get('text')
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c041
+# %% ../../nbs/chat/40_chat.rules.ipynb #c068
 def bare_answer(rules: Rules, e: dict) -> bool:
     "Is `e` a learned entity whose text is nothing but a yes or no word (\"네\", \"ok\")?"
     if e.get('kind', 'learned') != 'learned' or not isinstance(e.get('text'), str): return False
     kind, rest = yes_no(e['text'], rules.confirmation.words)
     return kind is not None and not rest
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c043
+# %% ../../nbs/chat/40_chat.rules.ipynb #c071
 def shadowed(e: dict, entities: list) -> bool:
     "Does learned entity `e` overlap a list or regex entity of another name in `entities`?"
     if e.get('kind', 'learned') != 'learned' or not isinstance(e.get('start'), int): return False
     def hit(o): return isinstance(o.get('start'), int) and o['start'] < e['end'] and e['start'] < o['end']
     return any(o.get('kind') in ('list', 'regex') and o['entity'] != e['entity'] and hit(o) for o in entities)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c046
+# %% ../../nbs/chat/40_chat.rules.ipynb #c074
 def rule_entities(rule: Rule) -> set[str]:
     "Entities `rule` requires or shows in its texts."
     texts = [*rule.reply.values(), *rule.confirm.values(), *rule.cancelled.values()]
     return {s.entity for s in rule.require} | {s for t in texts for s in template_slots(t, defaults=True)}
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c048
+# %% ../../nbs/chat/40_chat.rules.ipynb #c077
 def answers_form(rule: Rule, form: dict, found: dict) -> bool:
     "Does a message with entities `found` fill a slot that `form` (for `rule`) still misses?"
     asked = next((s for s in rule.require if s.entity == form.get('asked')), None)
     missing = {s.entity for s in rule.require if form['slots'].get(s.entity) in (None, '')}
     return bool((missing | set(asked.also if asked else ())) & set(found))
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c050
+# %% ../../nbs/chat/40_chat.rules.ipynb #c080
 def act(rule: Rule, lang: str, slots: dict) -> Decision:
     "The decision that carries out `rule`: hand-off, its handler, or its template reply."
     return Decision('handoff' if rule.handoff else rule.handler or 'rules', rule.intent, lang, slots)
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c051
+# %% ../../nbs/chat/40_chat.rules.ipynb #c083
 def decide(rules: Rules, nlu: dict, state: dict, text: str) -> tuple[Decision, dict]:
     "The decision for one understood message, and the user's new state."
     state = dict(state or {})
@@ -455,7 +481,7 @@ def decide(rules: Rules, nlu: dict, state: dict, text: str) -> tuple[Decision, d
         return Decision('prompt', rule.intent, lang, slots, rules.say(rule.confirm, lang, slots)), state
     return act(rule, lang, slots), state
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c056
+# %% ../../nbs/chat/40_chat.rules.ipynb #c088
 def confirm_answer(rules: Rules, nlu: dict, state: dict, text: str, found: dict):
     "`(decision, state)` answering the open confirmation question, or `None` (form closed): another intent."
     form, lang = state['form'], state['lang']
@@ -480,7 +506,7 @@ def confirm_answer(rules: Rules, nlu: dict, state: dict, text: str, found: dict)
     again.prompt = f'{rules.text(rules.confirmation.again, lang)} {again.prompt}'.strip()
     return again, state
 
-# %% ../../nbs/chat/40_chat.rules.ipynb #c064
+# %% ../../nbs/chat/40_chat.rules.ipynb #c096
 HANDLERS: dict = {}
 
 def handler(name: str):
@@ -490,6 +516,7 @@ def handler(name: str):
         return fn
     return deco
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c099
 def reply_text(rules: Rules, d: Decision, extra: dict | None = None) -> str:
     "The reply for decision `d` (with values a handler returned)."
     if d.route == 'prompt': return d.prompt or ''
@@ -499,15 +526,17 @@ def reply_text(rules: Rules, d: Decision, extra: dict | None = None) -> str:
         if r and r.reply: return rules.say(r.reply, d.lang, d.slots, extra, rules.handoff)
         return rules.text(rules.handoff, d.lang)
     if r is None or not r.reply:
-        logging.getLogger('chatbot.chat.rules').warning('no reply rule for intent %r any more; answering with the '
-                                                   'fallback text', d.intent)
+        logging.getLogger('chatbot.chat.rules').warning(
+            'no reply rule for intent %r any more; answering with the fallback text', d.intent)
         return rules.text(rules.fallback, d.lang)
     return rules.say(r.reply, d.lang, d.slots, extra)
 
+# %% ../../nbs/chat/40_chat.rules.ipynb #c102
 def run_handler(rules: Rules, d: Decision, state: dict) -> str:
     "Call the decision's custom handler (if any) and render the reply."
     if d.route in ('rules', 'prompt', 'fallback', 'handoff'): return reply_text(rules, d)
     fn = HANDLERS.get(d.route)
-    if fn is None: raise RulesError(f'no handler registered under {d.route!r} (rule for intent {d.intent!r})')
+    if fn is None:
+        raise RulesError(f'no handler registered under {d.route!r} (rule for intent {d.intent!r})')
     out = fn(d, state)
     return out if isinstance(out, str) else reply_text(rules, d, out)
