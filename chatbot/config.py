@@ -5,7 +5,7 @@
 # %% ../nbs/00_config.ipynb #c004
 from __future__ import annotations
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0

@@ -55,7 +55,7 @@ class SendBirdSender:
             except urllib.error.HTTPError as e:
                 if e.code != 429 and e.code < 500: raise SendError(f'SendBird answered {e.code}: {e.read()[:300].decode(errors="replace")}') from None
                 wait = _retry_after(e.headers.get('Retry-After'), attempt, self.max_backoff)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+            except (urllib.error.URLError, TimeoutError, ConnectionError):
                 wait = _retry_after(None, attempt, self.max_backoff)
                 if attempt == self.retries: raise
             if attempt == self.retries: raise SendError(f'SendBird still refused after {self.retries + 1} tries')

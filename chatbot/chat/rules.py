@@ -18,7 +18,6 @@ __all__ = ['LANGUAGES', 'YES_NO', 'HANDLERS', 'detect_language', 'MissingSlots',
 
 # %% ../../nbs/chat/40_chat.rules.ipynb #c006
 LANGUAGES = ('ko', 'en')
-_SLOT = re.compile(r'\{([A-Za-z_][\w.]*)(?:\|([^{}]*))?\}')
 
 # %% ../../nbs/chat/40_chat.rules.ipynb #c008
 _EN_WORD = re.compile(r'(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])')

@@ -5,7 +5,7 @@
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c003
 from __future__ import annotations
 import re
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from typing import Optional
 
 # %% auto #0

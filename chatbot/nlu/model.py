@@ -4,7 +4,7 @@
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c003
 from __future__ import annotations
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c003
 from __future__ import annotations
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -127,6 +126,3 @@ class Predictor:
                                          m.resolution, m.subtype))
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)
-
-    def predict_many(self, texts) -> list[Prediction]:
-        return [self.predict(t) for t in texts]

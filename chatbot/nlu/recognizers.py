@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from .app import Entity, AppValidationError, App
+from .app import Entity, AppValidationError
 
 # %% auto #0
 __all__ = ['Match', 'Recognizers']
@@ -497,11 +497,6 @@ class Recognizers:
         for e in self.entities:
             if e.kind == 'prebuilt': self._prebuilt.setdefault(e.prebuilt or e.name, []).append(e.name)
         self._mdy = self.culture in ('en-us', 'en', 'en-ph', 'en-ca')
-
-    @classmethod
-    def for_app(cls, app: App) -> "Recognizers":
-        "Recognizers for `app`'s non-learned entities in its culture."
-        return cls(app.entities, app.culture)
 
     def to_dict(self) -> dict:
         return dict(culture=self.culture, entities=[e.to_dict() for e in self.entities])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json, math, sys, time
 from dataclasses import dataclass, field
 import numpy as np
-from .app import App, Utterance, NONE_INTENT, AppValidationError
+from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags
 from .lexical import fit_lexical

@@ -444,7 +444,6 @@ def resolve_model(app_id: str, slot: str | None = 'production', version: str | N
 
 def predict(lm: LoadedModel, text: str, route: str, now=None, extra=(), prefer_external: bool = False, log: bool = True):
     "Predict `text` with `lm`, merge external entities, and queue the log record."
-    from flask import current_app, g, request
     p = lm.predictor.predict(text, now=now)
     if extra:
         ents = [e for e in p.entities if not (prefer_external and any(e.start < x.end and x.start < e.end for x in extra))]
