@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up shell install test check-export nbtest pytest bench bench-serve bench-gateway bench-dashboards demo-model serve clean
+.PHONY: up shell install test check-export lint nbtest docs pytest bench bench-serve bench-gateway bench-dashboards demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,19 @@ check-export: $(INSTALLED)
 nbtest: $(INSTALLED)
 	$(BIN)/nbdev-test --n-workers 2
 
+# No unused import, unused variable, undefined name or shadowed definition in the package (ruff's pyflakes rules).
+lint: $(INSTALLED)
+	$(BIN)/ruff check --select F401,F811,F821,F841 --exclude chatbot/_modidx.py chatbot
+
+# The docs site (_docs/): nbdev's page processing of every notebook, rendered with nbconvert (tools/build_docs.py says
+# why not Quarto); fails on a notebook that cannot be processed or rendered.
+docs: $(INSTALLED)
+	$(BIN)/python tools/build_docs.py
+
 pytest: $(INSTALLED) $(AZURITE) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -ra
 
-test: check-export nbtest pytest
+test: check-export lint nbtest docs pytest
 
 bench: $(INSTALLED) $(AZURITE)
 	$(BIN)/python bench/run.py --write BENCHMARKS.md

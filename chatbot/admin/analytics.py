@@ -7,7 +7,7 @@ from __future__ import annotations
 import io, json, logging, math, random, time
 import numpy as np
 from dataclasses import dataclass, asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from ..backends.logs import LogStore, SQLiteLogStore, as_ts
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c003
 from __future__ import annotations
-import getpass, ipaddress, os, socket, sys
+import getpass, ipaddress, os
 from functools import cached_property
 from pathlib import Path
 from ..config import Settings

@@ -4,13 +4,13 @@
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c003
 from __future__ import annotations
-import json, os, sqlite3, threading
+import json, sqlite3
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Union
 
 from ..nlu.app import App, Entity, EntitySpan, Utterance, AppValidationError, NONE_INTENT
 from ..backends.sqlite import SQLiteFile

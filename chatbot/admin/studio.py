@@ -4,7 +4,7 @@
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c003
 from __future__ import annotations
-import base64, copy, html, json, math, mimetypes, os, re, tempfile
+import base64, copy, html, json, math, mimetypes, re, tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,12 +12,10 @@ from ..backends import azure
 
 import yaml
 
-from ..nlu.app import (App, Entity, EntitySpan, Utterance, AppValidationError, ENTITY_KINDS,
-                             PREBUILT_TYPES)
+from ..nlu.app import (App, Entity, EntitySpan, Utterance, AppValidationError, ENTITY_KINDS)
 from ..nlu.formats import (ImportReport, ExportReport, app_from_csv, app_from_json, app_from_jsonl,
                                  app_from_luis, app_from_rasa, save_app, _json_kind, _parse_json)
 from .store import AppStore, AppExists, NotFound, StoredUtterance, text_key, utterance_problems
-from ..chat.rules import rules_path
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'IMPORT_MODES', 'FORMAT_NAMES', 'EXPORT_FORMATS', 'safe_filename', 'upload_text', 'upload_format',
