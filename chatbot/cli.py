@@ -364,10 +364,9 @@ def _wait_http(url: str, proc, timeout: float = 60) -> None:
         time.sleep(0.1)
     raise CLIError(f'{url} did not become ready in {timeout:.0f} s')
 
-def _seed_up(model: str, explicit: bool) -> str:
+def _seed_up(model: str, explicit: bool, s: Settings) -> str:
     "Put the demo app in the store and `model` in the registry as app `demo` (in production unless another version is); the registry URL."
     from chatbot.admin.store import open_store
-    s = Settings.from_env()
     store = open_store(s.store_url)
     if not store.has_app('demo'):                          # so the studio can edit it and the training dashboard retrain it
         from chatbot.demo import demo_app
@@ -386,7 +385,7 @@ def cmd_up(a):
         if a.model: raise CLIError(f'--model {model} is not a model artifact (no manifest.json)')
         print(f'training the demo app into {model} (about a minute) ...', file=sys.stderr, flush=True)
         subprocess.run([sys.executable, '-m', 'chatbot.cli', 'train', 'demo', '--out', model, '--quiet'], check=True)
-    registry = _seed_up(model, explicit=bool(a.model))
+    registry = _seed_up(model, bool(a.model), settings)
     me = [sys.executable, '-m', 'chatbot.cli']
     inference = f'http://127.0.0.1:{a.inference_port}'
     commands = {'inference': me + ['serve', '--registry', registry, '--port', str(a.inference_port)],

@@ -32,9 +32,10 @@ def main() -> int:
     from nbconvert import HTMLExporter
     import nbformat
     warnings.simplefilter('ignore')
-    shutil.rmtree(ROOT/'_proc', ignore_errors=True)
+    cache = ROOT/'_proc'                                          # where proc_nbs writes the processed pages
+    shutil.rmtree(cache, ignore_errors=True)
     for nb in sorted((ROOT/'nbs').rglob('[0-9]*.ipynb')):       # one at a time, so a failure names its notebook
-        try: cache = Path(proc_nbs(str(ROOT/'nbs'), n_workers=0, file_glob=nb.name))
+        try: proc_nbs(str(ROOT/'nbs'), n_workers=0, file_glob=nb.name)
         except Exception as e:
             print(f'docs: {nb.relative_to(ROOT)} could not be processed: {type(e).__name__}: {e}', file=sys.stderr)
             return 1
