@@ -20,10 +20,10 @@ __all__ = ['EXPORT_SUFFIXES', 'CLIError', 'resolve_app', 'predicted_pairs', 'cmd
            'build_parser', 'main']
 
 # %% ../nbs/70_cli.ipynb #c006
-def resolve_app(spec: str, split: str = 'train') -> tuple[App, list[Utterance] | None]:
-    "`chatbot.admin.store.resolve_app` on this environment's store, showing what an import changed."
+def resolve_app(spec: str, settings: Settings, split: str = 'train') -> tuple[App, list[Utterance] | None]:
+    "`chatbot.admin.store.resolve_app` on the settings' store, showing what an import changed."
     from chatbot.admin.store import resolve_app
-    return resolve_app(spec, split, Settings.from_env().store_url, on_report=_show_report)
+    return resolve_app(spec, split, settings.store_url, on_report=_show_report)
 
 def _show_report(report):
     "Tell the user what an import or export changed or could not carry: nothing is dropped silently."
@@ -45,13 +45,13 @@ def cmd_train(a):
         if a.direct: raise CLIError('--direct trains local data only; remote data is read by the training notebook')
         print(f'training on {a.data} (running the training notebook with papermill)', file=sys.stderr, flush=True)
     else:
-        app, valid = resolve_app(a.data)
+        app, valid = resolve_app(a.data, a.settings)
         app.validate()                                     # bad data gets its one clear line before any kernel starts
-        if a.valid: valid = resolve_app(a.valid)[0].utterances
+        if a.valid: valid = resolve_app(a.valid, a.settings)[0].utterances
         if a.direct: return _train_in_process(a, app, valid)
         print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
               f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
-    registry = _registry_at(a.push) if a.push else None    # a bad registry URL fails before an hour of training
+    registry = _registry_at(a.settings, a.push) if a.push else None    # a bad registry URL fails before an hour of training
     params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid), app=a.app).items() if v is not None}
     try: r = execute_training(a.data, a.out, params, log_path=None if a.quiet else '-')
     except TrainingRunError as e: raise CLIError(str(e)) from None
@@ -62,10 +62,10 @@ def cmd_train(a):
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
     if registry is not None: _push_trained(registry, out, m, a.publish_if_better)
 
-def _registry_at(url=None):
+def _registry_at(s: Settings, url=None):
     "The registry at `url` (default `CHATBOT_REGISTRY_URL`), caching downloads where the service does."
     from chatbot.nlu.registry import open_registry
-    return open_registry(url or Settings.from_env().registry_url)
+    return open_registry(url or s.registry_url, s.cache_dir/'models', s.azure_connection_string)
 
 def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
     "Push a trained artifact; publish it to staging when asked and it beats production."
@@ -111,7 +111,7 @@ def cmd_evaluate(a):
     pred = Predictor.load(a.model)
     p = Path(a.data)
     split = 'test' if p.is_dir() and (p/'test.jsonl').exists() else 'train'
-    app, _ = resolve_app(a.data, split)
+    app, _ = resolve_app(a.data, a.settings, split)
     if not app.utterances: raise CLIError(f'{a.data} holds no utterances to evaluate on')
     t0 = time.perf_counter()
     metrics = score(gold_pairs(app.utterances), predicted_pairs(pred, app.utterances))
@@ -172,7 +172,7 @@ def _export_format(file, given: str | None) -> str:
 
 def cmd_app(a):
     from chatbot.admin.store import open_store, AppExists
-    store = open_store(Settings.from_env().store_url)
+    store = open_store(a.settings.store_url)
     if a.app_cmd == 'list':
         from dataclasses import asdict
         for info in store.list_apps(): print(json.dumps(asdict(info), ensure_ascii=False))
@@ -200,7 +200,7 @@ def cmd_app(a):
         _show_report(report)
 
 # %% ../nbs/70_cli.ipynb #c012
-def _registry(a): return _registry_at(a.registry)
+def _registry(a): return _registry_at(a.settings, a.registry)
 
 def check_loads(registry, app: str, version: str):
     "`chatbot.nlu.registry.check_loads`, imported when a command publishes (the CLI starts without loading models)."
@@ -246,49 +246,54 @@ def cmd_keys(a):
 
 def cmd_serve(a):
     from chatbot.service.serve import FolderSource, app_guid, run_server
-    cfg = dict(LOG=not a.no_log)
+    s, cfg = a.settings, dict(LOG=not a.no_log)
     if a.log_url: cfg['LOG_URL'] = a.log_url
     if a.keys: cfg['PREDICTION_KEYS'] = a.keys
     if a.model:
-        src = FolderSource(a.model, a.app, a.app_id)  # fails here, with a clear message, if the artifact is missing or broken
+        # fails here, with a clear message, if the artifact is missing or broken
+        src = FolderSource(a.model, a.app, a.app_id, s.cache_dir/'models', s.azure_connection_string)
         cfg.update(MODEL=a.model, APP=src.app, APP_ID=src.app_id)
         what = f'model {a.model} as app {src.app!r} (id {src.app_id})'
     else:
         reg = _registry(a)
-        cfg.update(REGISTRY_URL=a.registry or Settings.from_env().registry_url, APPS=a.apps)
+        cfg.update(REGISTRY_URL=a.registry or s.registry_url, APPS=a.apps)
         apps = a.apps.split(',') if a.apps else reg.apps()
         what = f"registry {reg.url}, apps: {', '.join(x if '=' in x else f'{x} (id {app_guid(x)})' for x in apps) or 'none yet (push and publish one)'}"
-    print(f'chatbot serve: {what} on http://{a.host}:{a.port} with {a.workers} worker(s)', file=sys.stderr, flush=True)
-    run_server(cfg, a.host, a.port, a.workers, a.threads)
+    host, port = a.host or s.serve_host, a.port or s.serve_port
+    workers, threads = a.workers or s.serve_workers, a.threads or s.serve_threads
+    print(f'chatbot serve: {what} on http://{host}:{port} with {workers} worker(s)', file=sys.stderr, flush=True)
+    run_server(cfg, host, port, workers, threads, settings=s)
 
 # %% ../nbs/70_cli.ipynb #c014
 def cmd_gateway(a):
     from chatbot.chat.gateway import build_gateway, create_gateway_app
     from chatbot.chat.pipeline import configure_tracing
     from chatbot.service.serve import run_wsgi
-    build_gateway(nlu=False).log.close()  # configuration errors show here, once, as one line
+    s = a.settings
+    build_gateway(s, nlu=False).log.close()  # configuration errors show here, once, as one line
 
     def worker_exit(server, worker):
         app = getattr(worker, 'wsgi', None)
         if app is not None and hasattr(app, 'extensions'): app.extensions['chatbot.chat.gateway'].log.close()
     def load():
-        configure_tracing('chatbot-gateway')  # in each worker process: exporters do not survive a fork
-        return create_gateway_app(build_gateway(nlu=False))
-    print(f'chatbot gateway: chat page http://{a.host}:{a.port}/ , REST /v1/conversations/USER/messages , SendBird /webhooks/sendbird',
+        configure_tracing('chatbot-gateway', s)  # in each worker process: exporters do not survive a fork
+        return create_gateway_app(build_gateway(s, nlu=False), s)
+    port = a.port or s.gateway_port
+    print(f'chatbot gateway: chat page http://{a.host}:{port}/ , REST /v1/conversations/USER/messages , '
+          'SendBird /webhooks/sendbird',
           file=sys.stderr, flush=True)
-    run_wsgi(load, a.host, a.port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
+    run_wsgi(load, a.host, port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
 
 def cmd_worker(a):
     import signal, threading
     from chatbot.chat.gateway import build_gateway
     from chatbot.chat.pipeline import STEPS, configure_tracing, run_worker, step_queues
-    if a.model: os.environ['CHATBOT_MODEL'] = absolute_location(a.model, os.getcwd())
-    if a.nlu_url: os.environ['CHATBOT_NLU_URL'] = a.nlu_url
-    if a.app: os.environ['CHATBOT_NLU_APP'] = a.app
+    s = a.settings.replace(**{k: v for k, v in dict(model=a.model and absolute_location(a.model, os.getcwd()),
+                                                      nlu_url=a.nlu_url, nlu_app=a.app).items() if v})
     steps = [s.strip() for s in a.steps.split(',') if s.strip()]
     if bad := [s for s in steps if s not in STEPS]: raise CLIError(f"unknown step(s) {', '.join(bad)}: use {', '.join(STEPS)}")
-    gw = build_gateway(nlu='understand' in steps)
-    configure_tracing('chatbot-worker')
+    gw = build_gateway(s, nlu='understand' in steps)
+    configure_tracing('chatbot-worker', s)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, lambda *_: stop.set())
     threads = run_worker(gw, steps, stop, poison_after=a.poison_after, visibility_timeout=a.visibility_timeout, concurrency=a.concurrency)
@@ -372,14 +377,14 @@ def _seed_up(model: str, explicit: bool, s: Settings) -> str:
         from chatbot.demo import demo_app
         store.create_app(demo_app(), actor='chatbot-up')
     store.close()
-    reg = _registry_at(s.registry_url)
+    reg = _registry_at(s)
     version = reg.push('demo', model)                      # idempotent: the same files are the same version
     if explicit or not reg.resolve('demo', 'production'): reg.publish('demo', version, 'production', actor='chatbot-up')
     return s.registry_url
 
 def cmd_up(a):
     import signal, subprocess
-    settings = Settings.from_env()
+    settings = a.settings
     model = a.model or str(settings.models_dir/'demo')
     if not Path(model, 'manifest.json').exists():
         if a.model: raise CLIError(f'--model {model} is not a model artifact (no manifest.json)')
@@ -420,9 +425,9 @@ def _write_health(home: Path, sup: Supervisor):
     (Path(home)/'up.json').write_text(json.dumps(dict(at=time.time(), pid=os.getpid(), children=sup.health()), indent=1))
 
 # %% ../nbs/70_cli.ipynb #c020
-def _runs():
+def _runs(s: Settings):
     from chatbot.admin.runs import RunStore
-    return RunStore()
+    return RunStore(s.runs_url)
 
 def _run_line(r) -> str:
     what = r.error if r.state == 'failed' else r.message
@@ -431,13 +436,13 @@ def _run_line(r) -> str:
 
 def cmd_runs(a):
     from chatbot.admin.runs import submit_app_run, read_log, FINISHED
-    runs = _runs()
+    runs = _runs(a.settings)
     if a.runs_cmd == 'submit':
         params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed).items() if v is not None}
         if a.data: rid = runs.submit(a.app, a.data, params)
         else:
             from chatbot.admin.store import open_store
-            rid = submit_app_run(runs, open_store(Settings.from_env().store_url), a.app, params)
+            rid = submit_app_run(runs, open_store(a.settings.store_url), a.app, params)
         print(rid)
         if not a.wait: return
         while (r := runs.get(rid)).state not in FINISHED: time.sleep(1)
@@ -457,9 +462,10 @@ def _interrupt(*_): raise KeyboardInterrupt
 def cmd_runner(a):
     from chatbot.admin.runs import run_forever, run_one
     from chatbot.backends.queues import open_queues
-    kw = dict(registry=_registry_at(), queues=open_queues(),
-              webhook_url=a.webhook or os.environ.get('CHATBOT_MODEL_WEBHOOK'), publish_if_better=not a.no_publish)
-    runs = _runs()
+    s = a.settings
+    kw = dict(registry=_registry_at(s), queues=open_queues(s.queue_url, s.azure_connection_string),
+              webhook_url=a.webhook or s.model_webhook, publish_if_better=not a.no_publish)
+    runs = _runs(s)
     if a.once:
         r = run_one(runs, **kw)
         print(_run_line(r) if r else 'no queued run')
@@ -472,13 +478,15 @@ def cmd_runner(a):
 # %% ../nbs/70_cli.ipynb #c022
 def cmd_dashboard(a):
     from chatbot.admin.core import serve_dashboards, check_admin_access
-    check_admin_access(a.host, a.password or os.environ.get('CHATBOT_ADMIN_PASSWORD'))
+    from chatbot.admin.core import dashboards_dir
+    password = a.password or a.settings.admin_password or None
+    check_admin_access(a.host, password)
     print(f'dashboards on http://{a.host}:{a.port}/ (studio, training, review, analytics at /voila/render/NAME.ipynb)', file=sys.stderr, flush=True)
     runner = None
     if not a.no_runner:
         import subprocess
         runner = subprocess.Popen([sys.executable, '-m', 'chatbot.cli', 'runner'])
-    try: serve_dashboards(port=a.port, host=a.host, password=a.password, directory=a.dir)
+    try: serve_dashboards(a.port, a.host, password, a.dir or dashboards_dir(a.settings.dashboards_dir))
     finally:
         if runner is not None:
             runner.terminate()
@@ -547,13 +555,13 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument('--app-id', help='app id for --model, e.g. your old LUIS app GUID (default: derived from the name)')
     sv.add_argument('--registry', help=registry_help)
     sv.add_argument('--apps', help='registry apps to serve, comma-separated NAME or NAME=GUID (default: all)')
-    sv.add_argument('--host', default=os.environ.get('CHATBOT_SERVE_HOST', '127.0.0.1'),
+    sv.add_argument('--host',
                     help='address to bind (default $CHATBOT_SERVE_HOST or 127.0.0.1; 0.0.0.0 in containers)')
-    sv.add_argument('--port', type=int, default=int(os.environ.get('PORT') or os.environ.get('WEBSITES_PORT') or 8080),
+    sv.add_argument('--port', type=int,
                     help='port to listen on (default $PORT, $WEBSITES_PORT or 8080)')
-    sv.add_argument('--workers', type=int, default=int(os.environ.get('CHATBOT_SERVE_WORKERS', '1')),
+    sv.add_argument('--workers', type=int,
                     help='worker processes, about one per core (default $CHATBOT_SERVE_WORKERS or 1)')
-    sv.add_argument('--threads', type=int, default=int(os.environ.get('CHATBOT_SERVE_THREADS', '2')),
+    sv.add_argument('--threads', type=int,
                     help='threads per worker; 2 or more keeps client connections alive (default 2)')
     sv.add_argument('--keys', help='prediction keys, comma-separated KEY or APP=KEY (default $CHATBOT_PREDICTION_KEYS; '
                     'none = open)')
@@ -578,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     mo.set_defaults(fn=cmd_models); pb.set_defaults(fn=cmd_publish); sw.set_defaults(fn=cmd_swap)
     gw = sub.add_parser('gateway', help='run the chat gateway: webhooks, REST channel, web chat page')
     gw.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1)')
-    gw.add_argument('--port', type=int, default=int(os.environ.get('CHATBOT_GATEWAY_PORT', '8081')),
+    gw.add_argument('--port', type=int,
                     help='port to listen on (default $CHATBOT_GATEWAY_PORT or 8081)')
     gw.add_argument('--workers', type=int, default=1, help='worker processes (default 1)')
     gw.add_argument('--threads', type=int, default=4, help='threads per worker (default 4)')
@@ -636,6 +644,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.update(resolve_locations())    # one home for this process and every process it starts
     try:
+        args.settings = Settings.from_env()   # read once, here, and handed to the command
         args.fn(args)
         return 0
     except (CLIError, AppValidationError, ArtifactError, FileNotFoundError, ValueError) as e:

@@ -4,56 +4,162 @@
 
 # %% ../nbs/00_config.ipynb #c004
 from __future__ import annotations
-import os
-from dataclasses import dataclass
+import dataclasses, json, os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MAX_MESSAGE_CHARS', 'PATH_VARS', 'env_int', 'Settings', 'absolute_location', 'resolve_locations']
+__all__ = ['MAX_MESSAGE_CHARS', 'DEFAULT_MAX_MESSAGE_CHARS', 'PATH_VARS', 'env_int', 'Settings', 'settings_from_env',
+           'absolute_location', 'resolve_locations']
 
-# %% ../nbs/00_config.ipynb #c007
+# %% ../nbs/00_config.ipynb #c006
 def env_int(env, name: str, default: int, lo: int, hi: int) -> int:
     "The integer `env[name]` (or `default` when unset or empty), refused unless `lo <= value <= hi`."
     raw = (env.get(name) or '').strip()
     if not raw: return default
     try: value = int(raw)
-    except ValueError: raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {raw!r}") from None
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {raw!r}") from None
     if not lo <= value <= hi: raise ValueError(f"{name} must be from {lo} to {hi}, got {value}")
     return value
 
-# %% ../nbs/00_config.ipynb #c010
+# %% ../nbs/00_config.ipynb #c009
 MAX_MESSAGE_CHARS = 5000
+DEFAULT_MAX_MESSAGE_CHARS = 2000
 
 # %% ../nbs/00_config.ipynb #c011
-@dataclass
+def _secret(): return field(default='', repr=False)
+
+# %% ../nbs/00_config.ipynb #c013
+@dataclass(frozen=True)
 class Settings:
-    "Locations and defaults for the embedded backends."
+    "Every setting of `chatbot`: locations, limits, keys, channels; built once at the edge and passed down."
     home: Path
-    store_url: str
-    models_dir: Path
+    store_url: str = ''
+    models_dir: Path | None = None
     none_threshold: float = 0.5
     registry_url: str = ''
     log_url: str = ''
     cache_dir: Path | None = None
-    max_message_chars: int = 2000
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    queue_url: str = ''
+    state_url: str = ''
+    runs_url: str = ''
+    review_url: str = ''
+    files_url: str = ''
+    rules: str = ''                        # the reply rules file, when set on purpose (else home/rules.json)
+    dashboards_dir: str = ''
+    model: str = ''                        # a model folder the worker understands with, in-process
+    nlu_url: str = ''                      # or the prediction service it asks
+    nlu_app: str = 'demo'
+    handlers: tuple = ()                   # modules with reply handlers, imported by the gateway
+    trace_file: str = ''
+    model_webhook: str = ''
+    admin_user: str = ''
+    serve_host: str = '127.0.0.1'
+    serve_port: int = 8080
+    serve_workers: int = 1
+    serve_threads: int = 2
+    gateway_port: int = 8081
+    serve_overrides: dict = field(default_factory=dict)   # the service's own settings, by name (`MAX_BATCH`)
+    metrics_dir: str = ''                  # a folder the service's workers share their metrics through
+    sendbird_app_id: str = ''
+    sendbird_bot_user_id: str = ''
+    sendbird_api_url: str = ''
+    nlu_key: str = _secret()
+    prediction_keys: str = _secret()
+    gateway_keys: str = _secret()
+    admin_password: str = _secret()
+    sendbird_api_token: str = _secret()
+    azure_connection_string: str = _secret()
+    appinsights_connection_string: str = _secret()
+
+    def __post_init__(self):
+        home = Path(self.home).expanduser().absolute()
+        fill = dict(home=home, store_url=f"sqlite:///{home/'apps.db'}", models_dir=home/'models',
+                    registry_url=str(home/'registry'), log_url=f"sqlite:///{home/'logs.db'}",
+                    cache_dir=home/'cache',
+                    queue_url=f"sqlite:///{home/'queues.db'}", state_url=f"sqlite:///{home/'state.db'}",
+                    runs_url=f"sqlite:///{home/'runs.db'}", review_url=f"sqlite:///{home/'review.db'}",
+                    files_url=str(home/'files'))
+        for k, v in fill.items():
+            if k == 'home' or not getattr(self, k): object.__setattr__(self, k, v)
+        for k in ('models_dir', 'cache_dir'): object.__setattr__(self, k, Path(getattr(self, k)).expanduser())
+
+    @property
+    def rules_file(self) -> Path:
+        "The reply rules file: `rules` when set, else `home/rules.json` (where the studio saves them)."
+        return Path(self.rules or self.home/'rules.json').expanduser()
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
-        "Build settings from `env` (default `os.environ`)."
-        env = os.environ if env is None else env
-        home = Path(env.get('CHATBOT_HOME') or '.chatbot').expanduser().absolute()
-        store = env.get('CHATBOT_STORE_URL') or f"sqlite:///{home/'apps.db'}"
-        models = Path(env.get('CHATBOT_MODELS_DIR') or home/'models').expanduser()
-        try: thr = float(env.get('CHATBOT_NONE_THRESHOLD', '0.5'))
-        except ValueError: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be a number, got {env.get('CHATBOT_NONE_THRESHOLD')!r}")
-        if not 0 <= thr <= 1: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be between 0 and 1, got {thr}")
-        return cls(home=home, store_url=store, models_dir=models, none_threshold=thr,
-                   registry_url=env.get('CHATBOT_REGISTRY_URL') or str(home/'registry'),
-                   log_url=env.get('CHATBOT_LOG_URL') or f"sqlite:///{home/'logs.db'}",
-                   cache_dir=Path(env.get('CHATBOT_CACHE_DIR') or home/'cache').expanduser(),
-                   max_message_chars=env_int(env, 'CHATBOT_MAX_MESSAGE_CHARS', 2000, 1, MAX_MESSAGE_CHARS))
+        "The settings in the environment `env` (default `os.environ`): see `settings_from_env`."
+        return settings_from_env(env)
 
-# %% ../nbs/00_config.ipynb #c014
+    def replace(self, **changes) -> "Settings":
+        "A copy with `changes`; derived locations follow a new `home` unless given."
+        if 'home' in changes:
+            derived = ('store_url', 'models_dir', 'registry_url', 'log_url', 'cache_dir', 'queue_url',
+                       'state_url', 'runs_url', 'review_url', 'files_url')
+            before = Settings(self.home)
+            changes = {**{k: '' for k in derived if getattr(self, k) == getattr(before, k)}, **changes}
+        return dataclasses.replace(self, **changes)
+
+# %% ../nbs/00_config.ipynb #c016
+def _threshold(env) -> float:
+    raw = env.get('CHATBOT_NONE_THRESHOLD') or '0.5'
+    try: thr = float(raw)
+    except ValueError: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be a number, got {raw!r}") from None
+    if not 0 <= thr <= 1: raise ValueError(f"CHATBOT_NONE_THRESHOLD must be between 0 and 1, got {thr}")
+    return thr
+
+# %% ../nbs/00_config.ipynb #c019
+_SERVE_FLAGS = ('CHATBOT_SERVE_HOST', 'CHATBOT_SERVE_WORKERS', 'CHATBOT_SERVE_THREADS')   # the command's own
+
+def _serve_overrides(env) -> dict:
+    "The service settings in `CHATBOT_SERVE_*` variables of `env`, by name, values parsed as JSON where they can be."
+    out = {}
+    for k, v in env.items():
+        if not k.startswith('CHATBOT_SERVE_') or k in _SERVE_FLAGS: continue
+        try: out[k[len('CHATBOT_SERVE_'):]] = json.loads(v)
+        except ValueError: out[k[len('CHATBOT_SERVE_'):]] = v
+    return out
+
+# %% ../nbs/00_config.ipynb #c021
+_TEXT_VARS = dict(store_url='CHATBOT_STORE_URL', registry_url='CHATBOT_REGISTRY_URL',
+                  log_url='CHATBOT_LOG_URL',
+                  queue_url='CHATBOT_QUEUE_URL', state_url='CHATBOT_STATE_URL', runs_url='CHATBOT_RUNS_URL',
+                  review_url='CHATBOT_REVIEW_URL', files_url='CHATBOT_FILES_DIR', rules='CHATBOT_RULES',
+                  dashboards_dir='CHATBOT_DASHBOARDS_DIR', model='CHATBOT_MODEL', nlu_url='CHATBOT_NLU_URL',
+                  nlu_key='CHATBOT_NLU_KEY', trace_file='CHATBOT_TRACE_FILE',
+                  model_webhook='CHATBOT_MODEL_WEBHOOK',
+                  admin_user='CHATBOT_ADMIN_USER', admin_password='CHATBOT_ADMIN_PASSWORD',
+                  prediction_keys='CHATBOT_PREDICTION_KEYS', gateway_keys='CHATBOT_GATEWAY_KEYS',
+                  sendbird_app_id='SENDBIRD_APP_ID', sendbird_api_token='SENDBIRD_API_TOKEN',
+                  sendbird_bot_user_id='SENDBIRD_BOT_USER_ID', sendbird_api_url='SENDBIRD_API_URL',
+                  azure_connection_string='AZURE_STORAGE_CONNECTION_STRING',
+                  appinsights_connection_string='APPLICATIONINSIGHTS_CONNECTION_STRING')
+
+def settings_from_env(env=None) -> Settings:
+    "`Settings` from `env` (default `os.environ`); a bad value is refused, naming its variable."
+    env = os.environ if env is None else env
+    home = env.get('CHATBOT_HOME') or '.chatbot'
+    text = {k: env.get(v) or '' for k, v in _TEXT_VARS.items()}
+    return Settings(home, models_dir=env.get('CHATBOT_MODELS_DIR') or None,
+                    cache_dir=env.get('CHATBOT_CACHE_DIR') or None,
+                    none_threshold=_threshold(env), nlu_app=env.get('CHATBOT_NLU_APP') or 'demo',
+                    max_message_chars=env_int(env, 'CHATBOT_MAX_MESSAGE_CHARS', DEFAULT_MAX_MESSAGE_CHARS, 1,
+                                              MAX_MESSAGE_CHARS),
+                    handlers=tuple(filter(None, map(str.strip, env.get('CHATBOT_HANDLERS', '').split(',')))),
+                    serve_host=env.get('CHATBOT_SERVE_HOST') or '127.0.0.1',
+                    serve_port=env_int(env, 'PORT', env_int(env, 'WEBSITES_PORT', 8080, 1, 65535), 1, 65535),
+                    serve_workers=env_int(env, 'CHATBOT_SERVE_WORKERS', 1, 1, 64),
+                    serve_threads=env_int(env, 'CHATBOT_SERVE_THREADS', 2, 1, 256),
+                    gateway_port=env_int(env, 'CHATBOT_GATEWAY_PORT', 8081, 1, 65535),
+                    serve_overrides=_serve_overrides(env), metrics_dir=env.get('PROMETHEUS_MULTIPROC_DIR') or '',
+                    **text)
+
+# %% ../nbs/00_config.ipynb #c024
 def absolute_location(value: str, base) -> str:
     "`value` with a relative path (plain, or in a `sqlite:///` URL) made absolute against the folder `base`."
     if value.startswith('sqlite:///'):
@@ -63,15 +169,16 @@ def absolute_location(value: str, base) -> str:
     if not value or '://' in value: return value
     return os.path.normpath(Path(base)/Path(value).expanduser())
 
-# %% ../nbs/00_config.ipynb #c017
+# %% ../nbs/00_config.ipynb #c027
 PATH_VARS = ('CHATBOT_HOME', 'CHATBOT_MODELS_DIR', 'CHATBOT_CACHE_DIR', 'CHATBOT_FILES_DIR', 'CHATBOT_RULES',
              'CHATBOT_TRACE_FILE', 'CHATBOT_MODEL', 'CHATBOT_DASHBOARDS_DIR')
 
 def resolve_locations(env=None, cwd=None) -> dict:
-    "A copy of `env` with `CHATBOT_HOME` set and every location variable absolute, relative ones taken from `cwd`."
+    "A copy of `env` with `CHATBOT_HOME` set and every location variable absolute against `cwd`."
     env = dict(os.environ if env is None else env)
     base = Path(cwd or os.getcwd())
     env['CHATBOT_HOME'] = env.get('CHATBOT_HOME') or '.chatbot'
     for k, v in env.items():
-        if v and (k in PATH_VARS or (k.startswith('CHATBOT_') and k.endswith('_URL'))): env[k] = absolute_location(v, base)
+        if v and (k in PATH_VARS or (k.startswith('CHATBOT_') and k.endswith('_URL'))):
+            env[k] = absolute_location(v, base)
     return env

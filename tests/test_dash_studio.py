@@ -181,10 +181,11 @@ def test_uploads_can_be_kept_in_blob_storage(azurite, monkeypatch):
     "With CHATBOT_FILES_DIR=azure-blob://CONTAINER/PREFIX, uploads are kept as blobs (no browser needed for this part)."
     from azure.storage.blob import BlobServiceClient
     from chatbot.admin.core import Admin
-    from chatbot.admin.studio import files_location, keep_upload
-    monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', azurite.connection_string)
-    where = files_location(Admin({'CHATBOT_FILES_DIR': 'azure-blob://uploads/studio', 'CHATBOT_HOME': '/nonexistent'}))
-    url = keep_upload(where, '../travel.json', b'{"x": 1}')
+    from chatbot.admin.studio import keep_upload
+    from chatbot.config import Settings
+    admin = Admin(Settings.from_env({'CHATBOT_FILES_DIR': 'azure-blob://uploads/studio', 'CHATBOT_HOME': '/nonexistent',
+                                     'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string}))
+    url = keep_upload(admin.files_dir, '../travel.json', b'{"x": 1}', connection_string=admin.settings.azure_connection_string)
     assert url.startswith('azure-blob://uploads/studio/') and url.endswith('-travel.json')
     blob = BlobServiceClient.from_connection_string(azurite.connection_string).get_blob_client('uploads', url[len('azure-blob://uploads/'):])
     assert blob.download_blob().readall() == b'{"x": 1}'

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import pytest
 from chatbot.backends.logs import (LOG_FIELDS, LOG_SCHEMA_V1, LOG_SCHEMA_VERSION, LOG_APPLICATION_ID, LogStore, SQLiteLogStore, BackgroundLogWriter, LogSchemaError, open_log_store,
-                          register_log_store, LOG_BACKENDS, log_requested)
+                          LOG_STORES, log_requested)
+from chatbot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000 // 3600 * 3600                 # an hour boundary
@@ -174,21 +175,17 @@ def test_open_log_store_urls_and_backends(tmp_path, monkeypatch):
     assert open_log_store(str(tmp_path/'plain.db')).path == str(tmp_path/'plain.db')
     monkeypatch.chdir(tmp_path)
     assert Path(open_log_store('sqlite:///rel/logs.db').path) == Path('rel/logs.db') and (tmp_path/'rel'/'logs.db').exists()
-    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home')); monkeypatch.delenv('CHATBOT_LOG_URL', raising=False)
-    assert open_log_store().path == str(tmp_path/'home'/'logs.db')
-    monkeypatch.setenv('CHATBOT_LOG_URL', ':memory:')
-    assert open_log_store().memory
+    assert open_log_store(Settings.from_env({'CHATBOT_HOME': str(tmp_path/'home')}).log_url).path == str(tmp_path/'home'/'logs.db')
+    assert open_log_store(Settings.from_env({'CHATBOT_LOG_URL': ':memory:'}).log_url).memory
     with pytest.raises(ValueError, match=r"unsupported log store URL 'azuretable://acct/logs'.*sqlite://"): open_log_store('azuretable://acct/logs')
     with pytest.raises(ValueError, match='no host part'): open_log_store('sqlite://host/logs.db')
 
     class ListStore(SQLiteLogStore):
         "A pluggable backend, here just SQLite in memory remembering its URL."
         def __init__(self, url, **kw): super().__init__(':memory:'); self.url = url
-    register_log_store('azuretable', ListStore)
-    try:
-        s = open_log_store('azuretable://acct/logs')
-        assert isinstance(s, LogStore) and s.url == 'azuretable://acct/logs' and s.append([rec(1)]) == 1
-    finally: LOG_BACKENDS.pop('azuretable')
+    monkeypatch.setitem(LOG_STORES.factories, 'azuretable', ListStore)
+    s = open_log_store('azuretable://acct/logs')
+    assert isinstance(s, LogStore) and s.url == 'azuretable://acct/logs' and s.append([rec(1)]) == 1
 
 def test_log_flag():
     assert log_requested(None) and log_requested('') and log_requested('TRUE') and log_requested(True)

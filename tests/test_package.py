@@ -62,5 +62,5 @@ def test_bundled_files_are_found_where_the_package_looks():
     try:
         os.chdir('/')
         assert template_path().exists(), template_path()
-        assert dashboards_dir({}) == ROOT/'dashboards'
+        assert dashboards_dir() == ROOT/'dashboards'
     finally: os.chdir(here)

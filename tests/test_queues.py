@@ -4,8 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import pytest
 
-from chatbot.backends.queues import (MAX_MESSAGE_BYTES, QUEUE_BACKENDS, QueueError, ReceiptError, QueueMessage, MessageQueue, QueueService,
-                            SQLiteQueue, SQLiteQueueService, AzureQueueService, open_queues, register_queue_backend, consume)
+from chatbot.backends.queues import (MAX_MESSAGE_BYTES, QUEUES, QueueError, ReceiptError, QueueMessage, MessageQueue, QueueService,
+                            SQLiteQueue, SQLiteQueueService, AzureQueueService, open_queues, consume)
+from chatbot.config import Settings
 
 @dataclass
 class Backend:
@@ -13,15 +14,15 @@ class Backend:
     kind: str
     url: str
     vt: float                                   # a short visibility timeout; Azure counts whole seconds
+    cs: str | None = None                       # the Azure account, for azure-queue://
 
-    def open(self) -> QueueService: return open_queues(self.url)
+    def open(self) -> QueueService: return open_queues(self.url, self.cs)
 
 @pytest.fixture(params=['sqlite', 'azure'])
 def backend(request, tmp_path, monkeypatch):
     if request.param == 'sqlite': return Backend('sqlite', f"sqlite:///{tmp_path/'queues.db'}", 0.3)
     az = request.getfixturevalue('azurite')
-    monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', az.connection_string)
-    return Backend('azure', f'azure-queue://t{uuid.uuid4().hex[:12]}', 1)      # own prefix per test
+    return Backend('azure', f'azure-queue://t{uuid.uuid4().hex[:12]}', 1, az.connection_string)   # own prefix per test
 
 @pytest.fixture
 def svc(backend):
@@ -280,13 +281,11 @@ def test_sqlite_poison_elsewhere_and_bad_files(tmp_path):
 
 def test_open_queues_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for var in ('CHATBOT_QUEUE_URL', 'CHATBOT_HOME', 'AZURE_STORAGE_CONNECTION_STRING'): monkeypatch.delenv(var, raising=False)
-    s = open_queues()
+    s = open_queues(Settings.from_env({}).queue_url)                      # the default: queues.db in ./.chatbot
     assert isinstance(s, SQLiteQueueService) and s.url == f"sqlite:///{tmp_path/'.chatbot'/'queues.db'}" and (tmp_path/'.chatbot'/'queues.db').exists()
-    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
-    assert open_queues().path == str(tmp_path/'home'/'queues.db')
-    monkeypatch.setenv('CHATBOT_QUEUE_URL', f"sqlite:///{tmp_path/'env.db'}")
-    assert open_queues().url == f"sqlite:///{tmp_path/'env.db'}"
+    assert open_queues(Settings.from_env({'CHATBOT_HOME': str(tmp_path/'home')}).queue_url).path == str(tmp_path/'home'/'queues.db')
+    env = {'CHATBOT_QUEUE_URL': f"sqlite:///{tmp_path/'env.db'}"}
+    assert open_queues(Settings.from_env(env).queue_url).url == f"sqlite:///{tmp_path/'env.db'}"
     r = open_queues('sqlite:///rel/q.db')
     assert r.path == 'rel/q.db' and r.url == 'sqlite:///rel/q.db' and open_queues(tmp_path/'rel'/'q.db').url == f"sqlite:///{tmp_path/'rel'/'q.db'}"
     for bad, msg in [('amqp://host/q', 'unsupported queue URL'), ('sqlite://host/q.db', 'no host part'), (':memory:', 'in-memory'),
@@ -295,8 +294,8 @@ def test_open_queues_urls(tmp_path, monkeypatch):
         with pytest.raises(QueueError, match=msg): open_queues(bad)
     with pytest.raises(QueueError, match='bad queue prefix'): open_queues('azure-queue://Bad_Prefix', connection_string='UseDevelopmentStorage=true')
     made = []
-    monkeypatch.setitem(QUEUE_BACKENDS, 'memq', None)
-    register_queue_backend('memq', lambda url, **kw: made.append((url, kw)) or s)
+    monkeypatch.setitem(QUEUES.factories, 'memq', None)
+    QUEUES.register('memq', lambda url, **kw: made.append((url, kw)) or s)
     assert open_queues('memq://x', opt=1) is s and made == [('memq://x', {'opt': 1})]
 
 def test_azure_prefixes_and_base64_wire_format(azurite):

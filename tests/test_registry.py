@@ -17,9 +17,8 @@ def make_registry(request, tmp_path, monkeypatch):
     if request.param == 'local':
         return lambda: open_registry(str(tmp_path/'registry'))
     az = request.getfixturevalue('azurite')
-    monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', az.connection_string)
     url = f'azure-blob://models-{uuid.uuid4().hex[:16]}/team/nlu'        # own container per test
-    return lambda: open_registry(url, cache_dir=tmp_path/'cache')
+    return lambda: open_registry(url, cache_dir=tmp_path/'cache', connection_string=az.connection_string)
 
 @pytest.fixture
 def reg(make_registry): return make_registry()
@@ -158,17 +157,14 @@ def test_open_registry_urls(tmp_path, monkeypatch):
     assert isinstance(r, LocalRegistry) and r.root == tmp_path/'rel'/'reg' and r.url == (tmp_path/'rel'/'reg').as_uri()
     assert open_registry(r.url).root == r.root and open_registry(tmp_path/'rel'/'reg').root == r.root
     with pytest.raises(RegistryError, match='unsupported registry URL'): open_registry('s3://bucket/models')
-    monkeypatch.delenv('AZURE_STORAGE_CONNECTION_STRING', raising=False)
     with pytest.raises(RegistryError, match='AZURE_STORAGE_CONNECTION_STRING'): open_registry('azure-blob://models')
     with pytest.raises(RegistryError, match='bad blob container name'): open_registry('azure-blob://Bad_Name')
 
 def test_blob_registry_options(azurite, tmp_path, monkeypatch, arts):
-    monkeypatch.delenv('AZURE_STORAGE_CONNECTION_STRING', raising=False)
-    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
-    monkeypatch.delenv('CHATBOT_CACHE_DIR', raising=False)
+    from chatbot.nlu.registry import default_cache_dir
     container = f'opts-{uuid.uuid4().hex[:12]}'
     r = BlobRegistry(container, connection_string=azurite.connection_string)          # created on first use, no prefix
-    assert r.url == f'azure-blob://{container}' and r.cache_dir.parent == tmp_path/'home'/'cache'/'models'
+    assert r.url == f'azure-blob://{container}' and r.cache_dir.parent == default_cache_dir()
     r.push('shop', arts[0])
     other = BlobRegistry(container, 'elsewhere', connection_string=azurite.connection_string)   # prefixes are separate registries
     assert other.apps() == [] and r.apps() == ['shop'] and other.cache_dir != r.cache_dir

@@ -24,8 +24,7 @@ def test_train_from_blob_snapshot_into_blob_registry(azurite, tmp_path, monkeypa
                 '--out', tmp_path/'model', '--push', 'azure-blob://models', '--publish-if-better', env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'pushed mini version 1' in r.stdout and 'published to staging' in r.stdout
-    monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', azurite.connection_string)
-    registry = open_registry('azure-blob://models', cache_dir=tmp_path/'cache')
+    registry = open_registry('azure-blob://models', cache_dir=tmp_path/'cache', connection_string=azurite.connection_string)
     assert registry.slots('mini')['staging'] == '1' and registry.slots('mini')['production'] is None
     version = registry.versions('mini')[0]
     assert {'run.ipynb', 'report.html', 'metrics.json'} <= set(version.manifest['files'])

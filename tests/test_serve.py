@@ -301,7 +301,8 @@ def test_publish_and_swap_live_under_load(mini_model, tmp_path, registry_url):
     "Every request succeeds while versions change; each change is served within 3 s by every worker."
     from chatbot.nlu.registry import open_registry
     _, path = mini_model
-    reg = open_registry(registry_url, cache_dir=tmp_path/'cache')
+    reg = open_registry(registry_url, cache_dir=tmp_path/'cache',
+                        connection_string=os.environ.get('AZURE_STORAGE_CONNECTION_STRING'))   # as the CLI reads it
     for v in ('1', '2'): reg.push('shop', path, v)
     reg.publish('shop', '1')
     s = Server(['--registry', registry_url, '--no-log'], tmp_path, workers=2)

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from chatbot.backends.state import (MAX_VALUE_BYTES, StateError, ConflictError, StateStore, SQLiteStateStore, AzureTableStateStore,
-                           open_state, register_state_backend, default_state_url, table_keys)
+                           open_state, STATES, table_keys)
+from chatbot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,11 +16,11 @@ def make_store(request, tmp_path, monkeypatch):
         url = f"sqlite:///{tmp_path/'state.db'}"
     else:
         az = request.getfixturevalue('azurite')
-        monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', az.connection_string)
         url = f'azure-table://state{uuid.uuid4().hex[:16]}'                # own table per test
+    cs = request.getfixturevalue('azurite').connection_string if request.param == 'azure' else None
     handles = []
     def make():
-        handles.append(open_state(url)); return handles[-1]
+        handles.append(open_state(url, cs)); return handles[-1]
     yield make
     for h in handles: h.close()
 
@@ -151,9 +152,8 @@ def test_sqlite_two_processes(tmp_path):
     s = open_state(url)
     assert s.get('user:web:p')[0] == {'n': 100} and int(s.get('user:web:p')[1]) >= 100
 
-def test_azure_layout(azurite, monkeypatch):
-    monkeypatch.setenv('AZURE_STORAGE_CONNECTION_STRING', azurite.connection_string)
-    s = open_state(f'azure-table://layout{uuid.uuid4().hex[:12]}')
+def test_azure_layout(azurite):
+    s = open_state(f'azure-table://layout{uuid.uuid4().hex[:12]}', azurite.connection_string)
     assert isinstance(s, AzureTableStateStore)
     s.put('user:sendbird:123', {'lang': 'ko', 'text': '안녕'})
     s.put('a/b:c#d', {'big': 'x' * 50_000})
@@ -166,26 +166,19 @@ def test_azure_layout(azurite, monkeypatch):
 
 def test_open_state_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv('CHATBOT_STATE_URL', raising=False)
-    monkeypatch.delenv('CHATBOT_HOME', raising=False)
-    assert default_state_url() == f"sqlite:///{tmp_path/'.chatbot'/'state.db'}"
-    s = open_state()
+    assert Settings.from_env({}).state_url == f"sqlite:///{tmp_path/'.chatbot'/'state.db'}"
+    s = open_state(Settings.from_env({}).state_url)
     assert isinstance(s, SQLiteStateStore) and (tmp_path/'.chatbot'/'state.db').exists()
-    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
-    assert open_state().path == str(tmp_path/'home'/'state.db')
-    monkeypatch.setenv('CHATBOT_STATE_URL', 'sqlite:///rel/s.db')
-    assert open_state().path == 'rel/s.db' and (tmp_path/'rel'/'s.db').exists()
+    assert open_state(Settings.from_env({'CHATBOT_HOME': str(tmp_path/'home')}).state_url).path == str(tmp_path/'home'/'state.db')
+    assert open_state(Settings.from_env({'CHATBOT_STATE_URL': 'sqlite:///rel/s.db'}).state_url).path == 'rel/s.db'
+    assert (tmp_path/'rel'/'s.db').exists()
     assert open_state(':memory:').memory and open_state('sqlite://').memory and open_state(tmp_path/'p.db').url == f"sqlite:///{tmp_path/'p.db'}"
     with pytest.raises(StateError, match='unsupported state store URL'): open_state('redis://localhost/0')
     with pytest.raises(StateError, match='sqlite:///'): open_state('sqlite://host/x.db')
     with pytest.raises(StateError, match='not a chatbot state store'):
         from chatbot.backends.logs import open_log_store
         open_log_store(tmp_path/'logs.db').close(); open_state(tmp_path/'logs.db')
-    monkeypatch.delenv('AZURE_STORAGE_CONNECTION_STRING', raising=False)
     with pytest.raises(StateError, match='AZURE_STORAGE_CONNECTION_STRING'): open_state('azure-table://chatstate')
-    with pytest.raises(StateError, match='bad table name'): open_state('azure-table://chat-state')
-    register_state_backend('mem', lambda url, **kw: SQLiteStateStore(':memory:'))
-    try: assert open_state('mem://x').memory
-    finally:
-        from chatbot.backends.state import STATE_BACKENDS
-        STATE_BACKENDS.pop('mem')
+    with pytest.raises(StateError, match='bad table name'): open_state('azure-table://chat-state', 'UseDevelopmentStorage=true')
+    monkeypatch.setitem(STATES.factories, 'mem', lambda url, **kw: SQLiteStateStore(':memory:'))
+    assert open_state('mem://x').memory

@@ -103,9 +103,9 @@ def test_open_store_urls(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with open_store('sqlite:///data/rel.db') as s: s.create_app(App('a'))
     assert (tmp_path/'data'/'rel.db').exists()
-    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path/'home'))
-    monkeypatch.delenv('CHATBOT_STORE_URL', raising=False)
-    with open_store() as s: assert s.path == str(tmp_path/'home'/'apps.db')
+    from chatbot.config import Settings
+    with open_store(Settings.from_env({'CHATBOT_HOME': str(tmp_path/'home')}).store_url) as s:
+        assert s.path == str(tmp_path/'home'/'apps.db')
     with pytest.raises(ValueError, match='supported are sqlite://'): open_store('mongodb://x/y')
 
 BATCHES, BATCH = 40, 10

@@ -4,21 +4,19 @@
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c003
 from __future__ import annotations
-import getpass, ipaddress, os
+import getpass, ipaddress
 from functools import cached_property
 from pathlib import Path
-from ..config import Settings
+from ..backends import azure
 
 # %% auto #0
 __all__ = ['DASHBOARDS', 'admin_actor', 'Admin', 'AdminAccessError', 'is_loopback', 'check_admin_access', 'dashboards_dir',
            'voila_argv', 'serve_dashboards', 'version_rows', 'compare_versions', 'previous_production', 'rollback']
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c006
-def admin_actor(env=None) -> str:
-    ("The name edits are recorded under: `CHATBOT_ADMIN_USER`, else the operating-system user, "
-     "prefixed `admin:`.")
-    env = os.environ if env is None else env
-    name = (env.get('CHATBOT_ADMIN_USER') or '').strip()
+def admin_actor(user: str = '') -> str:
+    "The name edits are recorded under: `user`, else the operating-system user, prefixed `admin:`."
+    name = (user or '').strip()
     if not name:
         try: name = getpass.getuser()
         except Exception: name = 'unknown'
@@ -26,11 +24,10 @@ def admin_actor(env=None) -> str:
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c009
 class Admin:
-    "The stores a dashboard works on, opened on first use from the environment."
-    def __init__(self, env=None):
-        self.env = dict(os.environ if env is None else env)
-        self.settings = Settings.from_env(self.env)
-        self.actor = admin_actor(self.env)
+    "The stores a dashboard works on, opened on first use from its `settings`."
+    def __init__(self, settings):
+        self.settings = settings
+        self.actor = admin_actor(settings.admin_user)
 
     @cached_property
     def store(self):
@@ -41,7 +38,8 @@ class Admin:
     def registry(self):
         from chatbot.nlu.registry import open_registry
         # where the service caches
-        return open_registry(self.settings.registry_url, cache_dir=self.settings.cache_dir/'models')
+        return open_registry(self.settings.registry_url, cache_dir=self.settings.cache_dir/'models',
+                             connection_string=self.settings.azure_connection_string)
 
     @cached_property
     def logs(self):
@@ -50,18 +48,19 @@ class Admin:
 
     @cached_property
     def runs(self):
-        from chatbot.admin.runs import RunStore, default_runs_url
-        return RunStore(default_runs_url(self.env))
+        from chatbot.admin.runs import RunStore
+        return RunStore(self.settings.runs_url)
 
     @cached_property
     def review(self):
-        from chatbot.admin.review import open_review_store, default_review_url
-        return open_review_store(default_review_url(self.env))
+        from chatbot.admin.review import open_review_store
+        return open_review_store(self.settings.review_url)
 
     @property
-    def files_dir(self) -> Path:
-        "Where uploaded files are kept (`CHATBOT_FILES_DIR`, default `$CHATBOT_HOME/files`)."
-        return Path(self.env.get('CHATBOT_FILES_DIR') or self.settings.home/'files').expanduser()
+    def files_dir(self):
+        "Where uploaded files are kept: a folder, or an `azure-blob://` URL as given (`CHATBOT_FILES_DIR`)."
+        url = self.settings.files_url
+        return url if azure.is_blob_url(url) else Path(url).expanduser()
 
     def close(self):
         "Close whatever was opened."
@@ -89,11 +88,9 @@ def check_admin_access(host: str, password: str | None) -> None:
 # %% ../../nbs/admin/54_admin.core.ipynb #c023
 DASHBOARDS = ('studio', 'training', 'review', 'analytics')
 
-def dashboards_dir(env=None) -> Path:
-    ("The folder of dashboard notebooks: `CHATBOT_DASHBOARDS_DIR`, else `dashboards/` of this checkout or "
-     "the working directory.")
-    env = os.environ if env is None else env
-    if env.get('CHATBOT_DASHBOARDS_DIR'): return Path(env['CHATBOT_DASHBOARDS_DIR']).expanduser()
+def dashboards_dir(configured: str = '') -> Path:
+    "The folder of dashboard notebooks: `configured`, else `dashboards/` of this checkout or the working directory."
+    if configured: return Path(configured).expanduser()
     for d in (Path(__file__).resolve().parents[2]/'dashboards', Path.cwd()/'dashboards'):
         if (d/'studio.ipynb').exists(): return d
     raise FileNotFoundError("no dashboards folder found: run from the chatbot checkout or set "
@@ -108,11 +105,10 @@ def voila_argv(directory: Path, port: int, host: str = '127.0.0.1') -> list[str]
 # %% ../../nbs/admin/54_admin.core.ipynb #c029
 def serve_dashboards(port: int = 8082, # Port to listen on
                      host: str = '127.0.0.1', # Address to bind; not loopback needs a password
-                     password: str | None = None, # Login password; default `CHATBOT_ADMIN_PASSWORD`
+                     password: str | None = None, # Login password (`CHATBOT_ADMIN_PASSWORD` at the edge)
                      directory=None # Folder of dashboard notebooks; default `dashboards_dir()`
                     ) -> None:
     "Serve the dashboards with Voila until interrupted; refuses a non-loopback `host` without a password."
-    password = password or os.environ.get('CHATBOT_ADMIN_PASSWORD') or None
     check_admin_access(host, password)
     directory = Path(directory) if directory else dashboards_dir()
     if not directory.is_dir(): raise FileNotFoundError(f"dashboards folder {directory} does not exist")

@@ -4,17 +4,17 @@
 
 # %% ../../nbs/admin/53_admin.review.ipynb #c003
 from __future__ import annotations
-import json, os, sqlite3, time
+import json, sqlite3, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..nlu.app import NONE_INTENT, AppValidationError, EntitySpan, Utterance
-from ..config import Settings
+from ..backends.core import Backends
 from ..backends.sqlite import SQLiteFile, sqlite_path
 from ..backends.logs import SQLiteLogStore, as_ts
 
 # %% auto #0
-__all__ = ['REVIEW_APPLICATION_ID', 'DECISIONS', 'review_key', 'ReviewItem', 'known_keys', 'candidates', 'ReviewStore',
-           'default_review_url', 'open_review_store', 'review_store', 'entity_spans', 'accept', 'correct', 'ignore']
+__all__ = ['REVIEW_APPLICATION_ID', 'DECISIONS', 'REVIEW_STORES', 'review_key', 'ReviewItem', 'known_keys', 'candidates',
+           'ReviewStore', 'open_review_store', 'review_store', 'entity_spans', 'accept', 'correct', 'ignore']
 
 # %% ../../nbs/admin/53_admin.review.ipynb #c006
 def review_key(text: str | None) -> str:
@@ -231,30 +231,22 @@ class ReviewStore(SQLiteFile):
                                (app, review_key(text))).rowcount
 
 # %% ../../nbs/admin/53_admin.review.ipynb #c036
-def default_review_url(env=None) -> str:
-    "`CHATBOT_REVIEW_URL`, else `review.db` in `CHATBOT_HOME`."
-    env = os.environ if env is None else env
-    return env.get('CHATBOT_REVIEW_URL') or f"sqlite:///{Settings.from_env(env).home/'review.db'}"
+REVIEW_STORES = Backends('review store', ValueError, 'sqlite:///path/review.db, a file path or :memory:',
+                         plain=ReviewStore, memory=lambda **kw: ReviewStore(':memory:', **kw))
+REVIEW_STORES.register('sqlite', lambda url, **kw: ReviewStore(sqlite_path(url, 'review.db'), **kw))
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c039
-def open_review_store(url: str | Path | None = None, **kw) -> ReviewStore:
-    ("Open the review store at `url`: `sqlite:///path`, a plain path or `:memory:` "
-     "(default: `default_review_url()`).")
-    url = default_review_url() if url is None else str(url)
-    if '://' in url and not url.startswith('sqlite://'):
-        raise ValueError(f"unsupported review store URL {url!r}: "
-                         "use sqlite:///path/review.db, a file path or :memory:")
-    return ReviewStore(sqlite_path(url, 'review.db') if url.startswith('sqlite://') else url, **kw)
+# %% ../../nbs/admin/53_admin.review.ipynb #c037
+def open_review_store(url: str | Path, **kw) -> ReviewStore:
+    "The review store at `url`: `sqlite:///path`, a plain path or `:memory:`."
+    return REVIEW_STORES.open(url, **kw)
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c042
+# %% ../../nbs/admin/53_admin.review.ipynb #c040
 def review_store(stores) -> ReviewStore:
-    ("`stores.review`, else the default review store of `stores.env` "
-     "(opened once and kept as `stores.review`).")
-    if getattr(stores, 'review', None) is None:
-        stores.review = open_review_store(default_review_url(getattr(stores, 'env', None)))
+    "`stores.review`, else the review store of `stores.settings` (opened once and kept as `stores.review`)."
+    if getattr(stores, 'review', None) is None: stores.review = open_review_store(stores.settings.review_url)
     return stores.review
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c045
+# %% ../../nbs/admin/53_admin.review.ipynb #c043
 def entity_spans(text: str, # The logged text, untrimmed
                  entities: list[dict], # Its logged native entity dicts
                  app=None # The `App`, to keep only the learned entities it declares
@@ -274,14 +266,14 @@ def entity_spans(text: str, # The logged text, untrimmed
     spans = sorted(out, key=lambda x: (x.start, -x.end))
     return [x for n, x in enumerate(spans) if not any(x.start < p.end for p in spans[:n])]   # drop overlaps
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c051
+# %% ../../nbs/admin/53_admin.review.ipynb #c049
 def _actor(stores, actor):
     actor = actor or getattr(stores, 'actor', None)
     if not isinstance(actor, str) or not actor.strip():
         raise ValueError("say who decides: pass actor= (e.g. 'admin:kim')")
     return actor
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c054
+# %% ../../nbs/admin/53_admin.review.ipynb #c052
 def _add(stores, app: str, item: ReviewItem, intent: str | None, entities, decision: str, actor) -> Utterance:
     "Add `item` as an utterance of `intent` to `app`, then record the decision; returns the utterance added."
     actor = _actor(stores, actor)
@@ -297,18 +289,18 @@ def _add(stores, app: str, item: ReviewItem, intent: str | None, entities, decis
     review_store(stores).record(app, item.text, decision, intent, spans, actor)
     return u
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c056
+# %% ../../nbs/admin/53_admin.review.ipynb #c054
 def accept(stores, app: str, item: ReviewItem, actor: str | None = None) -> Utterance:
     "Add `item` to `app` with its predicted intent and learned entities, and record the decision."
     return _add(stores, app, item, item.intent, None, 'accept', actor)
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c058
+# %% ../../nbs/admin/53_admin.review.ipynb #c056
 def correct(stores, app: str, item: ReviewItem, intent: str, entities=None,
             actor: str | None = None) -> Utterance:
     "Add `item` to `app` as `intent` (with `entities`, else the predicted ones), and record the decision."
     return _add(stores, app, item, intent, entities, 'correct', actor)
 
-# %% ../../nbs/admin/53_admin.review.ipynb #c060
+# %% ../../nbs/admin/53_admin.review.ipynb #c058
 def ignore(stores, app: str, item: ReviewItem, actor: str | None = None) -> None:
     "Hide `item` from the candidates of `app` without adding it."
     review_store(stores).record(app, item.text, 'ignore', actor=_actor(stores, actor))

@@ -16,9 +16,9 @@ _log = logging.getLogger(__name__)
 __all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report_progress', 'read_progress', 'is_remote',
            'fetch_data', 'load_training_data', 'evaluate_artifact', 'metrics_summary', 'metrics_table',
            'per_label_table', 'confused_pairs', 'utterance_table', 'plot_confusion', 'figure_png', 'template_path',
-           'render_html', 'add_record_files', 'execute_training', 'Run', 'default_runs_url', 'RunStore', 'beats',
-           'production_metrics', 'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover',
-           'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
+           'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats', 'production_metrics',
+           'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app',
+           'submit_app_run', 'read_log']
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c006
 class TrainingRunError(RuntimeError):
@@ -49,7 +49,7 @@ def is_remote(spec) -> bool:
     return str(spec).startswith((azure.BLOB_SCHEME, 'https://', 'http://'))
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c018
-def fetch_data(spec: str, folder) -> str:
+def fetch_data(spec: str, folder, connection_string: str | None = None) -> str:
     "A local copy of remote data `spec` in `folder` (its path); a local spec is returned as it is."
     spec, folder = str(spec), Path(folder)
     if not is_remote(spec): return spec
@@ -59,7 +59,7 @@ def fetch_data(spec: str, folder) -> str:
         if not path:
             raise ValueError(f'bad data URL {spec!r}: '
                              'use azure-blob://CONTAINER/PATH (a file, or a folder ending in /)')
-        cs = azure.connection_string(use=f'{spec} as training data')
+        cs = azure.connection_string(connection_string, f'{spec} as training data')
         cc = azure.blob_container(azure.blob_service(cs), container)
         names = [b.name for b in cc.list_blobs(name_starts_with=path)] if path.endswith('/') else [path]
         if not names: raise ValueError(f'no blobs under {spec}')
@@ -78,16 +78,19 @@ def fetch_data(spec: str, folder) -> str:
     return str(folder/name)
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c021
-def load_training_data(data, valid=None):
-    ("`(app, valid_utterances, test_utterances)` of a data spec: a folder, a file, `demo`, a store app name "
-     "or a remote URL.")
+def load_training_data(data, # A folder, a file, `demo`, a store app name or a remote URL
+                       valid=None, # Separate validation data, in the same forms
+                       settings=None # `Settings`: the app store and the Azure account; None for files only
+                      ):
+    "`(app, valid_utterances, test_utterances)` of the data spec `data`."
     from chatbot.admin.store import resolve_app
+    store_url, cs = (settings.store_url, settings.azure_connection_string) if settings else (None, None)
     if is_remote(data) or is_remote(valid or ''):
         tmp = Path(tempfile.mkdtemp(prefix='chatbot-data-'))
-        data, valid = fetch_data(data, tmp/'data'), valid and fetch_data(valid, tmp/'valid')
+        data, valid = fetch_data(data, tmp/'data', cs), valid and fetch_data(valid, tmp/'valid', cs)
     show = lambda report: print(str(report), file=sys.stderr)     # into the run's log
-    app, valid_utts = resolve_app(str(data), on_report=show)
-    if valid: valid_utts = resolve_app(str(valid), on_report=show)[0].utterances
+    app, valid_utts = resolve_app(str(data), store_url=store_url, on_report=show)
+    if valid: valid_utts = resolve_app(str(valid), store_url=store_url, on_report=show)[0].utterances
     p, test = Path(str(data)), None
     if p.is_dir():
         from chatbot.nlu.formats import load_split
@@ -334,17 +337,10 @@ _COLUMNS = [f for f in Run.__dataclass_fields__]
 _JSON = ('parameters', 'metrics')
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c070
-def default_runs_url(env=None) -> str:
-    "`sqlite:///$CHATBOT_HOME/runs.db` (or `$CHATBOT_RUNS_URL`) of `env` (default `os.environ`)."
-    from chatbot.config import Settings
-    env = os.environ if env is None else env
-    return env.get('CHATBOT_RUNS_URL') or f"sqlite:///{Settings.from_env(env).home/'runs.db'}"
-
-# %% ../../nbs/admin/51_admin.runs.ipynb #c073
 class RunStore:
     "Training runs in one SQLite file; run folders live in `runs/` beside it."
-    def __init__(self, url=None, timeout: float = 30.0):
-        url = str(url or default_runs_url())
+    def __init__(self, url, timeout: float = 30.0):
+        url = str(url)
         if '://' in url and not url.startswith('sqlite:///'):
             raise ValueError(f'unsupported run store URL {url!r}: use sqlite:///path/runs.db or a file path')
         self.path = Path(url[len('sqlite:///'):] if url.startswith('sqlite:///') else url)
@@ -443,7 +439,7 @@ class RunStore:
                           (run_id,))
         return self.get(run_id)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c078
+# %% ../../nbs/admin/51_admin.runs.ipynb #c075
 def beats(new: dict, old: dict | None) -> bool:
     "Whether metrics `new` are better than `old`: intent accuracy first, then entity F1."
     if not old: return True
@@ -451,7 +447,7 @@ def beats(new: dict, old: dict | None) -> bool:
                      round((m.get('entity') or {}).get('f1', m.get('entity_f1')) or 0.0, 9))
     return key(new) > key(old)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c081
+# %% ../../nbs/admin/51_admin.runs.ipynb #c078
 def production_metrics(registry, app: str, artifact) -> dict | None:
     ("Metrics of `app`'s production version on the evaluation data of `artifact`; "
      "None when production is empty.")
@@ -462,7 +458,7 @@ def production_metrics(registry, app: str, artifact) -> dict | None:
     utts = read_jsonl(f.read_text(encoding='utf-8'), str(f))
     return evaluate_artifact(registry.fetch(app, prod), utts)[0]
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c083
+# %% ../../nbs/admin/51_admin.runs.ipynb #c080
 def publish_to_staging_if_better(registry, app: str, artifact, version: str, metrics: dict) -> str | None:
     "Publish `version` to staging when it beats production; return the slot or None."
     old = production_metrics(registry, app, artifact)
@@ -470,7 +466,7 @@ def publish_to_staging_if_better(registry, app: str, artifact, version: str, met
     registry.publish(app, version, 'staging', actor='chatbot-runner')
     return 'staging'
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c086
+# %% ../../nbs/admin/51_admin.runs.ipynb #c083
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -483,12 +479,13 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c090
+# %% ../../nbs/admin/51_admin.runs.ipynb #c087
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
     # a cancel: unwind, so temporary folders are removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')   # quiet TensorFlow in the kernel papermill starts
     result = Path(spec['result'])
     try:
         r = execute_training(spec['data'], spec['out'], spec['parameters'], log_path=spec['log'],
@@ -501,12 +498,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c092
+# %% ../../nbs/admin/51_admin.runs.ipynb #c089
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c095
+# %% ../../nbs/admin/51_admin.runs.ipynb #c092
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -517,7 +514,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c098
+# %% ../../nbs/admin/51_admin.runs.ipynb #c095
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -546,8 +543,7 @@ def run_one(store: RunStore, # The run store to take the run from
         proc = subprocess.Popen([sys.executable, '-c',
                                  'import sys; from chatbot.admin.runs import _child_main; '
                                  'sys.exit(_child_main(sys.argv[1]))', str(folder/'spec.json')],
-                                stdout=lf, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2'})
+                                stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
         store.update(run.id, pid=proc.pid)
         reason = None
         try:
@@ -599,7 +595,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c102
+# %% ../../nbs/admin/51_admin.runs.ipynb #c099
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -607,7 +603,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c105
+# %% ../../nbs/admin/51_admin.runs.ipynb #c102
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -618,7 +614,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c108
+# %% ../../nbs/admin/51_admin.runs.ipynb #c105
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -628,7 +624,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c112
+# %% ../../nbs/admin/51_admin.runs.ipynb #c110
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -637,14 +633,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c115
+# %% ../../nbs/admin/51_admin.runs.ipynb #c113
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c118
+# %% ../../nbs/admin/51_admin.runs.ipynb #c116
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from ..nlu.app import App, Entity, EntitySpan, Utterance, AppValidationError, NONE_INTENT
-from ..backends.sqlite import SQLiteFile
+from ..backends.core import Backends
+from ..backends.sqlite import SQLiteFile, sqlite_path
 
 # %% auto #0
-__all__ = ['SCHEMA_V1', 'MIGRATIONS', 'SCHEMA_VERSION', 'STORE_BACKENDS', 'NotFound', 'AppNotFound', 'AppExists',
-           'SchemaVersionError', 'AppInfo', 'StoredUtterance', 'Change', 'text_key', 'check_actor', 'as_app',
-           'as_utterances', 'utterance_problems', 'AppStore', 'apply_migration', 'migrate', 'SQLiteAppStore',
-           'register_store', 'open_store', 'resolve_app']
+__all__ = ['SCHEMA_V1', 'MIGRATIONS', 'SCHEMA_VERSION', 'STORES', 'NotFound', 'AppNotFound', 'AppExists', 'SchemaVersionError',
+           'AppInfo', 'StoredUtterance', 'Change', 'text_key', 'check_actor', 'as_app', 'as_utterances',
+           'utterance_problems', 'AppStore', 'apply_migration', 'migrate', 'SQLiteAppStore', 'open_store',
+           'resolve_app']
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c006
 class NotFound(KeyError):
@@ -794,39 +795,26 @@ class SQLiteAppStore(_SQLiteCore, _SQLiteChanges, _SQLiteApps, _SQLiteIntents, _
     def __repr__(self): return f"SQLiteAppStore({self.path!r})"
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c137
-STORE_BACKENDS: dict[str, Callable[..., AppStore]] = {}
-
-def register_store(scheme: str, factory: Callable[..., AppStore]):
-    "Make `open_store` open `scheme://...` URLs with `factory(url, **kwargs)`."
-    STORE_BACKENDS[scheme] = factory
+STORES = Backends('store', ValueError, 'sqlite:///relative.db, sqlite:////absolute.db, sqlite:// or :memory:',
+                  memory=lambda **kw: SQLiteAppStore(':memory:', **kw))
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c139
 def _open_sqlite(url: str, **kw) -> SQLiteAppStore:
-    from chatbot.backends.sqlite import sqlite_path
     return SQLiteAppStore(sqlite_path(url), **kw)
 
-register_store('sqlite', _open_sqlite)
+STORES.register('sqlite', _open_sqlite)
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c142
-def open_store(url: str | None = None, **kwargs) -> AppStore:
-    "Open the app store at `url` (default: `Settings.from_env().store_url`)."
-    if url is None:
-        from chatbot.config import Settings
-        url = Settings.from_env().store_url
-    url = str(url)
-    if url == ':memory:': return SQLiteAppStore(':memory:', **kwargs)
-    scheme = url.split('://', 1)[0] if '://' in url else None
-    if scheme not in STORE_BACKENDS:
-        known = ', '.join(f"{s}://..." for s in STORE_BACKENDS)
-        raise ValueError(f"unsupported store URL {url!r}: supported are {known} "
-                         "(for SQLite: sqlite:///relative.db, "
-                         "sqlite:////absolute.db, sqlite:// or :memory: for an in-memory store)")
-    return STORE_BACKENDS[scheme](url, **kwargs)
+def open_store(url: str, # `sqlite:///path.db`, `sqlite://` or `:memory:`
+               connection_string: str | None = None, # The Azure Storage account, for remote stores
+               **kwargs) -> AppStore:
+    "The app store at `url`."
+    return STORES.open(url, connection_string, **kwargs)
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c145
 def resolve_app(spec: str, # A path, `demo`, or the name of an app in the store
                 split: str = 'train', # For a dataset folder: which split to read
-                store_url: str | None = None, # The store to look names up in; default from the environment
+                store_url: str | None = None, # The store to look names up in (`Settings.store_url`)
                 on_report=None # Called with the `ImportReport` when an import changed or dropped something
                ) -> tuple:
     ("`(app, validation utterances or None)` for a path, `demo` or a store app name; "
@@ -845,6 +833,8 @@ def resolve_app(spec: str, # A path, `demo`, or the name of an app in the store
     if spec == 'demo':
         from chatbot.demo import demo_app
         return demo_app(), None
+    if store_url is None:
+        raise ValueError(f'{spec!r} is not a file, a folder or the bundled app "demo" (no app store to look in)')
     with open_store(store_url) as store:
         try: return store.get_app(spec), None
         except KeyError:

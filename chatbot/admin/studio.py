@@ -19,11 +19,10 @@ from .store import AppStore, AppExists, NotFound, StoredUtterance, text_key, utt
 
 # %% auto #0
 __all__ = ['MAX_UPLOAD_BYTES', 'IMPORT_MODES', 'FORMAT_NAMES', 'EXPORT_FORMATS', 'safe_filename', 'upload_text', 'upload_format',
-           'preview_upload', 'keep_upload', 'files_location', 'ImportResult', 'MergePlan', 'merge_plan',
-           'import_upload', 'label_span', 'add_label', 'form_utterance', 'span_html', 'html_table', 'preview_html',
-           'parse_list_values', 'make_entity', 'entity_summary', 'Page', 'search_page', 'move_utterances', 'load_rules',
-           'intent_reply', 'set_intent_reply', 'save_rules', 'export_app', 'download_link', 'error_message',
-           'status_html']
+           'preview_upload', 'keep_upload', 'ImportResult', 'MergePlan', 'merge_plan', 'import_upload', 'label_span',
+           'add_label', 'form_utterance', 'span_html', 'html_table', 'preview_html', 'parse_list_values', 'make_entity',
+           'entity_summary', 'Page', 'search_page', 'move_utterances', 'load_rules', 'intent_reply', 'set_intent_reply',
+           'save_rules', 'export_app', 'download_link', 'error_message', 'status_html']
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c006
 def safe_filename(filename, default: str = 'upload') -> str:
@@ -98,9 +97,9 @@ def preview_upload(filename: str, # The uploaded file's name, as the browser sen
     return read(text, name or stem, filename)
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c024
-def _keep_blob(url: str, name: str, data: bytes) -> str:
+def _keep_blob(url: str, name: str, data: bytes, connection_string: str | None) -> str:
     "Upload `data` as blob `name` under `azure-blob://CONTAINER[/PREFIX]`; returns its URL."
-    cs = azure.connection_string(use=f'{url} for uploads')
+    cs = azure.connection_string(connection_string, f'{url} for uploads')
     container, prefix = azure.parse_blob_url(url)
     cc = azure.blob_container(azure.blob_service(cs), container, create=True)
     key = '/'.join(p for p in (prefix.strip('/'), name) if p)
@@ -111,13 +110,14 @@ def _keep_blob(url: str, name: str, data: bytes) -> str:
 def keep_upload(files_dir, # A folder, or `azure-blob://CONTAINER[/PREFIX]`
                 filename: str, # The uploaded file's name, as the browser sent it
                 data: bytes, # Its bytes
-                now: datetime | None = None # Time for the name's stamp; default now (UTC)
+                now: datetime | None = None, # Time for the name's stamp; default now (UTC)
+                connection_string: str | None = None # The Azure Storage account, for a blob URL
                ):
     ("Keep an uploaded file in `files_dir` (a folder or `azure-blob://...`) under a time-stamped safe name; "
      "returns its path or URL.")
     stamp = (now or datetime.now(timezone.utc)).strftime('%Y%m%dT%H%M%S.%fZ')
     name = f"{stamp}-{safe_filename(filename)}"
-    if azure.is_blob_url(files_dir): return _keep_blob(str(files_dir), name, bytes(data))
+    if azure.is_blob_url(files_dir): return _keep_blob(str(files_dir), name, bytes(data), connection_string)
     d = Path(files_dir).expanduser()
     d.mkdir(parents=True, exist_ok=True)
     for n in range(1, 1000):
@@ -127,14 +127,7 @@ def keep_upload(files_dir, # A folder, or `azure-blob://CONTAINER[/PREFIX]`
         except FileExistsError: name = f"{stamp}-{n}-{safe_filename(filename)}"
     raise FileExistsError(f"cannot find a free name for {filename!r} in {d}")
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c029
-def files_location(admin):
-    ("Where the Studio keeps uploads: `CHATBOT_FILES_DIR` as given when it is a blob URL, "
-     "else the admin's `files_dir`.")
-    url = admin.env.get('CHATBOT_FILES_DIR') or ''
-    return url if azure.is_blob_url(url) else admin.files_dir
-
-# %% ../../nbs/admin/55_admin.studio.ipynb #c033
+# %% ../../nbs/admin/55_admin.studio.ipynb #c030
 IMPORT_MODES = ('new', 'replace', 'merge')
 
 @dataclass
@@ -152,7 +145,7 @@ class ImportResult:
                 + (f"; skipped {what(self.skipped)}" if any(self.skipped.values()) else ''))
         return '\n'.join([line] + [f"  {n}" for n in self.notes])
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c036
+# %% ../../nbs/admin/55_admin.studio.ipynb #c033
 @dataclass
 class MergePlan:
     "What merging an app into another adds, and what it skips and why."
@@ -162,7 +155,7 @@ class MergePlan:
     skipped: dict = field(default_factory=lambda: dict(intents=0, entities=0, utterances=0))
     notes: list[str] = field(default_factory=list)
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c038
+# %% ../../nbs/admin/55_admin.studio.ipynb #c035
 def merge_plan(current: App, incoming: App) -> MergePlan:
     ("What merging `incoming` into `current` would add: missing intents, entities and utterances "
      "(valid in the merged app).")
@@ -190,7 +183,7 @@ def merge_plan(current: App, incoming: App) -> MergePlan:
                    + ([f"... and {len(bad) - 10} more skipped"] if len(bad) > 10 else []))
     return plan
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c041
+# %% ../../nbs/admin/55_admin.studio.ipynb #c038
 def _merge(store: AppStore, app: App, actor: str) -> ImportResult:
     "Add to the stored app of `app.name` what it lacks."
     plan = merge_plan(store.get_app(app.name), app)
@@ -201,7 +194,7 @@ def _merge(store: AppStore, app: App, actor: str) -> ImportResult:
                                                 utterances=len(plan.utterances)),
                         plan.skipped, plan.notes)
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c043
+# %% ../../nbs/admin/55_admin.studio.ipynb #c040
 def import_upload(store: AppStore, # The app store
                   app: App, # The app read from the upload (`preview_upload`)
                   mode: str, # One of `IMPORT_MODES`
@@ -232,7 +225,7 @@ def import_upload(store: AppStore, # The app store
                         notes=[f"replaced the previous app {name!r}" if existed
                                else f"there was no app {name!r}; created it"])
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c047
+# %% ../../nbs/admin/55_admin.studio.ipynb #c044
 def label_span(text: str, # The utterance text
                fragment: str, # The part of it to label, as typed
                entity: str, # The entity to label it with
@@ -252,7 +245,7 @@ def label_span(text: str, # The utterance text
                          f"so there is no occurrence {occurrence + 1}")
     return EntitySpan(entity, starts[occurrence], starts[occurrence] + len(frag), frag, role or None)
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c050
+# %% ../../nbs/admin/55_admin.studio.ipynb #c047
 def add_label(text: str, spans: list[EntitySpan], fragment: str, entity: str, occurrence: int = 0,
               role: str | None = None) -> list[EntitySpan]:
     "`spans` plus a new label (see `label_span`), refused when it overlaps one of them."
@@ -261,7 +254,7 @@ def add_label(text: str, spans: list[EntitySpan], fragment: str, entity: str, oc
     if p := Utterance(text, 'x', new).problems('label'): raise ValueError(p[0])
     return new
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c053
+# %% ../../nbs/admin/55_admin.studio.ipynb #c050
 def form_utterance(text: str, intent: str, labels: list[EntitySpan]) -> Utterance:
     ("The utterance the add form describes: text without edge spaces (labels shifted to match), "
      "checked on its own.")
@@ -272,7 +265,7 @@ def form_utterance(text: str, intent: str, labels: list[EntitySpan]) -> Utteranc
     if p := u.problems(repr(t[:40])): raise AppValidationError(p)
     return u
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c056
+# %% ../../nbs/admin/55_admin.studio.ipynb #c053
 def span_html(u: Utterance) -> str:
     "The utterance's text as HTML, each labelled span in a `<mark>` with its entity; all text escaped."
     out, pos, esc = [], 0, html.escape
@@ -285,7 +278,7 @@ def span_html(u: Utterance) -> str:
         pos = s.end
     return ''.join(out + [esc(u.text[pos:])])
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c059
+# %% ../../nbs/admin/55_admin.studio.ipynb #c056
 def html_table(headers: list[str], rows: list[list], raw: tuple = ()) -> str:
     "An HTML table of `rows` with every cell escaped, except the columns numbered in `raw` (already HTML)."
     head = ''.join(f'<th>{html.escape(str(h))}</th>' for h in headers)
@@ -293,7 +286,7 @@ def html_table(headers: list[str], rows: list[list], raw: tuple = ()) -> str:
                                     for i, c in enumerate(r)) + '</tr>' for r in rows)
     return f'<table class="studio-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c062
+# %% ../../nbs/admin/55_admin.studio.ipynb #c059
 FORMAT_NAMES = dict(json='app JSON', luis='LUIS JSON', jsonl='JSONL', rasa='Rasa YAML', csv='CSV')
 
 def preview_html(app: App, rep: ImportReport, kept=None, limit: int = 10) -> str:
@@ -312,7 +305,7 @@ def preview_html(app: App, rep: ImportReport, kept=None, limit: int = 10) -> str
     table = html_table(['utterance', 'intent'], rows, raw=(0,)) if rows else ''
     return ''.join(out) + table + more + '</div>'
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c066
+# %% ../../nbs/admin/55_admin.studio.ipynb #c063
 def parse_list_values(text: str) -> list[dict]:
     "List-entity values from lines `canonical: synonym, synonym` (synonyms optional)."
     vals = []
@@ -323,7 +316,7 @@ def parse_list_values(text: str) -> list[dict]:
                          synonyms=[s.strip() for s in re.split(r'[,，、]', syns) if s.strip()]))
     return vals
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c069
+# %% ../../nbs/admin/55_admin.studio.ipynb #c066
 def make_entity(name: str, # The entity's name; for a prebuilt one, default its type
                 kind: str = 'learned', # One of `ENTITY_KINDS`
                 values: str = '', # A list entity's values, `canonical: synonym, synonym` a line
@@ -342,7 +335,7 @@ def make_entity(name: str, # The entity's name; for a prebuilt one, default its 
     if p := e.problems(): raise AppValidationError(p)
     return e
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c072
+# %% ../../nbs/admin/55_admin.studio.ipynb #c069
 def entity_summary(e: Entity) -> str:
     "A one-line description of an entity's definition."
     if e.kind == 'list':
@@ -352,7 +345,7 @@ def entity_summary(e: Entity) -> str:
     if e.kind == 'prebuilt': return e.prebuilt or e.name
     return f"roles: {', '.join(e.roles)}" if e.roles else ''
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c075
+# %% ../../nbs/admin/55_admin.studio.ipynb #c072
 @dataclass
 class Page:
     "One page of a search: its utterances, the total found, this page's number (from 0) and how many pages."
@@ -361,7 +354,7 @@ class Page:
     page: int
     pages: int
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c077
+# %% ../../nbs/admin/55_admin.studio.ipynb #c074
 def search_page(store: AppStore, # The app store
                 app: str, # The app to search
                 text: str = '', # Text the utterances contain (any case); empty for all
@@ -378,7 +371,7 @@ def search_page(store: AppStore, # The app store
     page = min(max(0, page), pages - 1)
     return Page(store.search_utterances(app, **f, limit=per_page, offset=page * per_page), total, page, pages)
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c080
+# %% ../../nbs/admin/55_admin.studio.ipynb #c077
 def move_utterances(store: AppStore, app: str, utterances: list[StoredUtterance], intent: str,
                     actor: str) -> int:
     "Move utterances (as found by a search) to `intent`, keeping their labels; returns how many moved."
@@ -390,7 +383,7 @@ def move_utterances(store: AppStore, app: str, utterances: list[StoredUtterance]
         moved += 1
     return moved
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c085
+# %% ../../nbs/admin/55_admin.studio.ipynb #c082
 def load_rules(path) -> dict:
     "The rules at `path` (JSON or YAML) as a plain dict; the demo's rules when the file does not exist yet."
     from importlib.resources import files
@@ -404,7 +397,7 @@ def load_rules(path) -> dict:
     if not isinstance(d, dict): raise ValueError(f"reply rules file {p} must hold a mapping with 'intents'")
     return d
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c088
+# %% ../../nbs/admin/55_admin.studio.ipynb #c085
 def intent_reply(rules: dict, intent: str) -> dict:
     ("The form's view of `intent`'s rule: reply texts `en` and `ko`, `handoff`, and what else it has "
      "(`require`, `handler`).")
@@ -415,7 +408,7 @@ def intent_reply(rules: dict, intent: str) -> dict:
                 require=[s.get('entity') for s in r.get('require') or [] if isinstance(s, dict)],
                 handler=r.get('handler'))
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c091
+# %% ../../nbs/admin/55_admin.studio.ipynb #c088
 def set_intent_reply(rules: dict, intent: str, en: str = '', ko: str = '', handoff: bool = False) -> dict:
     ("A copy of `rules` with `intent`'s reply texts and hand-off set; a rule left with nothing else is "
      "removed.")
@@ -431,7 +424,7 @@ def set_intent_reply(rules: dict, intent: str, en: str = '', ko: str = '', hando
     else: intents.pop(intent, None)
     return d
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c094
+# %% ../../nbs/admin/55_admin.studio.ipynb #c091
 def save_rules(path, rules: dict):
     ("Validate `rules` (`RulesError` lists every problem) and write them to `path` atomically "
      "(YAML for .yml/.yaml, else JSON).")
@@ -447,7 +440,7 @@ def save_rules(path, rules: dict):
     tmp.replace(p)
     return checked
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c097
+# %% ../../nbs/admin/55_admin.studio.ipynb #c094
 EXPORT_FORMATS = {'json': '.json', 'luis': '.luis.json', 'jsonl': '.jsonl', 'rasa': '.yml', 'csv': '.csv'}
 
 def export_app(app: App, fmt: str) -> tuple[bytes, str, ExportReport]:
@@ -462,7 +455,7 @@ def export_app(app: App, fmt: str) -> tuple[bytes, str, ExportReport]:
     rep.target = filename
     return data, filename, rep
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c101
+# %% ../../nbs/admin/55_admin.studio.ipynb #c098
 def download_link(data: bytes, filename: str, label: str | None = None) -> str:
     "HTML for a link that downloads `data` as `filename`."
     mime = mimetypes.guess_type(filename)[0] or 'application/octet-stream'
@@ -470,7 +463,7 @@ def download_link(data: bytes, filename: str, label: str | None = None) -> str:
     return (f'<a class="studio-download-link" download="{html.escape(filename)}" href="{href}">'
             f'{html.escape(label or "Download " + filename)}</a>')
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c104
+# %% ../../nbs/admin/55_admin.studio.ipynb #c101
 def error_message(e: BaseException) -> str:
     "What to tell the user about `e`, never a traceback."
     if isinstance(e, AppValidationError):
@@ -479,7 +472,7 @@ def error_message(e: BaseException) -> str:
     if isinstance(e, (ValueError, NotFound, OSError)): return msg
     return f"{type(e).__name__}: {msg}"
 
-# %% ../../nbs/admin/55_admin.studio.ipynb #c107
+# %% ../../nbs/admin/55_admin.studio.ipynb #c104
 def status_html(message: str, kind: str = 'ok') -> str:
     "A status line as HTML (`kind` ok, error or info), escaped, line breaks kept."
     colors = dict(ok='#1b5e20', error='#b71c1c', info='#37474f')

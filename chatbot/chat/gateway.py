@@ -4,7 +4,8 @@
 
 # %% ../../nbs/chat/43_chat.gateway.ipynb #c003
 from __future__ import annotations
-import hashlib, hmac, json, logging, os, time, urllib.error, urllib.request
+import hashlib, hmac, json, logging, time, urllib.error, urllib.request
+from ..config import DEFAULT_MAX_MESSAGE_CHARS
 from .pipeline import Gateway, MessageError, MessageTooLong, new_message, receive, too_long_message
 
 log = logging.getLogger('chatbot.chat.gateway')
@@ -18,7 +19,7 @@ def sendbird_signature(body: bytes, api_token: str) -> str:
     "The `x-sendbird-signature` SendBird sends with `body`."
     return hmac.new(api_token.encode(), body, hashlib.sha256).hexdigest()
 
-def sendbird_event(payload: dict, bot_user_id: str | None, max_chars: int | None = None,
+def sendbird_event(payload: dict, bot_user_id: str | None, max_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
                    default_lang: str = 'en') -> dict | None:
     "The inbound message of a SendBird webhook (answered already if over `max_chars`), or `None` to ignore."
     if payload.get('category') != 'group_channel:message_send': return None
@@ -124,15 +125,15 @@ def chat_page(max_chars: int) -> str:
     return CHAT_PAGE.replace('__MAX_CHARS__', str(int(max_chars)))
 
 # %% ../../nbs/chat/43_chat.gateway.ipynb #c017
-def create_gateway_app(gw: Gateway, config: dict | None = None):
-    "The gateway's receivers as a Flask app."
+def create_gateway_app(gw: Gateway, settings=None):
+    "The gateway's receivers as a Flask app, with the keys and SendBird token of `settings` (none: open, no SendBird)."
     from flask import Flask, Response, jsonify, request
     from werkzeug.exceptions import HTTPException
     from chatbot.service.serve import parse_keys, key_allows, client_key
     app = Flask('chatbot.chat.gateway')
-    app.config.update(MAX_CONTENT_LENGTH=256 * 1024, GATEWAY_KEYS=os.environ.get('CHATBOT_GATEWAY_KEYS', ''),
-                      SENDBIRD_API_TOKEN=os.environ.get('SENDBIRD_API_TOKEN', ''), SENDBIRD_BOT_USER_ID=os.environ.get('SENDBIRD_BOT_USER_ID', ''))
-    app.config.update(config or {})
+    app.config.update(MAX_CONTENT_LENGTH=256 * 1024, GATEWAY_KEYS=getattr(settings, 'gateway_keys', ''),
+                      SENDBIRD_API_TOKEN=getattr(settings, 'sendbird_api_token', ''),
+                      SENDBIRD_BOT_USER_ID=getattr(settings, 'sendbird_bot_user_id', ''))
     app.json.ensure_ascii, app.json.sort_keys = False, False
     keys = parse_keys(app.config['GATEWAY_KEYS'])
     app.extensions['chatbot.chat.gateway'] = gw
@@ -194,32 +195,33 @@ def create_gateway_app(gw: Gateway, config: dict | None = None):
     def healthz(): return jsonify(status='ok')
     return app
 
-# %% ../../nbs/chat/43_chat.gateway.ipynb #c023
-def build_gateway(nlu: bool = True, env=None) -> Gateway:
-    "A `Gateway` configured from the environment (`nlu=False` for processes that never understand, e.g. receivers)."
+# %% ../../nbs/chat/43_chat.gateway.ipynb #c024
+def build_gateway(settings, # `Settings`: backends, rules, understanding, channels, limits
+                  nlu: bool = True # False for processes that never understand (the receivers)
+                 ) -> Gateway:
+    "A `Gateway` configured by `settings`."
     from chatbot.backends.queues import open_queues
     from chatbot.backends.state import open_state
-    from chatbot.chat.rules import RulesFile, rules_path
+    from chatbot.chat.rules import RulesFile
     from chatbot.backends.logs import BackgroundLogWriter, open_log_store
-    from chatbot.chat.pipeline import max_message_chars
     import importlib
-    env = os.environ if env is None else env
-    for mod in filter(None, (m.strip() for m in env.get('CHATBOT_HANDLERS', '').split(','))): importlib.import_module(mod)
-    rules_file = rules_path(env)                           # the studio's Rules tab writes there
-    if env.get('CHATBOT_RULES'): rules = RulesFile(rules_file)          # edits apply without a restart
+    s = settings
+    for mod in s.handlers: importlib.import_module(mod)
+    if s.rules: rules = RulesFile(s.rules_file)           # edits apply without a restart
     else:                                                  # the demo's rules until the studio first saves the file
         from chatbot.demo import demo_rules
-        rules = RulesFile(rules_file, default=demo_rules())
+        rules = RulesFile(s.rules_file, default=demo_rules())
     understand = None
     if nlu:
         from chatbot.chat.pipeline import http_nlu, local_nlu
-        if env.get('CHATBOT_NLU_URL'): understand = http_nlu(env['CHATBOT_NLU_URL'], env.get('CHATBOT_NLU_APP', 'demo'), env.get('CHATBOT_NLU_KEY'))
-        elif env.get('CHATBOT_MODEL'): understand = local_nlu(env['CHATBOT_MODEL'])
-        else: raise ValueError('set CHATBOT_NLU_URL (the inference service) or CHATBOT_MODEL (a model folder) for the understand step')
+        if s.nlu_url: understand = http_nlu(s.nlu_url, s.nlu_app, s.nlu_key or None)
+        elif s.model: understand = local_nlu(s.model)
+        else: raise ValueError('set CHATBOT_NLU_URL (the inference service) or CHATBOT_MODEL (a model folder) '
+                               'for the understand step')
     senders = {'rest': lambda msg: None, 'web': lambda msg: None}
-    if env.get('SENDBIRD_API_TOKEN'):
-        senders['sendbird'] = SendBirdSender(env.get('SENDBIRD_APP_ID', ''), env['SENDBIRD_API_TOKEN'], env.get('SENDBIRD_BOT_USER_ID', ''),
-                                             env.get('SENDBIRD_API_URL'))
-    return Gateway(open_queues(env.get('CHATBOT_QUEUE_URL')), open_state(env.get('CHATBOT_STATE_URL')), rules, understand, senders,
-                   BackgroundLogWriter(open_log_store(env.get('CHATBOT_LOG_URL'))),
-                   app=env.get('CHATBOT_NLU_APP', 'demo'), max_chars=max_message_chars(env))
+    if s.sendbird_api_token:
+        senders['sendbird'] = SendBirdSender(s.sendbird_app_id, s.sendbird_api_token, s.sendbird_bot_user_id,
+                                             s.sendbird_api_url or None)
+    cs = s.azure_connection_string
+    return Gateway(open_queues(s.queue_url, cs), open_state(s.state_url, cs), rules, understand, senders,
+                   BackgroundLogWriter(open_log_store(s.log_url, cs)), app=s.nlu_app, max_chars=s.max_message_chars)

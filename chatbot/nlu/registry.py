@@ -286,21 +286,19 @@ CONTAINER_RE = azure.CONTAINER_RE   # Azure's container name rule, still importa
 
 # %% ../../nbs/nlu/20_nlu.registry.ipynb #c062
 def default_cache_dir() -> Path:
-    "Where fetched artifacts are kept: `$CHATBOT_HOME/cache/models` (or `$CHATBOT_CACHE_DIR/models`)."
-    from chatbot.config import Settings
-    s = Settings.from_env()
-    return Path(getattr(s, 'cache_dir', None) or s.home/'cache')/'models'
+    "Where fetched artifacts are kept when no folder is given: `chatbot-models` in the temporary folder."
+    return Path(tempfile.gettempdir())/'chatbot-models'
 
 # %% ../../nbs/nlu/20_nlu.registry.ipynb #c065
 class BlobRegistry(ModelRegistry):
     "A registry in an Azure Blob Storage container, under an optional prefix."
     def __init__(self, container: str, # the blob container (created if missing)
                  prefix: str = '', # a folder-like prefix inside the container
-                 connection_string: str | None = None, # default: `AZURE_STORAGE_CONNECTION_STRING`
+                 connection_string: str | None = None, # the account (`Settings.azure_connection_string`)
                  cache_dir=None, # where fetched versions are kept (default: `default_cache_dir()`)
                 ):
         azure.check_container(container, RegistryError)
-        cs = connection_string or azure.connection_string(use='azure-blob:// registries', error=RegistryError)
+        cs = azure.connection_string(connection_string, 'azure-blob:// registries', RegistryError)
         self.container, self.prefix = container, '/'.join(p for p in prefix.split('/') if p)
         for part in self.prefix.split('/') if self.prefix else []: check_name(part, 'blob prefix part')
         self.url = azure.blob_url(container, self.prefix)
@@ -415,12 +413,15 @@ class BlobRegistry(ModelRegistry):
             if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../../nbs/nlu/20_nlu.registry.ipynb #c069
-def open_registry(url, cache_dir=None) -> ModelRegistry:
-    "The registry at `url`: a folder path, `file:///path` or `azure-blob://CONTAINER[/PREFIX]`."
+def open_registry(url, # A folder path, `file:///path` or `azure-blob://CONTAINER[/PREFIX]`
+                  cache_dir=None, # Where a remote registry's versions are cached (`Settings.cache_dir/'models'`)
+                  connection_string: str | None = None # The Azure Storage account, for `azure-blob://`
+                 ) -> ModelRegistry:
+    "The registry at `url`."
     url = str(url)
     if azure.is_blob_url(url):
         container, prefix = azure.parse_blob_url(url, RegistryError)
-        return BlobRegistry(container, prefix, cache_dir=cache_dir)
+        return BlobRegistry(container, prefix, connection_string, cache_dir)
     if url.startswith('file://'): return LocalRegistry(unquote(url[len('file://'):]))
     if re.match(r'[A-Za-z][A-Za-z0-9+.-]*://', url):
         raise RegistryError(f'unsupported registry URL {url!r}: use a folder path, file:///path '

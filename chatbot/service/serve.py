@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from ..config import Settings
 from ..backends import azure
 from ..nlu.artifacts import read_manifest
 from ..nlu.predict import Predictor, EntityResult
@@ -35,10 +36,10 @@ def app_guid(name: str) -> str:
 # %% ../../nbs/service/31_service.serve.ipynb #c009
 class RemoteArtifact:
     "An artifact folder at a URL (`azure-blob://CONTAINER/PATH` or `http(s)://...`), fetched into a verified cache."
-    def __init__(self, url: str, cache_dir):
+    def __init__(self, url: str, cache_dir, connection_string: str | None = None):
         self.url, self.cache_dir = url.rstrip('/'), Path(cache_dir)
         if azure.is_blob_url(self.url):
-            cs = azure.connection_string(use='a model from an azure-blob:// URL')
+            cs = azure.connection_string(connection_string, 'a model from an azure-blob:// URL')
             container, prefix = azure.parse_blob_url(self.url)
             self._container = azure.blob_container(azure.blob_service(cs), container)
             self._prefix = prefix.strip('/')
@@ -79,9 +80,11 @@ class RemoteArtifact:
 
 class FolderSource:
     "One artifact folder (a path or a URL), served in the production slot and reloaded when it is replaced."
-    def __init__(self, path, app: str | None = None, app_id: str | None = None, cache_dir=None):
+    def __init__(self, path, app: str | None = None, app_id: str | None = None, cache_dir=None,
+                 connection_string: str | None = None):
         self.location = str(path)
-        self.remote = RemoteArtifact(self.location, cache_dir or Path('.chatbot/cache/models')) if '://' in self.location else None
+        self.remote = (RemoteArtifact(self.location, cache_dir or Path('.chatbot/cache/models'), connection_string)
+                       if '://' in self.location else None)
         self.current = self.remote.fetch() if self.remote else Path(path)
         m = read_manifest(self.current)
         self.app = app or m['app']['name']
@@ -295,10 +298,10 @@ def metrics() -> dict:
             log_dropped=Gauge('chatbot_prediction_log_dropped', 'Prediction log records dropped because the buffer was full', multiprocess_mode='liveall'))
     return _METRICS
 
-def metrics_text() -> bytes:
-    "The Prometheus exposition of every worker's metrics."
+def metrics_text(multiprocess_dir: str | None = None) -> bytes:
+    "The Prometheus exposition of this process's metrics, or every worker's when they share `multiprocess_dir`."
     from prometheus_client import CollectorRegistry, REGISTRY, generate_latest
-    if not os.environ.get('PROMETHEUS_MULTIPROC_DIR'): return generate_latest(REGISTRY)
+    if not multiprocess_dir: return generate_latest(REGISTRY)
     from prometheus_client import multiprocess
     reg = CollectorRegistry()
     multiprocess.MultiProcessCollector(reg)
@@ -355,22 +358,21 @@ def external_entities(items, query: str) -> list[EntityResult]:
     return out
 
 # %% ../../nbs/service/31_service.serve.ipynb #c028
-def default_config() -> dict:
-    "Configuration defaults, with the embedded backends' locations from `chatbot.config.Settings`."
-    from chatbot.config import Settings
-    s = Settings.from_env()
-    return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'), APPS=None,
-                PREDICTION_KEYS=os.environ.get('CHATBOT_PREDICTION_KEYS', ''), LOG=True, LOG_URL=s.log_url,
-                MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000, POLL_INTERVAL=1.0,
-                MAX_CONTENT_LENGTH=1 << 20)
+def default_config(s: Settings) -> dict:
+    "Configuration defaults from the settings `s`: the backends' locations, keys and limits."
+    return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'),
+                APPS=None, PREDICTION_KEYS=s.prediction_keys, AZURE_STORAGE_CONNECTION_STRING=s.azure_connection_string,
+                LOG=True, LOG_URL=s.log_url, MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000,
+                POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
 
 # %% ../../nbs/service/31_service.serve.ipynb #c030
-def serve_config(config: dict | None = None):
-    "The service's configuration: defaults, `CHATBOT_SERVE_*` variables, then `config`; its limits checked."
+def serve_config(config: dict | None = None, settings: Settings | None = None):
+    "The service's configuration: `settings` (default: embedded, in `./.chatbot`), then `config`; limits checked."
     from flask import Config
+    settings = settings or Settings('.chatbot')
     cfg = Config('.')
-    cfg.update(default_config())
-    cfg.from_prefixed_env('CHATBOT_SERVE')
+    cfg.update(default_config(settings))
+    cfg.update(settings.serve_overrides)
     cfg.update(config or {})
     for k in ('MAX_QUERY_CHARS', 'MAX_BATCH'):
         if isinstance(cfg[k], bool) or not isinstance(cfg[k], int) or cfg[k] < 1:
@@ -382,28 +384,31 @@ def build_host(cfg) -> ModelHost:
     "The model host the configuration asks for."
     on_change = record_model_change
     if cfg.get('MODEL'):
-        src = FolderSource(cfg['MODEL'], cfg.get('APP'), cfg.get('APP_ID'), cfg.get('CACHE_DIR'))
+        src = FolderSource(cfg['MODEL'], cfg.get('APP'), cfg.get('APP_ID'), cfg.get('CACHE_DIR'),
+                           cfg.get('AZURE_STORAGE_CONNECTION_STRING'))
         return ModelHost([src], cfg['POLL_INTERVAL'], on_change=on_change)
     from chatbot.nlu.registry import open_registry
-    reg = open_registry(cfg['REGISTRY_URL'], cache_dir=cfg.get('CACHE_DIR'))
+    reg = open_registry(cfg['REGISTRY_URL'], cache_dir=cfg.get('CACHE_DIR'),
+                        connection_string=cfg.get('AZURE_STORAGE_CONNECTION_STRING'))
     apps = cfg.get('APPS')
     if not apps: return ModelHost([], cfg['POLL_INTERVAL'], registry=reg, on_change=on_change)
     apps = apps.split(',') if isinstance(apps, str) else apps
     return ModelHost([RegistrySource(reg, *[p.strip() for p in a.split('=', 1)]) for a in apps if a.strip()], cfg['POLL_INTERVAL'],
                      on_change=on_change)
 
-def create_app(config: dict | None = None, host: ModelHost | None = None):
+def create_app(config: dict | None = None, host: ModelHost | None = None, settings: Settings | None = None):
     "The inference service as a Flask app."
     from flask import Flask
     app = Flask('chatbot.service.serve')
-    app.config.update(serve_config(config))
+    app.config.update(serve_config(config, settings))
     app.json.sort_keys, app.json.ensure_ascii, app.json.compact = False, False, True
     app.extensions['chatbot.keys'] = parse_keys(app.config['PREDICTION_KEYS'])
     app.extensions['chatbot.host'] = host = host or build_host(app.config)
     app.extensions['chatbot.log'] = None
     if app.config['LOG']:
         from chatbot.backends.logs import BackgroundLogWriter, open_log_store
-        app.extensions['chatbot.log'] = BackgroundLogWriter(open_log_store(app.config['LOG_URL']))
+        app.extensions['chatbot.log'] = BackgroundLogWriter(open_log_store(
+            app.config['LOG_URL'], app.config['AZURE_STORAGE_CONNECTION_STRING']))
     for bp in (luis_blueprint(), native_blueprint(), rasa_blueprint(), ops_blueprint()): app.register_blueprint(bp)
     install_hooks(app)
     host.refresh()  # before the first request: a worker never answers 409 just because it started a moment later than another
@@ -617,7 +622,7 @@ def ops_blueprint():
     def prometheus():
         from prometheus_client import CONTENT_TYPE_LATEST
         if (w := current_app.extensions['chatbot.log']) is not None: metrics()['log_dropped'].set(w.stats['dropped'])
-        return Response(metrics_text(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(metrics_text(current_app.config.get('METRICS_DIR')), mimetype=CONTENT_TYPE_LATEST)
     return bp
 
 # %% ../../nbs/service/31_service.serve.ipynb #c041
@@ -660,13 +665,13 @@ def install_hooks(app):
         log.exception('unexpected error answering %s %s', request.method, request.path)
         return jsonify(error_body(ApiError(500, 'InternalServerError', f'unexpected {type(e).__name__}; see the server log, request id {g.get("request_id")}'), style())), 500
 
-# %% ../../nbs/service/31_service.serve.ipynb #c045
+# %% ../../nbs/service/31_service.serve.ipynb #c046
 def request_line_limit(max_chars: int) -> int:
     "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
     need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
     return need if need <= 8190 else 0
 
-# %% ../../nbs/service/31_service.serve.ipynb #c047
+# %% ../../nbs/service/31_service.serve.ipynb #c048
 def run_wsgi(load, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1, name: str = 'chatbot',
              log_level: str = 'info', timeout: int = 30, **hooks):
     "Serve the WSGI app that `load()` builds (once in each worker) with gunicorn until stopped; `hooks` are gunicorn's."
@@ -682,13 +687,16 @@ def run_wsgi(load, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, 
     Server().run()
 
 def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
-               log_level: str = 'info', timeout: int = 30):
-    "Serve `create_app(config)` with gunicorn until stopped."
+               log_level: str = 'info', timeout: int = 30, settings: Settings | None = None):
+    "Serve `create_app(config, settings=settings)` with gunicorn until stopped."
     import shutil, tempfile
-    line_limit = request_line_limit(serve_config(config)['MAX_QUERY_CHARS'])   # a bad config fails here
-    metrics_dir = os.environ.get('PROMETHEUS_MULTIPROC_DIR')
+    line_limit = request_line_limit(serve_config(config, settings)['MAX_QUERY_CHARS'])   # a bad config fails here
+    metrics_dir = settings.metrics_dir if settings else ''
     own_dir = not metrics_dir
-    if own_dir: os.environ['PROMETHEUS_MULTIPROC_DIR'] = metrics_dir = tempfile.mkdtemp(prefix='chatbot-metrics-')
+    if own_dir: metrics_dir = tempfile.mkdtemp(prefix='chatbot-metrics-')
+    # prometheus_client finds the shared folder only in its environment variable, read as each worker starts
+    os.environ['PROMETHEUS_MULTIPROC_DIR'] = metrics_dir
+    config = {**(config or {}), 'METRICS_DIR': metrics_dir}
 
     def child_exit(server, worker):
         from prometheus_client import multiprocess
@@ -707,6 +715,6 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
         from threadpoolctl import threadpool_limits
         threadpool_limits(limits=1)  # see above: one BLAS thread per worker
 
-    run_wsgi(lambda: create_app(config), host, port, workers, threads, 'chatbot-serve', log_level, timeout, child_exit=child_exit,
+    run_wsgi(lambda: create_app(config, settings=settings), host, port, workers, threads, 'chatbot-serve', log_level, timeout, child_exit=child_exit,
              worker_exit=worker_exit, on_exit=on_exit, post_worker_init=post_worker_init,
              limit_request_line=line_limit)

@@ -25,27 +25,29 @@ HERE = Path(__file__).resolve().parent
 CONNECTION = 'AzureWebJobsStorage'   # the app setting (not the string itself) that the queue triggers connect with
 log = logging.getLogger('chatbot.functions')
 
-# chatbot's Azure backends (queues, state tables) read AZURE_STORAGE_CONNECTION_STRING; the triggers read
+# This file is an edge, like the `chatbot` command: it reads the settings once and hands them to the gateway.
+# One home for every step: relative locations (CHATBOT_HOME, sqlite:/// URLs, CHATBOT_RULES ...) are pinned once,
+# against the folder the host started in, exactly as the `chatbot` command does for its children.
+from chatbot.config import Settings, resolve_locations                # noqa: E402
+os.environ.update(resolve_locations())
+settings = Settings.from_env()
+
+# chatbot's Azure backends (queues, state tables) use AZURE_STORAGE_CONNECTION_STRING; the triggers read
 # AzureWebJobsStorage. The steps must send to the account the triggers watch, so by default both are one account.
-if os.environ.get(CONNECTION) and not os.environ.get('AZURE_STORAGE_CONNECTION_STRING'):
-    os.environ['AZURE_STORAGE_CONNECTION_STRING'] = os.environ[CONNECTION]
-elif os.environ.get(CONNECTION) and os.environ[CONNECTION] != os.environ['AZURE_STORAGE_CONNECTION_STRING']:
+if os.environ.get(CONNECTION) and not settings.azure_connection_string:
+    settings = settings.replace(azure_connection_string=os.environ[CONNECTION])
+elif os.environ.get(CONNECTION) and os.environ[CONNECTION] != settings.azure_connection_string:
     log.warning('AZURE_STORAGE_CONNECTION_STRING and %s differ: the steps send to the first account, the queue triggers '
                 'watch the second; they must be the same storage account', CONNECTION)
 
-# One home for every step: relative locations (CHATBOT_HOME, sqlite:/// URLs, CHATBOT_RULES ...) are pinned once,
-# against the folder the host started in, exactly as the `chatbot` command does for its children.
-from chatbot.config import resolve_locations                          # noqa: E402
-os.environ.update(resolve_locations())
-
-from chatbot.chat.gateway import build_gateway, create_gateway_app          # noqa: E402  (after the environment is set)
+from chatbot.chat.gateway import build_gateway, create_gateway_app          # noqa: E402
 from chatbot.chat.pipeline import INBOUND, OUTBOUND, UNDERSTOOD, queue_handler, step_queues
-from chatbot.backends.queues import QueueMessage, default_queue_url
+from chatbot.backends.queues import QueueMessage
 
 # Under the Functions host (it sets FUNCTIONS_WORKER_RUNTIME) the steps' queues must be the Storage queues the
 # triggers watch: a SQLite queue would swallow every message without a trigger ever firing.
-if os.environ.get('FUNCTIONS_WORKER_RUNTIME') and not default_queue_url().startswith('azure-queue://'):
-    raise ValueError(f'CHATBOT_QUEUE_URL is {default_queue_url()!r}: under Azure Functions set it to azure-queue:// '
+if os.environ.get('FUNCTIONS_WORKER_RUNTIME') and not settings.queue_url.startswith('azure-queue://'):
+    raise ValueError(f'CHATBOT_QUEUE_URL is {settings.queue_url!r}: under Azure Functions set it to azure-queue:// '
                      f'(or azure-queue://PREFIX), the storage account of the {CONNECTION} setting')
 
 HOST = json.loads((HERE/'host.json').read_text())
@@ -53,7 +55,7 @@ QUEUE_SETTINGS = HOST['extensions']['queues']
 # The host moves a message to `<queue>-poison` after this many failed deliveries; the steps log the last failure then.
 MAX_DEQUEUE = int(QUEUE_SETTINGS.get('maxDequeueCount', 5))
 
-gw = build_gateway()
+gw = build_gateway(settings)
 app = func.FunctionApp()
 
 
@@ -102,7 +104,7 @@ send = register_step('send', OUTBOUND)
 # /v1/conversations/<user>/messages arrives garbled; its ASGI side was fixed, the WSGI side not). Werkzeug, which the
 # gateway's Flask app runs on anyway, builds a PEP 3333 environ from the request and collects the answer as is.
 
-gateway_app = create_gateway_app(gw)
+gateway_app = create_gateway_app(gw, settings)
 
 
 def call_gateway(req: func.HttpRequest) -> func.HttpResponse:
