@@ -268,7 +268,7 @@ def cmd_serve(a):
 def cmd_gateway(a):
     from chatbot.chat.gateway import build_gateway, create_gateway_app
     from chatbot.chat.pipeline import configure_tracing
-    from chatbot.service.serve import run_wsgi
+    from chatbot.service.http import run_wsgi
     s = a.settings
     build_gateway(s, nlu=False).log.close()  # configuration errors show here, once, as one line
 

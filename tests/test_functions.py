@@ -179,7 +179,7 @@ def test_http_receivers_match_the_gateway(fa):
     assert http(fa, 'GET', '/v1/conversations/김민준/messages')[1][0]['id'] == body['id']
     take(fa, 'chat-inbound')
     status, body = http(fa, 'POST', '/v1/conversations/kim/messages', {'txt': 1})
-    assert status == 400 and body['error']['code'] == '400'
+    assert status == 400 and body['error']['code'] == 'BadArgument'
     status, body = http(fa, 'POST', '/webhooks/sendbird', {'category': 'group_channel:message_send'})
     assert status == 503 and 'SENDBIRD_API_TOKEN' in body['error']['message']    # SendBird is not configured here
     assert http(fa, 'GET', '/healthz') == (200, {'status': 'ok'})

@@ -125,7 +125,7 @@ def test_sendbird_webhook_to_reply(stack):
     assert ack_ms < 1000
 
 def test_sendbird_sender_retries_and_gives_up():
-    from chatbot.chat.gateway import SendBirdSender, SendError
+    from chatbot.chat.sendbird import SendBirdSender, SendError
     sb = FakeSendBird(TOKEN, BOT, script=[(429, {'Retry-After': '0.2'}), (503, {}), (200, {})])
     msg = dict(reply=dict(text='안녕하세요'), channel_data=dict(channel_url='c1'))
     try:
