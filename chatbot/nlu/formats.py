@@ -11,31 +11,39 @@ from typing import Optional
 
 import yaml
 
-from .app import App, Entity, EntitySpan, Utterance, AppValidationError, NONE_INTENT, PREBUILT_TYPES
+from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utterance, AppValidationError,
+                             NONE_INTENT, PREBUILT_TYPES, OTHER_PREBUILTS, _opt)
 
 # %% auto #0
-__all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'FORMATS', 'ImportReport', 'ExportReport', 'read_jsonl',
-           'utterances_to_jsonl', 'load_split', 'app_from_json', 'app_from_jsonl', 'app_from_luis', 'app_to_luis',
-           'parse_rasa_example', 'rasa_example', 'app_from_rasa', 'app_to_rasa', 'app_from_csv', 'app_to_csv',
-           'detect_format', 'load_app', 'app_to_jsonl', 'save_app']
+__all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport', 'ExportReport', 'not_honoured',
+           'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json', 'app_from_jsonl', 'prebuilt_entity',
+           'luis_prebuilt_name', 'app_from_luis', 'app_to_luis', 'parse_rasa_example', 'rasa_example', 'app_from_rasa',
+           'app_to_rasa', 'app_from_csv', 'app_to_csv', 'app_from_lu', 'app_to_lu', 'app_from_clu', 'app_to_clu',
+           'detect_format', 'merge_apps', 'load_app', 'app_to_jsonl', 'save_app']
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c005
-def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list) -> str:
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c006
+def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list,
+                 kept: list = ()) -> str:
     "The readable form shared by import and export reports."
     lines = [f"{verb} {where} ({fmt}): " + ', '.join(f"{v} {k}" for k, v in counts.items())]
-    return '\n'.join(lines + [f"  warning: {w}" for w in warnings] + [f"  dropped: {d}" for d in dropped])
+    return '\n'.join(lines + [f"  warning: {w}" for w in warnings] + [f"  dropped: {d}" for d in dropped]
+                     + [f"  kept, not used yet: {k}" for k in kept])
 
 @dataclass
 class ImportReport:
-    "What an import brought in (`imported` counts) and what it changed (`warnings`) or could not carry (`dropped`)."
+    ("What an import brought in (`imported` counts), what it changed (`warnings`), could not carry (`dropped`) "
+     "and keeps without using yet (`kept`).")
     source: str = ''
     format: str = ''
     imported: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
-    synonyms: dict = field(default_factory=dict)  # Rasa synonym mappings that no list entity could take
+    synonyms: dict = field(default_factory=dict)  # Rasa synonym mappings (also kept in `App.synonyms`)
+    kept: list[str] = field(default_factory=list)
 
-    def __str__(self): return _report_text('imported', self.source, self.format, self.imported, self.warnings, self.dropped)
+    def __str__(self):
+        return _report_text('imported', self.source, self.format, self.imported, self.warnings, self.dropped,
+                            self.kept)
 
 @dataclass
 class ExportReport:
@@ -46,38 +54,86 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
 
-    def __str__(self): return _report_text('exported', self.target, self.format, self.exported, self.warnings, self.dropped)
+    def __str__(self):
+        return _report_text('exported', self.target, self.format, self.exported, self.warnings, self.dropped)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c007
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c009
+def _plural(n: int, word: str) -> str: return f"{n} {word}{'' if n == 1 else 's'}"
+
+def _shown(xs: list, n: int = 3) -> str:
+    "The first `n` items of `xs`, comma separated, with `...` when there are more."
+    return ', '.join(map(str, xs[:n])) + (', ...' if len(xs) > n else '')
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c012
+def not_honoured(app: App) -> list[str]:
+    "What `app` keeps that training and prediction do not use yet, one sentence each."
+    out = []
+    if app.patterns: out.append(f"{_plural(len(app.patterns), 'pattern')} (not matched at prediction yet)")
+    if pa := [e.name for e in app.entities if e.kind == 'pattern.any']:
+        out.append(f"pattern.any entities {_shown(pa)} (filled only by patterns)")
+    for e in app.entities:
+        kids = [p for p, _ in e.walk()][1:]
+        if kids: out.append(f"entity {e.name!r}: {len(kids)} child entit{'y' if len(kids) == 1 else 'ies'} "
+                            f"({_shown(kids)}), labelled; "
+                            "the model learns and predicts the top-level entity only")
+    feats = [p for e in app.entities for p, x in e.walk() if x.features or x.instance_of]
+    if feats: out.append(f"features and instanceOf of {_shown(feats)} (not used by the model)")
+    if app.phrase_lists:
+        out.append(f"{_plural(len(app.phrase_lists), 'phrase list')} / lookup table(s) / regex feature(s) "
+                   f"({_shown([p.name for p in app.phrase_lists])}; not used by the model)")
+    if app.intent_features: out.append(f"features of intents {_shown(list(app.intent_features))}")
+    if odd := [e.name for e in app.entities if e.kind == 'prebuilt' and (e.prebuilt or e.name) not in PREBUILT_TYPES]:
+        out.append(f"prebuilt entities {_shown(odd)} (no recognizer here yet; they find nothing)")
+    if app.synonyms: out.append(f"{_plural(len(app.synonyms), 'synonym mapping')} (App.canonical_value; "
+                                "not applied at prediction yet)")
+    if s := app.extra.get('luis', {}).get('settings'):
+        out.append(f"LUIS settings {_shown(['%s=%s' % (x.get('name'), x.get('value')) for x in s], 5)} (not applied)")
+    if clu := [e.name for e in app.entities if e.extra.get('clu')]:
+        out.append(f"CLU entity components of {_shown(clu)} beyond the entity's kind")
+    if n := sum(1 for u in app.utterances if u.dataset == 'Test'):
+        out.append(f"{_plural(n, 'utterance')} marked Test (trained on like the others)")
+    return out
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c015
 def _span_key(u: Utterance): return sorted((s.start, s.end, s.entity, s.role or '') for s in u.entities)
 
-def _dedupe(located: list, rep: ImportReport) -> list:
+def _dedupe(located: list, rep: ImportReport, strict: bool = True) -> list:
     "Remove repeated utterances from `[(where, Utterance)]`, reporting each."
     first, out, same = {}, [], []
     for where, u in located:
         k = u.text.strip().lower()
         if k not in first: first[k] = (where, u); out.append((where, u)); continue
         w0, u0 = first[k]
-        if u0.intent != u.intent: out.append((where, u))
+        if u0.intent != u.intent:
+            if strict: out.append((where, u))
+            else: rep.dropped.append(f"{where} ({u.text[:40]!r}, intent {u.intent!r}): contradicts {w0} "
+                                     f"(intent {u0.intent!r}); skipped, kept the first")
         elif _span_key(u0) == _span_key(u): same.append(f"{where} = {w0}")
         else: rep.dropped.append(f"{where}: duplicate of {w0} with other entity labels; kept the first")
-    if same: rep.warnings.append(f"removed {len(same)} duplicate utterance(s) ({', '.join(same[:3])}{', ...' if len(same) > 3 else ''})")
+    if same: rep.warnings.append(f"removed {len(same)} duplicate utterance(s) ({_shown(same)})")
     return out
 
-def _finish(app: App, located: list, rep: ImportReport, source: str) -> tuple[App, ImportReport]:
-    "Dedupe, validate (problems located in the source) and count an imported app."
-    located = _dedupe(located, rep)
+def _finish(app: App, located: list, rep: ImportReport, source: str,
+            strict: bool = True) -> tuple[App, ImportReport]:
+    "Dedupe, validate (problems located in the source), count an imported app and say what it keeps unused."
+    located = _dedupe(located, rep, strict)
     app.utterances = [u for _, u in located]
     wheres = [w for w, _ in located]
     def place(p):
         p = re.sub(r'^utterance (\d+)', lambda m: wheres[int(m[1]) - 1], p)
-        return f"{source}: " + re.sub(r'duplicate of utterance (\d+)', lambda m: f"duplicate of {wheres[int(m[1]) - 1]}", p)
+        return f"{source}: " + re.sub(r'duplicate of utterance (\d+)',
+                                      lambda m: f"duplicate of {wheres[int(m[1]) - 1]}", p)
     if problems := app.problems(): raise AppValidationError([place(p) for p in problems])
     rep.imported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances),
                         labels=sum(len(u.entities) for u in app.utterances))
+    if kids := sum(1 for u in app.utterances for s in u.entities for _ in s.walk()) - rep.imported['labels']:
+        rep.imported['child_labels'] = kids
+    for k in ('patterns', 'phrase_lists', 'synonyms'):
+        if getattr(app, k): rep.imported[k] = len(getattr(app, k))
+    rep.kept = not_honoured(app)
     return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c010
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c018
 def _jsonl_rows(text: str, source: str) -> list:
     "Parse JSONL text into `[(where, Utterance)]`, raising with every bad line."
     rows, problems = [], []
@@ -100,7 +156,7 @@ def utterances_to_jsonl(utterances: list[Utterance]) -> str:
     "One JSON object per line, in the benchmark data format."
     return ''.join(json.dumps(u.to_dict(), ensure_ascii=False) + '\n' for u in utterances)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c013
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c021
 def load_split(folder, split: str = 'train') -> Optional[list[Utterance]]:
     "The utterances of `folder/{split}.jsonl`, or None when that file does not exist."
     if split not in ('train', 'valid', 'test'): raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
@@ -137,158 +193,239 @@ def app_from_jsonl(text: str, name: str = 'app', source: str = 'data.jsonl') -> 
     app = _app_of(name, [u for _, u in rows])
     return _finish(app, rows, ImportReport(source, 'jsonl'), source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c016
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c024
 PREBUILT_FROM_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'ordinalV2': 'ordinal', 'datetimeV2': 'datetime',
-                      'datetime': 'datetime', 'email': 'email', 'phonenumber': 'phone', 'url': 'url', 'money': 'money',
-                      'percentage': 'percentage'}
+                      'datetime': 'datetime', 'email': 'email', 'phonenumber': 'phone', 'url': 'url',
+                      'money': 'money', 'percentage': 'percentage'}
 PREBUILT_TO_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'datetime': 'datetimeV2', 'email': 'email',
                     'phone': 'phonenumber', 'url': 'url', 'money': 'money', 'percentage': 'percentage'}
 
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c026
 def _names(xs) -> list[str]:
     "Names from a LUIS list of strings or `{name: ...}` objects."
-    return [str(x['name'] if isinstance(x, dict) else x) for x in xs or [] if not isinstance(x, dict) or 'name' in x]
+    return [str(x['name'] if isinstance(x, dict) else x) for x in xs or []
+            if not isinstance(x, dict) or 'name' in x]
 
-def _plural(n: int, word: str) -> str: return f"{n} {word}{'' if n == 1 else 's'}"
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c029
+def prebuilt_entity(name: str, roles=()) -> Entity | None:
+    "The entity for LUIS prebuilt `name`, or None when it is unknown here."
+    if name in PREBUILT_FROM_LUIS: return Entity(name, 'prebuilt', roles=list(roles), prebuilt=PREBUILT_FROM_LUIS[name])
+    if name in PREBUILT_TYPES + OTHER_PREBUILTS: return Entity(name, 'prebuilt', roles=list(roles), prebuilt=name)
+    return None
 
-def _count_children(label: dict) -> int:
-    "How many labels are nested (at any depth) inside a LUIS utterance label."
-    return sum(1 + _count_children(c) for c in label.get('children') or [] if isinstance(c, dict))
+def luis_prebuilt_name(e: Entity) -> str:
+    "The LUIS name of prebuilt entity `e`."
+    if e.name in OTHER_PREBUILTS or (e.name in PREBUILT_FROM_LUIS and e.name not in PREBUILT_TO_LUIS):
+        return e.name
+    return PREBUILT_TO_LUIS.get(e.prebuilt or e.name, e.prebuilt or e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c018
-def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict, dict]:
-    "Entities of a LUIS export, the names whose labels are skipped (name -> kind) and hierarchical parents."
-    ents, skip, hier = [], {}, {}
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c032
+def _luis_feature(f) -> Feature:
+    "A `Feature` from a LUIS `{featureName|modelName, isRequired}`."
+    if isinstance(f, str): return Feature(f)
+    if f.get('modelName'): return Feature(str(f['modelName']), 'model', bool(f.get('isRequired')))
+    return Feature(str(f.get('featureName')), 'phraselist', bool(f.get('isRequired')))
+
+def _luis_ml(e: dict) -> Entity:
+    "A learned entity with its children from a LUIS v6+ `entities[]` item."
+    return Entity(str(e['name']), 'learned', roles=_names(e.get('roles')),
+                  children=[_luis_ml(c) for c in e.get('children') or [] if isinstance(c, dict)],
+                  features=[_luis_feature(f) for f in e.get('features') or []],
+                  instance_of=e.get('instanceOf') or None)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c035
+def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
+    "Entities of a LUIS export and its hierarchical entities (name -> child names)."
+    ents, hier, old = [], {}, []
     def add(e: Entity):
-        if any(x.name == e.name for x in ents): rep.dropped.append(f"entity {e.name!r}: declared twice; kept the first"); return
+        if any(x.name == e.name for x in ents):
+            rep.dropped.append(f"entity {e.name!r}: declared twice; kept the first"); return
         ents.append(e)
-    def descendants(e): return [x for c in e.get('children') or [] if isinstance(c, dict) for x in [str(c.get('name')), *descendants(c)]]
     for e in d.get('entities') or []:
-        n = str(e.get('name')); add(Entity(n, 'learned', roles=_names(e.get('roles'))))
-        if kids := descendants(e):
-            rep.dropped.append(f"entity {n!r}: child entities {', '.join(kids)} (nested machine-learned entities are not supported; the parent is kept)")
-        if e.get('features'): rep.dropped.append(f"entity {n!r}: features {', '.join(str(f.get('featureName') or f.get('modelName')) for f in e['features'] if isinstance(f, dict))}")
-    for h in d.get('hierarchicals') or []:
+        kids = e.get('children') or []
+        if kids and all(isinstance(c, str) for c in kids): old.append(e); continue
+        add(_luis_ml(e))
+    for h in (d.get('hierarchicals') or []) + old:
         n, kids = str(h.get('name')), _names(h.get('children'))
-        add(Entity(n, 'learned', roles=_names(h.get('roles')) + [k for k in kids if k not in _names(h.get('roles'))]))
+        roles = _names(h.get('roles'))
+        add(Entity(n, 'learned', roles=roles + [k for k in kids if k not in roles]))
         hier[n] = kids
         rep.warnings.append(f"hierarchical entity {n!r}: converted to a learned entity with roles {', '.join(kids)}")
+    for c in d.get('composites') or []:
+        kids = [k.split('::')[0] for k in _names(c.get('children'))]
+        add(Entity(str(c.get('name')), 'learned', roles=_names(c.get('roles')), extra={'composite': True},
+                   children=[Entity(k, 'learned', instance_of=k) for k in dict.fromkeys(kids)]))
     for c in d.get('closedLists') or []:
         n = str(c.get('name'))
-        vals = [dict(canonical=str(s.get('canonicalForm')), synonyms=[str(x) for x in s.get('list') or []]) for s in c.get('subLists') or []]
+        vals = [dict(canonical=str(s.get('canonicalForm')), synonyms=[str(x) for x in s.get('list') or []])
+                for s in c.get('subLists') or []]
         if vals: add(Entity(n, 'list', roles=_names(c.get('roles')), values=vals))
-        else: skip[n] = 'list'; rep.dropped.append(f"list entity {n!r}: it has no values")
+        else: rep.dropped.append(f"list entity {n!r}: it has no values")
     for r in d.get('regex_entities') or []:
         n, pat = str(r.get('name')), r.get('regexPattern') or ''
         try: re.compile(pat); add(Entity(n, 'regex', roles=_names(r.get('roles')), pattern=pat))
-        except re.error as e: skip[n] = 'regex'; rep.dropped.append(f"regex entity {n!r}: pattern {pat!r} is not a valid Python regex ({e})")
+        except re.error as e: rep.dropped.append(f"regex entity {n!r}: {pat!r} is not a valid Python regex ({e})")
     for p in (d.get('prebuiltEntities') or []) + (d.get('bing_entities') or []):
-        n = _names([p])[0]; ours = PREBUILT_FROM_LUIS.get(n)
-        skip[n] = 'prebuilt'
-        if ours is None: rep.dropped.append(f"prebuilt entity {n!r}: no such recognizer here (we have {', '.join(PREBUILT_TYPES)})")
-        elif any(x.kind == 'prebuilt' and x.prebuilt == ours for x in ents): rep.dropped.append(f"prebuilt entity {n!r}: same recognizer as an earlier one ({ours})")
-        else:
-            add(Entity(ours, 'prebuilt', roles=_names(p.get('roles')) if isinstance(p, dict) else [], prebuilt=ours))
-            if ours != n: rep.warnings.append(f"prebuilt entity {n!r} is called {ours!r} here")
-    for key, kind in (('composites', 'composite'), ('patternAnyEntities', 'pattern.any')):
-        for c in d.get(key) or []:
-            n = str(c.get('name')); skip[n] = kind
-            kids = f" (children {', '.join(_names(c.get('children')))})" if c.get('children') else ''
-            rep.dropped.append(f"{kind} entity {n!r}{kids}: not supported")
-    for e in ents:
-        if e.kind != 'learned': skip.setdefault(e.name, e.kind)
-    return ents, skip, hier
+        n = _names([p])[0]
+        e = prebuilt_entity(n, _names(p.get('roles')) if isinstance(p, dict) else [])
+        if e is None: rep.dropped.append(f"prebuilt entity {n!r}: unknown prebuilt entity")
+        else: add(e)
+    for p in d.get('patternAnyEntities') or []:
+        add(Entity(str(p.get('name')), 'pattern.any', roles=_names(p.get('roles')),
+                   extra={'explicitList': list(p['explicitList'])} if p.get('explicitList') else {}))
+    return ents, hier
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c020
-def _luis_unsupported(d: dict, rep: ImportReport):
-    "Report the parts of a LUIS export that an app here cannot carry."
-    for pl in (d.get('phraselists') or []) + (d.get('model_features') or []):
-        words = [w for w in str(pl.get('words', '')).split(',') if w.strip()]
-        rep.dropped.append(f"phrase list {pl.get('name')!r} ({_plural(len(words), 'word')}): phrase lists are not supported")
-    for rf in d.get('regex_features') or []: rep.dropped.append(f"regex feature {rf.get('name')!r}: not supported")
-    if pats := d.get('patterns') or []:
-        shown = '; '.join(f"{p.get('pattern')!r} -> {p.get('intent')}" for p in pats[:3])
-        rep.dropped.append(f"{_plural(len(pats), 'pattern')} ({shown}{'; ...' if len(pats) > 3 else ''}): patterns are not supported")
-    if feats := [i['name'] for i in d.get('intents') or [] if isinstance(i, dict) and i.get('features')]:
-        rep.dropped.append(f"intent features of {', '.join(map(repr, feats))}")
-    if d.get('settings'): rep.dropped.append(f"LUIS settings {', '.join(str(s.get('name', s)) if isinstance(s, dict) else str(s) for s in d['settings'])}")
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c038
+def _luis_structure(d: dict) -> dict:
+    "The `App` fields for a LUIS export's phrase lists, patterns, intent features and metadata."
+    pls = [PhraseList(str(p.get('name')), [w.strip() for w in str(p.get('words', '')).split(',') if w.strip()],
+                      bool(p.get('mode', True)), 'phrases', bool(p.get('enabledForAllModels', True)),
+                      bool(p.get('activated', True)))
+           for p in (d.get('phraselists') or []) + (d.get('model_features') or [])]
+    pls += [PhraseList(str(r.get('name')), [str(r.get('pattern') or '')], kind='regex',
+                       activated=bool(r.get('activated', True))) for r in d.get('regex_features') or []]
+    feats = {str(i['name']): [_luis_feature(f) for f in i['features']]
+             for i in d.get('intents') or [] if isinstance(i, dict) and i.get('features')}
+    # the schema version is written as 7.0.0 whatever it was; tokenizer 1.0.0 is what LUIS assumes without one
+    meta = {k: d[k] for k in ('tokenizerVersion', 'settings') if d.get(k) and d[k] != '1.0.0'}
+    return dict(phrase_lists=pls, intent_features=feats, extra={'luis': meta} if meta else {},
+                patterns=[Pattern(str(p.get('intent')), str(p.get('pattern'))) for p in d.get('patterns') or []])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c022
-def _luis_utterances(d: dict, skip: dict, hier: dict, rep: ImportReport, source: str) -> list:
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c041
+def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> EntitySpan | None:
+    "An `EntitySpan` (exclusive end) with its children from a LUIS label; None (and a problem) when malformed."
+    ent = str(lab.get('entity', lab.get('entityName')))
+    try: s, e = int(lab.get('startPos', lab.get('startCharIndex'))), int(lab.get('endPos', lab.get('endCharIndex')))
+    except (TypeError, ValueError):
+        problems.append(f"{where}: label of {ent!r} needs integer startPos and endPos"); return None
+    if e < s: problems.append(f"{where}: label of {ent!r} has endPos {e} before startPos {s}"); return None
+    if s < 0 or e >= len(text):
+        problems.append(f"{where}: label of {ent!r} at {s}..{e} is outside the text (length {len(text)}; "
+                        "LUIS endPos is inclusive)"); return None
+    role = lab.get('role') or None
+    if '::' in ent and ent.split('::')[0] in hier: ent, role = ent.split('::', 1)
+    kids = [_luis_span(c, text, where, hier, problems) for c in lab.get('children') or [] if isinstance(c, dict)]
+    return EntitySpan(ent, s, e + 1, text[s:e + 1], role, [k for k in kids if k])
+
+def _nest_composites(spans: list, ents: dict) -> list:
+    "Move labels of a composite's children into the composite's label that contains them."
+    comps = [s for s in spans if ents.get(s.entity) is not None and ents[s.entity].extra.get('composite')]
+    out = []
+    for s in spans:
+        home = next((c for c in comps if c is not s and c.start <= s.start and s.end <= c.end
+                     and ents[c.entity].child(s.entity.split('::')[0])), None)
+        if home is None: out.append(s); continue
+        child = ents[home.entity].child(s.entity.split('::')[0])
+        if s.role and s.role not in child.roles: child.roles.append(s.role)   # the typing entity's role
+        home.children.append(EntitySpan(child.name, s.start, s.end, s.value, s.role))
+    return out
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c044
+def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source: str) -> list:
     "`[(where, Utterance)]` from a LUIS export's utterances, spans converted to exclusive ends."
-    located, problems, skipped, children = [], [], {}, 0
+    located, problems, skipped, by = [], [], {}, {e.name: e for e in ents}
     for n, u in enumerate(d.get('utterances', d.get('examples')) or [], 1):
         where = f"utterance {n}"
         if not isinstance(u, dict) or not isinstance(u.get('text'), str):
             problems.append(f"{where}: needs a 'text' string"); continue
-        text, spans = u['text'], []
-        where = f"utterance {n} ({text[:40]!r})"
-        for lab in u.get('entities', u.get('entityLabels')) or []:
-            ent = str(lab.get('entity', lab.get('entityName')))
-            try: s, e = int(lab.get('startPos', lab.get('startCharIndex'))), int(lab.get('endPos', lab.get('endCharIndex')))
-            except (TypeError, ValueError): problems.append(f"{where}: label of {ent!r} needs integer startPos and endPos"); continue
-            if e < s: problems.append(f"{where}: label of {ent!r} has endPos {e} before startPos {s}"); continue
-            if s < 0 or e >= len(text): problems.append(f"{where}: label of {ent!r} at {s}..{e} is outside the text (length {len(text)}; LUIS endPos is inclusive)"); continue
-            children += _count_children(lab)
-            role = lab.get('role') or None
-            if '::' in ent and ent.split('::')[0] in hier: ent, role = ent.split('::', 1)
-            if ent in skip: skipped[ent] = skipped.get(ent, 0) + 1; continue
-            spans.append(EntitySpan(ent, s, e + 1, text[s:e + 1], role=role))
-        located.append((where.split(' (')[0], Utterance(text, str(u.get('intent', u.get('intentName')) or NONE_INTENT), spans)))
+        text = u['text']
+        spans = [_luis_span(lab, text, f"{where} ({text[:40]!r})", hier, problems)
+                 for lab in u.get('entities', u.get('entityLabels')) or []]
+        kept = []
+        for s in _nest_composites([s for s in spans if s], by):
+            kind = by[s.entity].kind if s.entity in by else 'learned'   # validation reports unknown ones
+            if kind == 'learned': kept.append(s)
+            else: skipped[f"{s.entity} ({kind})"] = skipped.get(f"{s.entity} ({kind})", 0) + 1
+        located.append((where, Utterance(text, str(u.get('intent', u.get('intentName')) or NONE_INTENT), kept)))
     if problems: raise AppValidationError([f"{source}: {p}" for p in problems])
-    if skipped: rep.dropped.append("utterance labels of entities that are not learned here: " + ', '.join(f"{k} ({skip[k]}) x{v}" for k, v in skipped.items()))
-    if children: rep.dropped.append(f"{_plural(children, 'child label')} inside utterance labels (nested entities are not supported)")
+    if skipped: rep.dropped.append("utterance labels of entities that are not learned here: "
+                                   + ', '.join(f"{k} x{v}" for k, v in skipped.items()))
     return located
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c023
-def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app') -> tuple[App, ImportReport]:
-    "Read a LUIS app export (schema 3.x to 7.x; older ones mostly work too) into a validated app."
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c046
+def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
+                  strict: bool = False) -> tuple[App, ImportReport]:
+    "Read a LUIS app export (schema 1.x to 7.x) into a validated app, keeping its whole structure."
     if not isinstance(d, dict): raise AppValidationError([f"{source}: a LUIS app export must be a JSON object"])
-    rep = ImportReport(source, 'luis')
+    rep, d = ImportReport(source, 'luis'), dict(d)
     ver = str(d.get('luis_schema_version') or '')
     if not ver: rep.warnings.append("no luis_schema_version; read as 7.0.0")
-    elif not re.match(r'[3-7]\.', ver): rep.warnings.append(f"luis_schema_version {ver} is outside 3.x to 7.x; read as best we can")
     try:
-        ents, skip, hier = _luis_entities(d, rep)
-        _luis_unsupported(d, rep)
-        located = _luis_utterances(d, skip, hier, rep, source)
+        ents, hier = _luis_entities(d, rep)
+        st = _luis_structure(d)
+        located = _luis_utterances(d, ents, hier, rep, source)
+        for e in ents: e.extra.pop('composite', None)   # LUIS writes composites back as what v6+ made of them
     except (AttributeError, TypeError, KeyError, IndexError) as e:
         raise AppValidationError([f"{source}: malformed LUIS export ({type(e).__name__}: {e})"]) from None
     app = App(name or str(d.get('name') or 'luis-app'), culture=str(d.get('culture') or 'en-us'),
               version=str(d.get('versionId') or '0.1'), description=str(d.get('desc') or ''),
-              intents=_names(d.get('intents')) or [NONE_INTENT], entities=ents)
-    return _finish(app, located, rep, source)
+              intents=_names(d.get('intents')) or [NONE_INTENT], entities=ents, **st)
+    return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c026
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
+def _luis_feature_out(f: Feature) -> dict:
+    key = 'modelName' if f.kind == 'model' else 'featureName'
+    return {key: f.name, 'isRequired': f.required}
+
+def _luis_ml_out(e: Entity, top: bool = True) -> dict:
+    d = dict(name=e.name)
+    if e.instance_of: d['instanceOf'] = e.instance_of
+    d['children'] = [_luis_ml_out(c, False) for c in e.children]
+    if top: d['roles'] = list(e.roles)
+    d['features'] = [_luis_feature_out(f) for f in e.features]
+    return d
+
+def _luis_label(s: EntitySpan) -> dict:
+    d = dict(entity=s.entity, startPos=s.start, endPos=s.end - 1, children=[_luis_label(c) for c in s.children])
+    if s.role: d['role'] = s.role
+    return d
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c051
 def app_to_luis(app: App) -> tuple[dict, ExportReport]:
     "A LUIS schema 7.0.0 export of `app` (inclusive `endPos`) and what it could not carry."
     rep, by = ExportReport(app.name, 'luis'), lambda k: [e for e in app.entities if e.kind == k]
     prebuilt, seen = [], set()
     for e in by('prebuilt'):
-        lname = PREBUILT_TO_LUIS[e.prebuilt or e.name]
+        lname = luis_prebuilt_name(e)
         if lname in seen: rep.dropped.append(f"prebuilt entity {e.name!r}: LUIS allows one {lname!r} entity"); continue
         seen.add(lname); prebuilt.append(dict(name=lname, roles=list(e.roles)))
-        if e.name != (e.prebuilt or e.name): rep.warnings.append(f"prebuilt entity {e.name!r} is exported as LUIS's {lname!r}")
-    def label(s: EntitySpan):
-        d = dict(entity=s.entity, startPos=s.start, endPos=s.end - 1, children=[])
-        if s.role: d['role'] = s.role
-        return d
+        if e.name != lname: rep.warnings.append(f"prebuilt entity {e.name!r} is exported as LUIS's {lname!r}")
+    pls = [dict(name=p.name, mode=p.interchangeable, words=','.join(p.words), activated=p.activated,
+                enabledForAllModels=p.enabled_for_all) for p in app.phrase_lists if p.kind != 'regex']
+    if bad := [p.name for p in app.phrase_lists if p.kind != 'regex' and any(',' in w for w in p.words)]:
+        rep.warnings.append(f"phrase lists {', '.join(bad)}: phrases with a comma are split by LUIS")
+    if rasa := [p.name for p in app.phrase_lists if p.kind == 'lookup']:
+        rep.warnings.append(f"Rasa lookup tables {', '.join(rasa)} are exported as phrase lists")
+    luis = app.extra.get('luis', {})
     d = dict(luis_schema_version='7.0.0',
-             intents=[dict(name=i, features=[]) for i in app.intents],
-             entities=[dict(name=e.name, children=[], roles=list(e.roles), features=[]) for e in by('learned')],
-             hierarchicals=[], composites=[],
-             closedLists=[dict(name=e.name, subLists=[dict(canonicalForm=v['canonical'], list=list(v.get('synonyms') or [])) for v in e.values],
+             intents=[dict(name=i, features=[_luis_feature_out(f) for f in app.intent_features.get(i, [])])
+                      for i in app.intents],
+             entities=[_luis_ml_out(e) for e in by('learned')], hierarchicals=[], composites=[],
+             closedLists=[dict(name=e.name, subLists=[dict(canonicalForm=v['canonical'],
+                                                           list=list(v.get('synonyms') or [])) for v in e.values],
                                roles=list(e.roles)) for e in by('list')],
              prebuiltEntities=prebuilt,
-             utterances=[dict(text=u.text, intent=u.intent, entities=[label(s) for s in u.entities]) for u in app.utterances],
-             versionId=app.version, name=app.name, desc=app.description, culture=app.culture, tokenizerVersion='1.0.0',
-             patternAnyEntities=[], regex_entities=[dict(name=e.name, regexPattern=e.pattern, roles=list(e.roles)) for e in by('regex')],
-             phraselists=[], regex_features=[], patterns=[], settings=[])
+             utterances=[dict(text=u.text, intent=u.intent, entities=[_luis_label(s) for s in u.entities])
+                         for u in app.utterances],
+             versionId=app.version, name=app.name, desc=app.description, culture=app.culture,
+             tokenizerVersion=luis.get('tokenizerVersion', '1.0.0'),
+             patternAnyEntities=[dict(name=e.name, explicitList=list(e.extra.get('explicitList', [])),
+                                      roles=list(e.roles)) for e in by('pattern.any')],
+             regex_entities=[dict(name=e.name, regexPattern=e.pattern, roles=list(e.roles)) for e in by('regex')],
+             phraselists=pls, regex_features=[dict(name=p.name, pattern='|'.join(p.words), activated=p.activated)
+                                              for p in app.phrase_lists if p.kind == 'regex'],
+             patterns=[dict(pattern=p.text, intent=p.intent) for p in app.patterns],
+             settings=list(luis.get('settings', [])))
     if app.settings: rep.dropped.append(f"app settings {', '.join(app.settings)} (LUIS apps have no place for them)")
-    n_ents = len(d['entities']) + len(d['closedLists']) + len(d['regex_entities']) + len(prebuilt)
-    rep.exported = dict(intents=len(app.intents), entities=n_ents, utterances=len(app.utterances))
+    if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')} (LUIS has none)")
+    if canon := sum(1 for u in app.utterances for _, s in (x for t in u.entities for x in t.walk()) if s.canonical):
+        rep.dropped.append(f"{_plural(canon, 'canonical value')} of labels (LUIS labels have none)")
+    n_ents = sum(len(d[k]) for k in ('entities', 'closedLists', 'regex_entities', 'patternAnyEntities')) + len(prebuilt)
+    rep.exported = dict(intents=len(app.intents), entities=n_ents, utterances=len(app.utterances),
+                        patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c029
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c054
 _RASA_ANN = re.compile(r'\[(?P<text>[^\]]+?)\](?:\((?P<entity>[^:)]+?)(?::(?P<canonical>[^)]+))?\)'
                        r'|(?P<dict>\{[^}]+?\})|\[(?P<dicts>\{.*?\})\])')
 
@@ -312,18 +449,19 @@ def parse_rasa_example(line: str) -> tuple[str, list[dict]]:
             spans.append(s)
     return text + line[pos:], spans
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c032
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c057
 def rasa_example(u: Utterance) -> str:
     "`u`'s text with its labels marked up the Rasa way."
     out, pos = '', 0
     for s in sorted(u.entities, key=lambda s: s.start):
         out += u.text[pos:s.start]
-        simple = not s.role and re.fullmatch(r'[^:()\[\]{}]+', s.entity)
-        ann = f"({s.entity})" if simple else json.dumps({'entity': s.entity, **({'role': s.role} if s.role else {})}, ensure_ascii=False)
+        simple = not s.role and s.canonical is None and re.fullmatch(r'[^:()\[\]{}]+', s.entity)
+        d = _opt({'entity': s.entity}, role=s.role, value=s.canonical)
+        ann = f"({s.entity})" if simple else json.dumps(d, ensure_ascii=False)
         out += f"[{u.text[s.start:s.end]}]{ann}"; pos = s.end
     return out + u.text[pos:]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c035
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c060
 def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
     "The example strings of an `examples:` block (a `- ` list in a string, or a YAML list)."
     if ex is None: return []
@@ -332,7 +470,8 @@ def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
     for line in str(ex).splitlines():
         s = line.strip()
         if not s: continue
-        if not s.startswith('-') or not s[1:].strip(): rep.warnings.append(f"{where}: line {s!r} is not a '- example'; ignored"); continue
+        if not s.startswith('-') or not s[1:].strip():
+            rep.warnings.append(f"{where}: line {s!r} is not a '- example'; ignored"); continue
         out.append(s[1:].strip())
     return out
 
@@ -343,30 +482,34 @@ def _load_yaml(text: str, source: str):
         at = f"line {m.line + 1}, column {m.column + 1}: " if m else ''
         raise AppValidationError([f"{source}: {at}invalid YAML ({getattr(e, 'problem', None) or e})"]) from None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c036
-def _rasa_items(d: dict, rep: ImportReport, source: str):
-    "Intents, `[(where, text, spans)]`, lookups, regexes and synonyms of a Rasa NLU document."
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c062
+def _rasa_items(docs: list, rep: ImportReport):
+    "Intents, `[(where, intent, text, spans)]`, lookups, regexes and synonyms of Rasa NLU documents."
     intents, examples, lookups, regexes, synonyms, problems = [], [], {}, {}, {}, []
-    for i, item in enumerate(d.get('nlu') or [], 1):
-        where = f"nlu item {i}"
-        kind = next((k for k in ('intent', 'synonym', 'regex', 'lookup') if isinstance(item, dict) and k in item), None)
-        if kind is None: problems.append(f"{where}: needs one of intent, synonym, regex, lookup"); continue
-        name, exs = str(item[kind]), _rasa_examples(item.get('examples'), where, rep)
-        if extra := [k for k in item if k not in (kind, 'examples')]: rep.dropped.append(f"{where} ({kind} {name!r}): keys {', '.join(map(str, extra))}")
-        if kind == 'intent':
-            if name not in intents: intents.append(name)
-            for j, ex in enumerate(exs, 1):
-                w = f"intent {name!r} example {j}"
-                try: t, spans = parse_rasa_example(ex)
-                except ValueError as e: problems.append(f"{where}, {w}: {e}"); continue
-                examples.append((w, name, t, spans))
-        elif kind == 'synonym': synonyms.setdefault(name, []).extend(x for x in exs if x not in synonyms.get(name, []))
-        elif kind == 'lookup': lookups.setdefault(name, []).extend(exs)
-        else: regexes.setdefault(name, []).extend(exs)
-    if problems: raise AppValidationError([f"{source}: {p}" for p in problems])
+    for source, d in docs:
+        at = f"{source}: " if len(docs) > 1 else ''
+        for i, item in enumerate(d.get('nlu') or [], 1):
+            where = f"{at}nlu item {i}"
+            kind = next((k for k in ('intent', 'synonym', 'regex', 'lookup') if isinstance(item, dict) and k in item),
+                        None)
+            if kind is None: problems.append(f"{where}: needs one of intent, synonym, regex, lookup"); continue
+            name, exs = str(item[kind]), _rasa_examples(item.get('examples'), where, rep)
+            if extra := [k for k in item if k not in (kind, 'examples')]:
+                rep.dropped.append(f"{where} ({kind} {name!r}): keys {', '.join(map(str, extra))}")
+            if kind == 'intent':
+                if name not in intents: intents.append(name)
+                for j, ex in enumerate(exs, 1):
+                    w = f"{at}intent {name!r} example {j}"
+                    try: t, spans = parse_rasa_example(ex)
+                    except ValueError as e: problems.append(f"{where}, {w}: {e}"); continue
+                    examples.append((w, name, t, spans))
+            elif kind == 'synonym': synonyms.setdefault(name, []).extend(x for x in exs if x not in synonyms.get(name, []))
+            elif kind == 'lookup': lookups.setdefault(name, []).extend(exs)
+            else: regexes.setdefault(name, []).extend(exs)
+    if problems: raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c037
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c065
 def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
     "`[(where, Utterance)]`, learned entities with their roles, and inline synonym mappings."
     located, learned, inline, extra = [], {}, {}, 0
@@ -376,11 +519,13 @@ def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
             if any((k.start, k.end) == (s['start'], s['end']) for k in kept): extra += 1; continue
             roles = learned.setdefault(s['entity'], [])
             if s.get('role') and s['role'] not in roles: roles.append(s['role'])
-            if 'canonical' in s: inline.setdefault(s['canonical'], []).append(s['value'])
+            if 'canonical' in s and s['value'] not in inline.setdefault(s['canonical'], []):
+                inline[s['canonical']].append(s['value'])
             if 'group' in s: rep.dropped.append(f"{where}: group {s['group']!r} of {s['entity']!r}")
             kept.append(EntitySpan.from_dict(s, text))
         located.append((where, Utterance(text, intent, kept)))
-    if extra: rep.dropped.append(f"{_plural(extra, 'extra label')} on an already labelled span (overlapping labels are not supported)")
+    if extra: rep.dropped.append(f"{_plural(extra, 'extra label')} on an already labelled span "
+                                 "(overlapping labels are not supported)")
     return located, learned, inline
 
 def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity:
@@ -396,32 +541,61 @@ def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity
             used.add(c); v['synonyms'] += [s for s in synonyms[c] if s not in v['synonyms'] and s != c]
     return Entity(name, 'list', values=list(vals.values()))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c038
-def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml') -> tuple[App, ImportReport]:
-    "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
-    d, rep = _load_yaml(text, source) or {}, ImportReport(source, 'rasa')
-    if not isinstance(d, dict) or not isinstance(d.get('nlu') or [], list):
-        raise AppValidationError([f"{source}: expected a mapping with an 'nlu:' list (Rasa YAML training data)"])
-    if d.get('version') is not None and not str(d['version']).startswith(('2', '3')): rep.warnings.append(f"Rasa data version {d['version']} is not 2.x or 3.x; read as 3.1")
-    if other := [k for k in d if k not in ('version', 'nlu')]: rep.dropped.append(f"top-level keys {', '.join(map(str, other))} (only NLU data is read)")
-    try: intents, examples, lookups, regexes, synonyms = _rasa_items(d, rep, source)
-    except (AttributeError, TypeError) as e: raise AppValidationError([f"{source}: malformed Rasa NLU data ({type(e).__name__}: {e})"]) from None
-    located, learned, inline = _rasa_utterances(examples, rep)
-    ents, used = [Entity(n, roles=r) for n, r in learned.items()], set()
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c068
+def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, extractors: bool,
+                   rep: ImportReport) -> tuple[list, set]:
+    "Phrase lists (or, with `extractors`, list and regex entities) for Rasa lookups and regexes."
+    pls, used, by = [], set(), {e.name: e for e in ents}
     for kind, table in (('lookup', lookups), ('regex', regexes)):
         for n, items in table.items():
-            if n in learned: rep.dropped.append(f"{kind} {n!r} ({_plural(len(items), 'item')}): a feature of the labelled entity {n!r}; an entity here cannot be both"); continue
-            if any(e.name == n for e in ents): rep.dropped.append(f"{kind} {n!r}: an entity of that name already exists"); continue
-            if kind == 'lookup': ents.append(_rasa_list(n, items, synonyms, used)); continue
+            if not extractors:
+                if kind == 'regex':
+                    for p in items:
+                        try: re.compile(p)
+                        except re.error as e: rep.warnings.append(f"regex {n!r}: {p!r} is not a Python regex ({e})")
+                pls.append(PhraseList(n, list(items), False, kind, enabled_for_all=n not in by))
+                if n in by: by[n].features.append(Feature(n, 'phraselist'))
+                continue
+            if n in by:
+                rep.dropped.append(f"{kind} {n!r} ({_plural(len(items), 'item')}): a feature of the labelled entity "
+                                   f"{n!r}; an entity here cannot be both a {kind} extractor and learned"); continue
+            if kind == 'lookup': ents.append(by.setdefault(n, _rasa_list(n, items, synonyms, used))); continue
             pat = items[0] if len(items) == 1 else '|'.join(f'(?:{p})' for p in items)
-            try: re.compile(pat); ents.append(Entity(n, 'regex', pattern=pat))
+            try: re.compile(pat); ents.append(by.setdefault(n, Entity(n, 'regex', pattern=pat)))
             except re.error as e: rep.dropped.append(f"regex {n!r}: {pat!r} does not compile ({e})")
-    for c, ss in list(synonyms.items()) + list(inline.items()):
-        if c not in used: rep.synonyms.setdefault(c, []).extend(s for s in ss if s not in rep.synonyms.get(c, []))
-    if rep.synonyms: rep.warnings.append(f"{_plural(len(rep.synonyms), 'synonym mapping')} ({', '.join(list(rep.synonyms)[:3])}{', ...' if len(rep.synonyms) > 3 else ''}) normalize values of learned entities in Rasa; not applied here, listed in report.synonyms")
-    return _finish(App(name, intents=intents, entities=ents), located, rep, source)
+    return pls, used
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c041
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c071
+def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
+              extractors: bool = False) -> tuple[App, ImportReport]:
+    "A validated app from `[(source, parsed YAML)]` Rasa NLU documents."
+    rep = ImportReport(source, 'rasa')
+    for src, d in docs:
+        if not isinstance(d, dict) or not isinstance(d.get('nlu') or [], list):
+            raise AppValidationError([f"{src}: expected a mapping with an 'nlu:' list (Rasa YAML training data)"])
+        if d.get('version') is not None and not str(d['version']).startswith(('2', '3')):
+            rep.warnings.append(f"{src}: Rasa data version {d['version']} is not 2.x or 3.x; read as 3.1")
+        if other := [k for k in d if k not in ('version', 'nlu')]:
+            rep.dropped.append(f"{src}: top-level keys {', '.join(map(str, other))} (only NLU data is read)")
+    try: intents, examples, lookups, regexes, synonyms = _rasa_items(docs, rep)
+    except (AttributeError, TypeError) as e:
+        raise AppValidationError([f"{source}: malformed Rasa NLU data ({type(e).__name__}: {e})"]) from None
+    located, learned, inline = _rasa_utterances(examples, rep)
+    ents = [Entity(n, roles=r) for n, r in learned.items()]
+    pls, used = _rasa_features(ents, lookups, regexes, synonyms, extractors, rep)
+    syn = {}
+    for c, ss in list(synonyms.items()) + list(inline.items()):
+        if c not in used: syn.setdefault(c, []).extend(s for s in ss if s not in syn.get(c, []))
+    rep.synonyms = {c: list(ss) for c, ss in syn.items()}
+    app = App(name, intents=intents, entities=ents, phrase_lists=pls, synonyms=syn)
+    return _finish(app, located, rep, source, strict=strict)
+
+def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml', strict: bool = False,
+                  extractors: bool = False) -> tuple[App, ImportReport]:
+    "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
+    return _rasa_app([(source, _load_yaml(text, source) or {})], name, source, strict, extractors)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c074
 def _yaml_str(s: str) -> str:
     "`s` as a YAML scalar: plain when safe, else double-quoted."
     plain = re.fullmatch(r'[A-Za-z_\uac00-\ud7a3][\w./-]*', s) and yaml.safe_load(s) == s
@@ -439,7 +613,7 @@ def _unused(app: App) -> tuple[list, list, list]:
 def _block(kind: str, name: str, lines: list[str]) -> str:
     return f"- {kind}: {_yaml_str(name)}\n  examples: |\n" + ''.join(f"    - {l}\n" for l in lines)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c042
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c075
 def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     "Rasa NLU YAML (version 3.1) for `app` and what it could not carry."
     rep, parts = ExportReport(app.name, 'rasa'), ['version: "3.1"\nnlu:\n']
@@ -450,7 +624,9 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
             if u.intent != intent: continue
             if '\n' in u.text or '\r' in u.text: rep.dropped.append(f"utterance {i} ({u.text[:40]!r}): a line break cannot be written in a Rasa example"); continue
             line = rasa_example(u)
-            if parse_rasa_example(line.strip()) != (u.text, [s.to_dict() for s in sorted(u.entities, key=lambda s: s.start)]):
+            flat = [EntitySpan(s.entity, s.start, s.end, s.value, s.role, canonical=s.canonical).to_dict()
+                    for s in sorted(u.entities, key=lambda s: s.start)]
+            if parse_rasa_example(line.strip()) != (u.text, flat):
                 rep.warnings.append(f"utterance {i} ({u.text[:40]!r}): will not read back the same from Rasa markup")
             lines.append(line)
         if lines: parts.append(_block('intent', intent, lines)); n += len(lines)
@@ -459,8 +635,18 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
             parts.append(_block('lookup', e.name, [x for v in e.values for x in [v['canonical'], *v.get('synonyms', [])]]))
             parts += [_block('synonym', v['canonical'], v['synonyms']) for v in e.values if v.get('synonyms')]
         elif e.kind == 'regex': parts.append(_block('regex', e.name, [e.pattern]))
+        elif e.kind == 'pattern.any': rep.dropped.append(f"pattern.any entity {e.name!r}")
         elif e.kind == 'prebuilt': rep.dropped.append(f"prebuilt entity {e.name!r}: Rasa NLU data has no prebuilt entities (configure Duckling instead)")
         if e.kind != 'learned' and e.roles: rep.dropped.append(f"roles {', '.join(e.roles)} of {e.kind} entity {e.name!r}")
+    for p in app.phrase_lists:
+        parts.append(_block('regex' if p.kind == 'regex' else 'lookup', p.name, p.words))
+        if p.kind == 'phrases': rep.warnings.append(f"phrase list {p.name!r} is written as a lookup table")
+    parts += [_block('synonym', c, ss) for c, ss in app.synonyms.items() if ss]
+    if n := sum(1 for u in app.utterances for s in u.entities for _ in s.walk()) - sum(map(len, (u.entities for u in app.utterances))):
+        rep.dropped.append(f"{_plural(n, 'child label')} (Rasa labels do not nest)")
+    if kids := [e.name for e in app.entities if e.children]: rep.dropped.append(f"child entities of {_shown(kids)}")
+    for what, xs in (('patterns', app.patterns), ('intent features', app.intent_features)):
+        if xs: rep.dropped.append(f"{len(xs)} {what} (Rasa NLU data has none)")
     intents, ents, roles = _unused(app)
     if intents: rep.dropped.append(f"intents without utterances: {', '.join(intents)}")
     if ents: rep.dropped.append(f"learned entities never labelled: {', '.join(ents)} (Rasa declares them in the domain)")
@@ -471,7 +657,7 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
                         entities=sum(1 for e in app.entities if e.kind != 'prebuilt') - len(ents))
     return ''.join(parts), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c045
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c078
 def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> tuple[App, ImportReport]:
     "An app from CSV with `text` and `intent` columns."
     rep, located, blank = ImportReport(source, 'csv'), [], []
@@ -503,31 +689,500 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
     rep.exported = dict(intents=len({u.intent for u in app.utterances}), entities=0, utterances=len(app.utterances))
     return f.getvalue(), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c048
-FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder')
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c081
+_LU_TYPES = ('ml', 'simple', 'list', 'regex', 'prebuilt', 'composite', 'phraselist', 'patternany', 'intent')
+
+@dataclass
+class _LuDoc:
+    "What the `.lu` files of one app say, before it is built."
+    meta: dict = field(default_factory=dict)
+    intents: list = field(default_factory=list)
+    examples: list = field(default_factory=list)      # (where, intent, line)
+    defs: list = field(default_factory=list)          # (where, type, name, options, body lines, children)
+    problems: list = field(default_factory=list)
+    dropped: list = field(default_factory=list)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c083
+def _lu_is_pattern(line: str) -> bool:
+    return bool(re.search(r'(?<!\\)\{@?[^{}=]+\}', line))
+
+def _lu_labels(line: str) -> tuple[str, list[dict]]:
+    "Clean text and nested labels `{entity, start, end, children}` of one `.lu` example line."
+    text, stack, top, i = '', [], [], 0
+    while i < len(line):
+        c = line[i]
+        if c == '\\' and i + 1 < len(line) and line[i + 1] in '{}\\[]':
+            text += line[i + 1]; i += 2; continue
+        if c == '{' and (m := re.match(r'\{@?([^{}=]+?)\s*=\s*', line[i:])):
+            stack.append((m[1].strip(), len(text), [])); i += m.end(); continue
+        if c == '}' and stack:
+            name, start, kids = stack.pop()
+            end = len(text.rstrip()) if len(text.rstrip()) > start else len(text)
+            (stack[-1][2] if stack else top).append(dict(entity=name, start=start, end=end, children=kids))
+            i += 1; continue
+        text += c; i += 1
+    if stack: raise ValueError(f"label {{@{stack[-1][0]}=... is not closed")
+    return text, top
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
+def _lu_def(line: str) -> tuple[str, str, dict]:
+    "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
+    m = re.match(r'@\s*(\S+)\s+(.*)$', line.strip())
+    if not m: raise ValueError(f"cannot read entity definition {line.strip()!r}")
+    typ, rest = m[1], m[2]
+    value = None
+    if '=' in rest: rest, value = rest.split('=', 1); value = value.strip()
+    nm = re.match(r"""\s*('[^']+'|"[^"]+"|[^\s(]+)(\([^)]*\))?""", rest)
+    name, paren, rest = nm[1].strip('\'"'), (nm[2] or '')[1:-1], rest[nm.end():]
+    opts = dict(value=value, roles=[], features=[], flags=set(paren.replace(',', ' ').split()))
+    for kw, key in (('hasRoles?', 'roles'), ('usesFeatures?', 'features')):
+        if f := re.search(kw + r'\s+(.*?)(?=\s+(?:hasRoles?|usesFeatures?)\s|$)', rest):
+            opts[key] = [x.strip() for x in f[1].split(',') if x.strip()]
+    opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
+    return typ, name, opts
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c089
+_LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$')
+
+def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
+    "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
+    intent, cur, lines = None, None, text.splitlines()
+    for n, raw in enumerate(lines, 1):
+        where, line = f"{source}: line {n}", raw.strip()
+        if not line: continue
+        if line.startswith('>'):
+            if m := re.match(r'>\s*!#\s*@(app|kb|qna)\.(\S+)\s*=\s*(.*)$', line):
+                if m[1] == 'app': doc.meta[m[2]] = m[3].strip()
+                else: doc.dropped.append(f"{where}: {m[1]} setting {m[2]!r} (QnA Maker content is not an app)")
+            continue
+        if m := _LU_REF.match(line):
+            _lu_ref(m[1], m[2], where, intent, doc, seen, base); cur = None; continue
+        if line.startswith('#'):
+            name = line.lstrip('#').strip()
+            if name.startswith('?'):
+                intent = None; doc.dropped.append(f"{where}: QnA question {name[1:].strip()[:40]!r}"); continue
+            intent, cur = name, None
+            if name and name not in doc.intents: doc.intents.append(name)
+            continue
+        if line.startswith('@'):
+            try: typ, name, opts = _lu_def(line)
+            except ValueError as e: doc.problems.append(f"{where}: {e}"); continue
+            cur = [where, typ, name, opts, [], []]; doc.defs.append(cur); continue
+        if line[0] in '-*+':
+            body = line[1:].strip()
+            if cur is not None:
+                indent = len(raw) - len(raw.lstrip())
+                if body.startswith('@'): cur[5].append((indent, where, body))
+                else: cur[4].append((indent, body))
+                continue
+            if intent is None: doc.problems.append(f"{where}: example {body[:40]!r} is not under an intent"); continue
+            if body: doc.examples.append((where, intent, body))
+            continue
+        if line.startswith('$'):
+            doc.dropped.append(f"{where}: old LUDown definition {line[:40]!r} (use '@' definitions)"); continue
+        if cur is not None and cur[1] == 'phraselist': cur[4].append((0, line)); continue
+        doc.problems.append(f"{where}: cannot read {line[:60]!r}")
+
+def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: set, base: Path | None):
+    "Read the file a `[..](path#frag)` reference names into `doc`."
+    if base is None: doc.problems.append(f"{where}: reference to {path!r} needs the file's folder"); return
+    p = (base/path).resolve()
+    if not p.exists(): doc.problems.append(f"{where}: referenced file {path!r} does not exist"); return
+    if frag:
+        sub = _LuDoc(); _lu_read(_read_text(p), str(p), sub, set(seen), p.parent)
+        want = [e for e in sub.examples if frag.startswith('*') or e[1] == frag]
+        if intent is None: doc.problems.append(f"{where}: reference to {path}#{frag} is not under an intent")
+        else: doc.examples += [(w, intent, line) for w, _, line in want]
+        return
+    if p in seen: return
+    seen.add(p)
+    _lu_read(_read_text(p), str(p), doc, seen, p.parent)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c092
+def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
+    "Child entities from indented `@ type name ...` lines, nested by indentation."
+    out, stack = [], []
+    for indent, w, line in items:
+        try: typ, name, o = _lu_def(line)
+        except ValueError as e: problems.append(f"{w}: {e}"); continue
+        e = Entity(name, 'learned', features=[Feature(f) for f in o['features']],
+                   instance_of=None if typ in ('ml', 'simple') else typ)
+        while stack and stack[-1][0] >= indent: stack.pop()
+        (stack[-1][1].children if stack else out).append(e)
+        stack.append((indent, e))
+    return out
+
+def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
+    "Entities, phrase lists and intent features defined in `doc`."
+    ents, pls, feats = [], [], {}
+    def feat(names): return [Feature(f) for f in names]
+    for where, typ, name, o, body, kids in doc.defs:
+        t = typ.lower()
+        if t in ('ml', 'simple'):
+            ents.append(Entity(name, roles=o['roles'], features=feat(o['features']),
+                               children=_lu_children(kids, where, doc.problems)))
+        elif t == 'list':
+            vals = []
+            for indent, b in body:
+                if b.endswith(':'): vals.append(dict(canonical=b[:-1].strip(), synonyms=[]))
+                elif vals: vals[-1]['synonyms'].append(b)
+                else: doc.problems.append(f"{where}: list {name!r}: synonym {b!r} before any 'value :' line")
+            ents.append(Entity(name, 'list', roles=o['roles'], values=vals))
+        elif t == 'regex':
+            ents.append(Entity(name, 'regex', roles=o['roles'], pattern=(o['value'] or '').strip().strip('/')))
+        elif t == 'prebuilt':
+            e = prebuilt_entity(name, o['roles'])
+            if e is None: doc.dropped.append(f"{where}: prebuilt entity {name!r}: unknown prebuilt entity")
+            else: ents.append(e)
+        elif t == 'composite':
+            kids = [k.strip() for k in (o['value'] or '').strip().strip('[]').split(',') if k.strip()]
+            ents.append(Entity(name, roles=o['roles'], extra={'composite': True},
+                               children=[Entity(k, instance_of=k) for k in kids]))
+        elif t == 'patternany': ents.append(Entity(name, 'pattern.any', roles=o['roles']))
+        elif t == 'phraselist':
+            words = [w.strip() for _, b in body for w in b.split(',') if w.strip()]
+            pls.append(PhraseList(name, words, 'interchangeable' in o['flags'], 'phrases',
+                                  'disabledForAllModels' not in o['flags'], 'disabled' not in o['flags']))
+        elif t == 'intent':
+            if o['features']: feats.setdefault(name, []).extend(feat(o['features']))
+        elif o['features']: feats.setdefault(('entity', typ), []).extend(feat(o['features']))
+        else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
+    return ents, pls, feats
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c095
+def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
+    "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
+    name, role = d['entity'], None
+    if ':' in name: name, role = (x.strip() for x in name.split(':', 1))
+    pool = {c.name: c for c in parent.children} if parent is not None else ents
+    if name not in pool and parent is None and name in roles_of: name, role = roles_of[name], name
+    ent = pool.get(name)
+    if ent is None:
+        ent = Entity(name)
+        if parent is None: ents[name] = ent
+        else: parent.children.append(ent)
+    if parent is None and ent.kind != 'learned':
+        rep.dropped.append(f"label of {ent.kind} entity {name!r} in {text[:40]!r}"); return None
+    if role and role not in ent.roles: ent.roles.append(role)
+    kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
+    return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c097
+def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
+                strict: bool = False) -> tuple[App, ImportReport]:
+    "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
+    doc, rep = _LuDoc(), ImportReport(source, 'lu')
+    seen = {(Path(base)/Path(source).name).resolve()} if base is not None else set()
+    _lu_read(text, source, doc, seen, Path(base) if base is not None else None)
+    ents, pls, feats = _lu_entities(doc)
+    if doc.problems: raise AppValidationError(doc.problems)
+    by = {e.name: e for e in ents}
+    for (k, n), fs in [(k, fs) for k, fs in feats.items() if isinstance(k, tuple)]:
+        if n in by: by[n].features += fs
+        else: doc.dropped.append(f"features {', '.join(f.name for f in fs)} of undefined entity {n!r}")
+    roles_of = {r: e.name for e in ents for r in e.roles}
+    located, patterns, problems = [], [], []
+    for where, intent, line in doc.examples:
+        if _lu_is_pattern(line):
+            patterns.append(Pattern(intent, re.sub(r'\{@', '{', line))); continue
+        try: t, labels = _lu_labels(line)
+        except ValueError as e: problems.append(f"{where}: {e}"); continue
+        spans = [_lu_span(d, t, by, None, roles_of, rep) for d in labels]
+        located.append((where, Utterance(t.strip(), intent, [s for s in spans if s])))
+    if problems: raise AppValidationError(problems)
+    for p in patterns:
+        for e, r in Pattern(p.intent, p.text).slots():
+            if e not in by: by[e] = Entity(e, 'pattern.any')
+    rep.dropped += doc.dropped
+    m = doc.meta
+    settings = [dict(name=k.split('.', 1)[1], value=v) for k, v in m.items() if k.startswith('settings.')]
+    luis = {k: v for k, v in (('tokenizerVersion', m.get('tokenizerVersion')), ('settings', settings))
+            if v and v != '1.0.0'}
+    app = App(name or m.get('name') or Path(source).stem, culture=m.get('culture', 'en-us'),
+              version=m.get('versionId', '0.1'), description=m.get('desc', ''),
+              intents=doc.intents or [NONE_INTENT], entities=list(by.values()), patterns=patterns,
+              phrase_lists=pls, intent_features={k: v for k, v in feats.items() if isinstance(k, str)},
+              extra={'luis': luis} if luis else {})
+    lists = {p.name for p in pls}
+    for f in [f for e in app.entities for _, x in e.walk() for f in x.features] + \
+             [f for fs in app.intent_features.values() for f in fs]:
+        f.kind = 'phraselist' if f.name in lists else 'model'
+    return _finish(app, located, rep, source, strict=strict)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c100
+def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
+
+def _lu_line(u: Utterance, app: App) -> str:
+    "`u`'s text with its labels (nested) in `.lu` markup."
+    roles = [r for e in app.entities for r in e.roles]
+    def mark(spans, start, end):
+        out, pos = '', start
+        for s in sorted(spans, key=lambda s: s.start):
+            out += _lu_escape(u.text[pos:s.start])
+            who = s.entity if not s.role else (s.role if roles.count(s.role) == 1 and app.entity(s.role) is None
+                                                else f"{s.entity}:{s.role}")
+            out += f"{{@{who}={mark(s.children, s.start, s.end)}}}"; pos = s.end
+        return out + _lu_escape(u.text[pos:end])
+    return mark(u.entities, 0, len(u.text))
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c102
+def _lu_entity(e: Entity) -> list[str]:
+    "The `.lu` lines defining entity `e`."
+    def opts(x):
+        return ((f" hasRoles {', '.join(x.roles)}" if x.roles else '')
+                + (f" usesFeatures {', '.join(f.name for f in x.features)}" if x.features else ''))
+    def kids(x, depth):
+        return [line for c in x.children
+                for line in [f"{'    ' * depth}- @ {c.instance_of or 'ml'} {c.name}{opts(c)}", *kids(c, depth + 1)]]
+    if e.kind == 'learned':
+        if e.extra.get('composite') and all(c.instance_of == c.name and not c.children and not c.features
+                                            for c in e.children) and not e.features:
+            return [f"@ composite {e.name}{opts(e)} = [{', '.join(c.name for c in e.children)}]"]
+        return [f"@ ml {e.name}{opts(e)}", *kids(e, 1)]
+    if e.kind == 'list':
+        return [f"@ list {e.name}{opts(e)} ="] + [line for v in e.values for line in [
+            f"    - {v['canonical']} :", *(f"        - {s}" for s in v['synonyms'])]]
+    if e.kind == 'regex': return [f"@ regex {e.name}{opts(e)} = /{e.pattern}/"]
+    if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
+    return [f"@ patternany {e.name}{opts(e)}"]
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
+def app_to_lu(app: App) -> tuple[str, ExportReport]:
+    "`.lu` text for `app` and what `.lu` could not carry."
+    rep, out = ExportReport(app.name, 'lu'), []
+    luis = app.extra.get('luis', {})
+    meta = [('name', app.name), ('desc', app.description), ('versionId', app.version), ('culture', app.culture),
+            ('tokenizerVersion', luis.get('tokenizerVersion'))]
+    meta += [(f"settings.{s.get('name')}", s.get('value')) for s in luis.get('settings', [])]
+    out += [f"> !# @app.{k} = {v}" for k, v in meta if v not in (None, '')] + ['']
+    for i in app.intents:
+        out.append(f"## {i}")
+        for n, u in enumerate(app.utterances, 1):
+            if u.intent != i: continue
+            if '\n' in u.text or '\r' in u.text: rep.dropped.append(f"utterance {n}: a line break"); continue
+            out.append(f"- {_lu_line(u, app)}")
+        out += [f"- {p.text}" for p in app.patterns if p.intent == i]
+        if fs := app.intent_features.get(i): out.append(f"@ intent {i} usesFeatures {', '.join(f.name for f in fs)}")
+        out.append('')
+    for e in app.entities: out += _lu_entity(e) + ['']
+    for p in app.phrase_lists:
+        flags = ('(interchangeable)' if p.interchangeable else '') + ('' if p.activated else ' disabled')
+        flags += ' enabledForAllModels' if p.enabled_for_all else ' disabledForAllModels'
+        out += [f"@ phraselist {p.name}{flags} =", f"    - {','.join(p.words)}", '']
+        if p.kind != 'phrases': rep.warnings.append(f"{p.kind} {p.name!r} is written as a phrase list")
+    if req := [p for e in app.entities for p, x in e.walk() for f in x.features if f.required]:
+        rep.dropped.append(f"the required flag of features of {_shown(req)} (.lu has no syntax for it)")
+    if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')}")
+    if app.settings: rep.dropped.append(f"app settings {', '.join(app.settings)}")
+    if n := sum(1 for u in app.utterances if u.dataset): rep.dropped.append(f"the dataset marks of {_plural(n, 'utterance')}")
+    rep.exported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances),
+                        patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
+    return '\n'.join(out).rstrip() + '\n', rep
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c107
+CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
+                 'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
+                 'Quantity.Percentage': 'percentage'}
+
+def _utf16_to_index(text: str, offset: int) -> int:
+    "The Python string index of UTF-16 code unit `offset` in `text`."
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= offset: return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+def _index_to_utf16(text: str, index: int) -> int:
+    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
+def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
+    "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
+    name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
+    extra = {'clu': comps} if comps else {}
+    if not labelled and (lst := (d.get('list') or {}).get('sublists')):
+        vals = [dict(canonical=str(s.get('listKey')),
+                     synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
+                for s in lst]
+        return Entity(name, 'list', values=vals, extra=extra)
+    if not labelled and (rx := (d.get('regex') or {}).get('expressions')):
+        pats = [str(x.get('regexPattern')) for x in rx]
+        pat = pats[0] if len(pats) == 1 else '|'.join(f'(?:{p})' for p in pats)
+        try: re.compile(pat); return Entity(name, 'regex', pattern=pat, extra=extra)
+        except re.error as e: rep.dropped.append(f"entity {name!r}: regex {pat!r} is not a Python regex ({e})")
+    if not labelled and (pre := [CLU_PREBUILTS.get(p.get('category')) for p in d.get('prebuilts') or []]):
+        if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
+    return Entity(name, extra=extra)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
+                 strict: bool = False) -> tuple[App, ImportReport]:
+    "Read a CLU conversation project export into a validated app."
+    if not isinstance(d, dict) or not isinstance(d.get('assets'), dict):
+        raise AppValidationError([f"{source}: a CLU project export needs an 'assets' object"])
+    rep, meta, a = ImportReport(source, 'clu'), dict(d.get('metadata') or {}), d['assets']
+    if (kind := a.get('projectKind') or meta.get('projectKind')) not in (None, 'Conversation'):
+        raise AppValidationError([f"{source}: projectKind {kind!r}: only Conversation projects are apps"])
+    utf16 = str(d.get('stringIndexType', 'Utf16CodeUnit')) == 'Utf16CodeUnit'
+    located, problems, langs = [], [], set()
+    try:
+        labelled = {str(e.get('category')) for u in a.get('utterances') or [] for e in u.get('entities') or []}
+        ents = [_clu_entity(e, str(e.get('category')) in labelled, rep) for e in a.get('entities') or []]
+        for n, u in enumerate(a.get('utterances') or [], 1):
+            text, where = str(u.get('text', '')), f"utterance {n}"
+            if u.get('language') and u['language'] != meta.get('language'): langs.add(u['language'])
+            spans = []
+            for lab in u.get('entities') or []:
+                off, ln = int(lab['offset']), int(lab['length'])
+                s, e = (_utf16_to_index(text, off), _utf16_to_index(text, off + ln)) if utf16 else (off, off + ln)
+                spans.append(EntitySpan(str(lab['category']), s, e, text[s:e]))
+            located.append((where, Utterance(text, str(u.get('intent') or NONE_INTENT), spans,
+                                             u.get('dataset') or None)))
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise AppValidationError([f"{source}: malformed CLU project ({type(e).__name__}: {e})"]) from None
+    for e in labelled - {e.name for e in ents}: ents.append(Entity(e))
+    if langs: rep.dropped.append(f"per-utterance languages {', '.join(sorted(langs))} (one culture per app here)")
+    keep = {k: v for k, v in d.items() if k not in ('metadata', 'assets')}
+    keep['metadata'] = {k: v for k, v in meta.items() if k not in ('projectName', 'description', 'language')}
+    app = App(name or str(meta.get('projectName') or 'clu-app'), culture=str(meta.get('language') or 'en-us'),
+              description=str(meta.get('description') or ''), entities=ents, extra={'clu': keep},
+              intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
+    return _finish(app, located, rep, source, strict=strict)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
+def _clu_entity_out(e: Entity, lang: str) -> dict:
+    if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
+    if e.kind == 'list':
+        return dict(category=e.name, compositionSetting='combineComponents', list=dict(sublists=[
+            dict(listKey=v['canonical'], synonyms=[dict(language=lang, values=list(v.get('synonyms', [])))])
+            for v in e.values]))
+    if e.kind == 'regex':
+        return dict(category=e.name, compositionSetting='combineComponents', regex=dict(expressions=[
+            dict(regexKey=e.name, language=lang, regexPattern=e.pattern)]))
+    if e.kind == 'prebuilt':
+        back = {v: k for k, v in CLU_PREBUILTS.items()}
+        return dict(category=e.name, compositionSetting='combineComponents',
+                    prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
+    return dict(category=e.name)
+
+def app_to_clu(app: App) -> tuple[dict, ExportReport]:
+    "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
+    rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
+    lang = app.culture
+    meta = dict(keep.pop('metadata', None)
+                or dict(projectKind='Conversation', settings={'confidenceThreshold': 0}, multilingual=False))
+    meta.update(projectName=app.name, description=app.description, language=lang)
+    def label(u, s):
+        a, b = _index_to_utf16(u.text, s.start), _index_to_utf16(u.text, s.end)
+        return dict(category=s.entity, offset=a, length=b - a)
+    utts = [_opt(dict(text=u.text, language=lang, intent=u.intent, entities=[label(u, s) for s in u.entities]),
+                 dataset=u.dataset) for u in app.utterances]
+    d = dict(projectFileVersion=keep.pop('projectFileVersion', '2022-10-01-preview'),
+             stringIndexType=keep.pop('stringIndexType', 'Utf16CodeUnit'), metadata=meta, **keep,
+             assets=dict(projectKind='Conversation', intents=[dict(category=i) for i in app.intents],
+                         entities=[_clu_entity_out(e, lang) for e in app.entities if e.kind != 'pattern.any'],
+                         utterances=utts))
+    if n := sum(1 for u in app.utterances for s in u.entities for _ in s.walk()) - sum(len(u.entities) for u in app.utterances):
+        rep.dropped.append(f"{_plural(n, 'child label')} (CLU entities have no children)")
+    if roles := [e.name for e in app.entities if e.roles]: rep.dropped.append(f"roles of {_shown(roles)}")
+    for what, xs in (('patterns', app.patterns), ('phrase lists', app.phrase_lists),
+                     ('synonym mappings', app.synonyms), ('intent features', app.intent_features)):
+        if xs: rep.dropped.append(f"{len(xs)} {what} (CLU has none)")
+    if pa := [e.name for e in app.entities if e.kind == 'pattern.any']: rep.dropped.append(f"pattern.any {_shown(pa)}")
+    rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
+    return d, rep
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c117
+FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
 def _json_kind(d) -> str:
-    "'luis' or 'json' for a parsed `.json` document."
+    "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
-    if any(k in d for k in ('luis_schema_version', 'closedLists', 'bing_entities', 'regex_entities', 'prebuiltEntities')): return 'luis'
+    if 'projectFileVersion' in d or isinstance(d.get('assets'), dict): return 'clu'
+    if any(k in d for k in ('luis_schema_version', 'closedLists', 'bing_entities', 'regex_entities',
+                            'prebuiltEntities')): return 'luis'
     if any(isinstance(i, dict) for i in d.get('intents') or []): return 'luis'
-    return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or [] if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
+    return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
+                         if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
+
+def _folder_files(p: Path, fmt: str) -> list[Path]:
+    "The files of folder `p` that make up a `fmt` app."
+    if fmt == 'lu': return sorted(p.rglob('*.lu'))
+    return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
+                  and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
     if p.is_dir():
         if (p/'train.jsonl').exists(): return 'folder'
-        raise ValueError(f"{p} is a folder without a train.jsonl; cannot load it as an app")
+        if _folder_files(p, 'rasa'): return 'rasa'
+        if _folder_files(p, 'lu'): return 'lu'
+        raise ValueError(f"{p} is a folder without a train.jsonl, Rasa YAML or .lu files; cannot load it as an app")
     suf = p.suffix.lower()
     if suf == '.json': return _json_kind(_parse_json(_read_text(p), str(p)))
-    fmt = {'.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa', '.csv': 'csv'}.get(suf)
-    if fmt is None: raise ValueError(f"cannot tell the format of {p}: use .json (app or LUIS export), .jsonl, .yml/.yaml (Rasa), .csv, or pass fmt")
+    fmt = {'.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa', '.csv': 'csv', '.lu': 'lu'}.get(suf)
+    if fmt is None: raise ValueError(f"cannot tell the format of {p}: use .json (app, LUIS export or CLU project), "
+                                     ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
-def load_app(path, name: str | None = None, fmt: str | None = None) -> tuple[App, ImportReport]:
-    "Load an app from `path` (format detected unless `fmt` is given) with a report of what was carried."
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
+def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
+    "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
+    out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
+    for a in apps:
+        out.intents += [i for i in a.intents if i not in out.intents]
+        for e in a.entities:
+            old = out.entity(e.name)
+            if old is None: out.entities.append(e)
+            elif old != e: notes.append(f"entity {e.name!r} of {a.name!r} differs from an earlier one; kept the first")
+        out.utterances += a.utterances
+        out.patterns += [p for p in a.patterns if p not in out.patterns]
+        out.phrase_lists += [p for p in a.phrase_lists if out.phrase_list(p.name) is None]
+        for i, fs in a.intent_features.items(): out.intent_features.setdefault(i, []).extend(fs)
+        for c, ss in a.synonyms.items():
+            out.synonyms.setdefault(c, []).extend(x for x in ss if x not in out.synonyms[c])
+        for k, v in a.extra.items(): out.extra.setdefault(k, v)
+        for k, v in a.settings.items(): out.settings.setdefault(k, v)
+    return out, notes
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
+def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
+    "Load several files as one app."
+    fmts = {fmt or detect_format(p) for p in paths}
+    src = ', '.join(map(str, paths))
+    if fmts == {'rasa'}:
+        docs = [(str(p), _load_yaml(_read_text(p), str(p)) or {}) for p in paths]
+        nlu = [(s, d) for s, d in docs if isinstance(d, dict) and 'nlu' in d]
+        if not nlu: raise AppValidationError([f"{src}: no file has Rasa 'nlu:' data"])
+        app, rep = _rasa_app(nlu, name or paths[0].parent.name, src, strict, extractors)
+        if other := [s for s, d in docs if (s, d) not in nlu]:
+            rep.warnings.append(f"read no NLU data from {_shown(other)} (domain, config or stories)")
+        return app, rep
+    if fmts == {'lu'}:
+        refs = ''.join(f"[file]({p.resolve()})\n" for p in paths)
+        app, rep = app_from_lu(refs, name or paths[0].stem, src, base='/', strict=strict)
+        return app, rep
+    loaded = [load_app(p, fmt=fmt, strict=strict, extractors=extractors) for p in paths]
+    app, notes = merge_apps([a for a, _ in loaded], name)
+    rep = ImportReport(src, '+'.join(r.format for _, r in loaded))
+    for _, r in loaded: rep.warnings += r.warnings; rep.dropped += r.dropped
+    rep.dropped += notes
+    located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
+    return _finish(app, located, rep, src, strict=strict)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
+def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
+             extractors: bool = False) -> tuple[App, ImportReport]:
+    ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
+     "`fmt` is given) with a report of what was carried. `strict` refuses contradicting examples instead of "
+     "skipping them; `extractors` makes Rasa lookups and regexes list and regex entities.")
+    if isinstance(path, (list, tuple)):
+        paths = [Path(x) for x in path]
+        if not paths: raise ValueError("load_app needs at least one path")
+        if missing := [str(x) for x in paths if not x.exists()]: raise FileNotFoundError(f"no such file: {missing[0]}")
+        return _load_many(paths, name, fmt, strict, extractors) if len(paths) > 1 else \
+            load_app(paths[0], name, fmt, strict, extractors)
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f"no such file or folder: {p}")
     src, d = str(p), None
@@ -539,16 +1194,24 @@ def load_app(path, name: str | None = None, fmt: str | None = None) -> tuple[App
         f = p/'train.jsonl'
         app, rep = app_from_jsonl(_read_text(f), name or p.resolve().name, str(f))
         if others := [s for s in ('valid', 'test') if (p/f'{s}.jsonl').exists()]:
-            rep.warnings.append(f"{' and '.join(s + '.jsonl' for s in others)} are not part of the app; read them with load_split")
+            rep.warnings.append(f"{' and '.join(s + '.jsonl' for s in others)} are not part of the app; "
+                                "read them with load_split")
         rep.format = 'folder'
         return app, rep
+    if p.is_dir():
+        app, rep = _load_many(_folder_files(p, fmt), name or p.resolve().name, fmt, strict, extractors)
+        rep.source = src
+        return app, rep
     text = _read_text(p) if d is None else None
-    if fmt in ('json', 'luis'):
+    if fmt in ('json', 'luis', 'clu'):
         if d is None: d = _parse_json(text, src)
-        return (app_from_luis if fmt == 'luis' else app_from_json)(d, name, src)
-    return {'jsonl': app_from_jsonl, 'rasa': app_from_rasa, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
+        if fmt == 'json': return app_from_json(d, name, src)
+        return (app_from_luis if fmt == 'luis' else app_from_clu)(d, name, src, strict=strict)
+    if fmt == 'lu': return app_from_lu(text, name, src, base=p.parent, strict=strict)
+    if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
+    return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c051
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -560,19 +1223,22 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     return utterances_to_jsonl(app.utterances), rep
 
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
-    "Write `app` to `path` as json, jsonl, luis, rasa or csv (default: from the extension)."
-    p = Path(path)
+    "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
+    p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')
     if fmt is None:
-        fmt = 'jsonl' if p.is_dir() else {'.json': 'json', '.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa', '.csv': 'csv'}.get(p.suffix.lower())
-        if fmt is None: raise ValueError(f"cannot tell which format to write to {p}: pass fmt (json, jsonl, luis, rasa, csv)")
-    if fmt not in ('json', 'jsonl', 'luis', 'rasa', 'csv'): raise ValueError(f"fmt must be one of json, jsonl, luis, rasa, csv, got {fmt!r}")
+        fmt = 'jsonl' if p.is_dir() else {'.json': 'json', '.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa',
+                                          '.csv': 'csv', '.lu': 'lu'}.get(p.suffix.lower())
+        if fmt is None: raise ValueError(f"cannot tell which format to write to {p}: pass fmt ({', '.join(kinds)})")
+    if fmt not in kinds: raise ValueError(f"fmt must be one of {', '.join(kinds)}, got {fmt!r}")
     app.validate()
     if fmt == 'jsonl' and p.is_dir(): p = p/'train.jsonl'
-    if fmt == 'json': text, rep = json.dumps(app.to_dict(), ensure_ascii=False, indent=1) + '\n', ExportReport(app.name, 'json')
-    elif fmt == 'luis':
-        d, rep = app_to_luis(app); text = json.dumps(d, ensure_ascii=False, indent=2) + '\n'
-    else: text, rep = {'jsonl': app_to_jsonl, 'rasa': app_to_rasa, 'csv': app_to_csv}[fmt](app)
-    if fmt == 'json': rep.exported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances))
+    if fmt == 'json':
+        text, rep = json.dumps(app.to_dict(), ensure_ascii=False, indent=1) + '\n', ExportReport(app.name, 'json')
+        rep.exported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances))
+    elif fmt in ('luis', 'clu'):
+        d, rep = (app_to_luis if fmt == 'luis' else app_to_clu)(app)
+        text = json.dumps(d, ensure_ascii=False, indent=2) + '\n'
+    else: text, rep = {'jsonl': app_to_jsonl, 'rasa': app_to_rasa, 'csv': app_to_csv, 'lu': app_to_lu}[fmt](app)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding='utf-8')
     rep.target = str(p)
