@@ -292,6 +292,8 @@ def _luis_structure(d: dict) -> dict:
                 patterns=[Pattern(str(p.get('intent')), str(p.get('pattern'))) for p in d.get('patterns') or []])
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c041
+def _span_order(s: EntitySpan): return (s.start, -s.end)
+
 def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> EntitySpan | None:
     "An `EntitySpan` (exclusive end) with its children from a LUIS label; None (and a problem) when malformed."
     ent = str(lab.get('entity', lab.get('entityName')))
@@ -305,7 +307,7 @@ def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> 
     role = lab.get('role') or None
     if '::' in ent and ent.split('::')[0] in hier: ent, role = ent.split('::', 1)
     kids = [_luis_span(c, text, where, hier, problems) for c in lab.get('children') or [] if isinstance(c, dict)]
-    return EntitySpan(ent, s, e + 1, text[s:e + 1], role, [k for k in kids if k])
+    return EntitySpan(ent, s, e + 1, text[s:e + 1], role, sorted((k for k in kids if k), key=_span_order))
 
 def _nest_composites(spans: list, ents: dict) -> list:
     "Move labels of a composite's children into the composite's label that contains them."
@@ -318,6 +320,7 @@ def _nest_composites(spans: list, ents: dict) -> list:
         child = ents[home.entity].child(s.entity.split('::')[0])
         if s.role and s.role not in child.roles: child.roles.append(s.role)   # the typing entity's role
         home.children.append(EntitySpan(child.name, s.start, s.end, s.value, s.role))
+        home.children.sort(key=_span_order)
     return out
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c044
@@ -332,7 +335,7 @@ def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source:
         spans = [_luis_span(lab, text, f"{where} ({text[:40]!r})", hier, problems)
                  for lab in u.get('entities', u.get('entityLabels')) or []]
         kept = []
-        for s in _nest_composites([s for s in spans if s], by):
+        for s in sorted(_nest_composites([s for s in spans if s], by), key=_span_order):
             kind = by[s.entity].kind if s.entity in by else 'learned'   # validation reports unknown ones
             if kind == 'learned': kept.append(s)
             else: skipped[f"{s.entity} ({kind})"] = skipped.get(f"{s.entity} ({kind})", 0) + 1
@@ -713,11 +716,12 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
         c = line[i]
         if c == '\\' and i + 1 < len(line) and line[i + 1] in '{}\\[]':
             text += line[i + 1]; i += 2; continue
-        if c == '{' and (m := re.match(r'\{@?([^{}=]+?)\s*=\s*', line[i:])):
+        if c == '{' and (m := re.match(r'\{@?([^{}=]+?)\s*=', line[i:])):
             stack.append((m[1].strip(), len(text), [])); i += m.end(); continue
         if c == '}' and stack:
             name, start, kids = stack.pop()
             end = len(text.rstrip()) if len(text.rstrip()) > start else len(text)
+            start += len(text[start:end]) - len(text[start:end].lstrip())   # spaces at a label's edges stay outside
             (stack[-1][2] if stack else top).append(dict(entity=name, start=start, end=end, children=kids))
             i += 1; continue
         text += c; i += 1
@@ -727,9 +731,9 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
 def _lu_def(line: str) -> tuple[str, str, dict]:
     "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
-    m = re.match(r'@\s*(\S+)\s+(.*)$', line.strip())
+    m = re.match(r"""@\s*('[^']+'|"[^"]+"|\S+)\s+(.*)$""", line.strip())
     if not m: raise ValueError(f"cannot read entity definition {line.strip()!r}")
-    typ, rest = m[1], m[2]
+    typ, rest = m[1].strip('\'"'), m[2]
     value = None
     if '=' in rest: rest, value = rest.split('=', 1); value = value.strip()
     nm = re.match(r"""\s*('[^']+'|"[^"]+"|[^\s(]+)(\([^)]*\))?""", rest)
@@ -737,7 +741,7 @@ def _lu_def(line: str) -> tuple[str, str, dict]:
     opts = dict(value=value, roles=[], features=[], flags=set(paren.replace(',', ' ').split()))
     for kw, key in (('hasRoles?', 'roles'), ('usesFeatures?', 'features')):
         if f := re.search(kw + r'\s+(.*?)(?=\s+(?:hasRoles?|usesFeatures?)\s|$)', rest):
-            opts[key] = [x.strip() for x in f[1].split(',') if x.strip()]
+            opts[key] = [x.strip().strip('\'"') for x in f[1].split(',') if x.strip()]
     opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
     return typ, name, opts
 
@@ -926,6 +930,10 @@ def _lu_line(u: Utterance, app: App) -> str:
     return mark(u.entities, 0, len(u.text))
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c102
+def _lu_name(name: str) -> str:
+    "`name` as `.lu` writes it: quoted when it has spaces or brackets."
+    return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
+
 def _lu_entity(e: Entity) -> list[str]:
     "The `.lu` lines defining entity `e`."
     def opts(x):
@@ -933,18 +941,18 @@ def _lu_entity(e: Entity) -> list[str]:
                 + (f" usesFeatures {', '.join(f.name for f in x.features)}" if x.features else ''))
     def kids(x, depth):
         return [line for c in x.children
-                for line in [f"{'    ' * depth}- @ {c.instance_of or 'ml'} {c.name}{opts(c)}", *kids(c, depth + 1)]]
+                for line in [f"{'    ' * depth}- @ {_lu_name(c.instance_of or 'ml')} {_lu_name(c.name)}{opts(c)}", *kids(c, depth + 1)]]
     if e.kind == 'learned':
         if e.extra.get('composite') and all(c.instance_of == c.name and not c.children and not c.features
                                             for c in e.children) and not e.features:
-            return [f"@ composite {e.name}{opts(e)} = [{', '.join(c.name for c in e.children)}]"]
-        return [f"@ ml {e.name}{opts(e)}", *kids(e, 1)]
+            return [f"@ composite {_lu_name(e.name)}{opts(e)} = [{', '.join(c.name for c in e.children)}]"]
+        return [f"@ ml {_lu_name(e.name)}{opts(e)}", *kids(e, 1)]
     if e.kind == 'list':
-        return [f"@ list {e.name}{opts(e)} ="] + [line for v in e.values for line in [
+        return [f"@ list {_lu_name(e.name)}{opts(e)} ="] + [line for v in e.values for line in [
             f"    - {v['canonical']} :", *(f"        - {s}" for s in v['synonyms'])]]
-    if e.kind == 'regex': return [f"@ regex {e.name}{opts(e)} = /{e.pattern}/"]
+    if e.kind == 'regex': return [f"@ regex {_lu_name(e.name)}{opts(e)} = /{e.pattern}/"]
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
-    return [f"@ patternany {e.name}{opts(e)}"]
+    return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
@@ -968,8 +976,10 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
     for p in app.phrase_lists:
         flags = ('(interchangeable)' if p.interchangeable else '') + ('' if p.activated else ' disabled')
         flags += ' enabledForAllModels' if p.enabled_for_all else ' disabledForAllModels'
-        out += [f"@ phraselist {p.name}{flags} =", f"    - {','.join(p.words)}", '']
+        out += [f"@ phraselist {_lu_name(p.name)}{flags} =", f"    - {','.join(p.words)}", '']
         if p.kind != 'phrases': rep.warnings.append(f"{p.kind} {p.name!r} is written as a phrase list")
+    if n := sum(1 for u in app.utterances for t in u.entities for _, s in t.walk() if s.value != s.value.strip()):
+        rep.warnings.append(f"{_plural(n, 'label')} with spaces at an edge: .lu reads them without those spaces")
     if req := [p for e in app.entities for p, x in e.walk() for f in x.features if f.required]:
         rep.dropped.append(f"the required flag of features of {_shown(req)} (.lu has no syntax for it)")
     if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')}")
@@ -1036,7 +1046,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                 off, ln = int(lab['offset']), int(lab['length'])
                 s, e = (_utf16_to_index(text, off), _utf16_to_index(text, off + ln)) if utf16 else (off, off + ln)
                 spans.append(EntitySpan(str(lab['category']), s, e, text[s:e]))
-            located.append((where, Utterance(text, str(u.get('intent') or NONE_INTENT), spans,
+            located.append((where, Utterance(text, str(u.get('intent') or NONE_INTENT), sorted(spans, key=_span_order),
                                              u.get('dataset') or None)))
     except (AttributeError, TypeError, KeyError, ValueError) as e:
         raise AppValidationError([f"{source}: malformed CLU project ({type(e).__name__}: {e})"]) from None
