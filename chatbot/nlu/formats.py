@@ -1081,7 +1081,7 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     lang = app.culture
     meta = dict(keep.pop('metadata', None)
                 or dict(projectKind='Conversation', settings={'confidenceThreshold': 0}, multilingual=False))
-    meta.update(projectName=app.name, description=app.description, language=lang)
+    meta.update(projectName=app.name, language=lang, **({'description': app.description} if app.description else {}))
     def label(u, s):
         a, b = _index_to_utf16(u.text, s.start), _index_to_utf16(u.text, s.end)
         return dict(category=s.entity, offset=a, length=b - a)
