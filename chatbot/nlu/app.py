@@ -237,8 +237,8 @@ class Pattern:
 
     def slots(self) -> list[tuple[str, str | None]]:
         "The `(entity, role)` slots the pattern names."
-        return [(m[1].strip(), (m[2] or '').strip() or None) for m in re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}',
-                                                                                self.text)]
+        slots = re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}', self.text)
+        return [(m[1].strip(), (m[2] or '').strip() or None) for m in slots]
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c029
 @dataclass
@@ -261,8 +261,9 @@ class PhraseList:
     def from_dict(cls, d: dict) -> "PhraseList":
         if not isinstance(d, dict) or not d.get('name'):
             raise AppValidationError([f"phrase list {d!r}: needs a 'name'"])
-        return cls(str(d['name']), [str(w) for w in d.get('words') or []], bool(d.get('interchangeable', True)),
-                   str(d.get('kind') or 'phrases'), bool(d.get('enabled_for_all', True)),
+        return cls(str(d['name']), [str(w) for w in d.get('words') or []],
+                   bool(d.get('interchangeable', True)), str(d.get('kind') or 'phrases'),
+                   bool(d.get('enabled_for_all', True)),
                    bool(d.get('activated', True)), dict(d.get('extra') or {}))
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c032
@@ -289,6 +290,7 @@ def _label_problems(app, u, where: str) -> list[str]:
 def _reference_problems(app) -> list[str]:
     "Features, patterns and intent features that name what the app does not declare."
     out, names, lists = [], {e.name for e in app.entities}, {p.name for p in app.phrase_lists}
+    roles = {r for e in app.entities for r in e.roles}
     def feats(fs, where):
         for f in fs:
             if f.kind == 'phraselist' and f.name not in lists:
@@ -308,15 +310,16 @@ def _reference_problems(app) -> list[str]:
         if p.name in seen: out.append(f"app: phrase list {p.name!r} is declared twice")
         seen.add(p.name)
     for n, p in enumerate(app.patterns, 1):
-        if p.intent not in app.intents: out.append(f"pattern {n} ({p.text[:40]!r}): unknown intent {p.intent!r}")
-        for e, _ in p.slots():
-            if e not in names: out.append(f"pattern {n} ({p.text[:40]!r}): unknown entity {e!r}")
+        where = f"pattern {n} ({p.text[:40]!r})"
+        if p.intent not in app.intents: out.append(f"{where}: unknown intent {p.intent!r}")
+        for e, _ in p.slots():   # a slot names an entity, or a role alone (`{fromCity}`)
+            if e not in names and e not in roles: out.append(f"{where}: unknown entity {e!r}")
     return out
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c034
 @dataclass
 class App:
-    "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features that go with them."
+    "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features with them."
     name: str
     culture: str = 'en-us'
     version: str = '0.1'
@@ -411,8 +414,8 @@ class App:
                    utterances=list(utterances), **kw)
 
     def flat_utterances(self, level: str = 'top') -> list[Utterance]:
-        ("The utterances with flat, non-overlapping labels for the trainer: `'top'` keeps the top-level labels, "
-         "`'leaf'` replaces each label by its innermost child labels.")
+        ("The utterances with flat, non-overlapping labels for the trainer: `'top'` keeps the top-level "
+         "labels, `'leaf'` replaces each label by its innermost child labels.")
         if level not in ('top', 'leaf'): raise ValueError(f"level must be 'top' or 'leaf', got {level!r}")
         def leaves(s): return [s] if not s.children else [x for c in s.children for x in leaves(c)]
         def flat(s): return EntitySpan(s.entity, s.start, s.end, s.value, s.role)

@@ -346,6 +346,11 @@ def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source:
     return located
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c046
+_LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'tokenizerVersion', 'intents', 'entities',
+              'hierarchicals', 'composites', 'closedLists', 'regex_entities', 'prebuiltEntities', 'bing_entities',
+              'patternAnyEntities', 'phraselists', 'model_features', 'regex_features', 'patterns', 'settings',
+              'utterances', 'examples'}
+
 def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
                   strict: bool = False) -> tuple[App, ImportReport]:
     "Read a LUIS app export (schema 1.x to 7.x) into a validated app, keeping its whole structure."
@@ -363,6 +368,8 @@ def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
     app = App(name or str(d.get('name') or 'luis-app'), culture=str(d.get('culture') or 'en-us'),
               version=str(d.get('versionId') or '0.1'), description=str(d.get('desc') or ''),
               intents=_names(d.get('intents')) or [NONE_INTENT], entities=ents, **st)
+    if other := [k for k, v in d.items() if v not in (None, [], {}, '') and k not in _LUIS_KEYS]:
+        rep.dropped.append(f"LUIS keys {', '.join(other)} (not read)")
     return _finish(app, located, rep, source, strict=strict)
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
@@ -896,7 +903,7 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
     if problems: raise AppValidationError(problems)
     for p in patterns:
         for e, r in Pattern(p.intent, p.text).slots():
-            if e not in by: by[e] = Entity(e, 'pattern.any')
+            if e not in by and e not in roles_of: by[e] = Entity(e, 'pattern.any')
     rep.dropped += doc.dropped
     m = doc.meta
     settings = [dict(name=k.split('.', 1)[1], value=v) for k, v in m.items() if k.startswith('settings.')]
