@@ -140,7 +140,8 @@ def _jsonl_rows(text: str, source: str) -> list:
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip(): continue
         try: d = json.loads(line)
-        except json.JSONDecodeError as e: problems.append(f"{source}: line {n}, column {e.colno}: invalid JSON ({e.msg})"); continue
+        except json.JSONDecodeError as e:
+            problems.append(f"{source}: line {n}, column {e.colno}: invalid JSON ({e.msg})"); continue
         try: u = Utterance.from_dict(d)
         except AppValidationError as e: problems += [f"{source}: line {n}: {p}" for p in e.problems]; continue
         problems += [f"{source}: {p}" for p in u.problems(f"line {n}")]
@@ -159,14 +160,16 @@ def utterances_to_jsonl(utterances: list[Utterance]) -> str:
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c021
 def load_split(folder, split: str = 'train') -> Optional[list[Utterance]]:
     "The utterances of `folder/{split}.jsonl`, or None when that file does not exist."
-    if split not in ('train', 'valid', 'test'): raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
+    if split not in ('train', 'valid', 'test'):
+        raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
     f = Path(folder)/f'{split}.jsonl'
     return read_jsonl(_read_text(f), str(f)) if f.exists() else None
 
 def _read_text(path: Path) -> str:
     "A file's text (UTF-8, with or without BOM), with a clear error otherwise."
     try: return Path(path).read_bytes().decode('utf-8-sig')
-    except UnicodeDecodeError as e: raise AppValidationError([f"{path}: not UTF-8 text (bad byte at offset {e.start})"]) from None
+    except UnicodeDecodeError as e:
+        raise AppValidationError([f"{path}: not UTF-8 text (bad byte at offset {e.start})"]) from None
 
 def _parse_json(text: str, source: str):
     try: return json.loads(text)
@@ -177,14 +180,16 @@ def app_from_json(d: dict, name: str | None = None, source: str = 'app.json') ->
     rep = ImportReport(source, 'json')
     try: app = App.from_dict(d)
     except AppValidationError as e: raise AppValidationError([f"{source}: {p}" for p in e.problems]) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as e: raise AppValidationError([f"{source}: malformed app ({type(e).__name__}: {e})"]) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise AppValidationError([f"{source}: malformed app ({type(e).__name__}: {e})"]) from None
     if name: app.name = name
     return _finish(app, [(f"utterance {i+1}", u) for i, u in enumerate(app.utterances)], rep, source)
 
 def _app_of(name: str, utterances: list[Utterance]) -> App:
     "Like `App.from_utterances`, and the learned entities get the roles their labels use."
     app = App.from_utterances(name, utterances)
-    for e in app.entities: e.roles = sorted({s.role for u in utterances for s in u.entities if s.entity == e.name and s.role})
+    for e in app.entities:
+        e.roles = sorted({s.role for u in utterances for s in u.entities if s.entity == e.name and s.role})
     return app
 
 def app_from_jsonl(text: str, name: str = 'app', source: str = 'data.jsonl') -> tuple[App, ImportReport]:
@@ -209,8 +214,10 @@ def _names(xs) -> list[str]:
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c029
 def prebuilt_entity(name: str, roles=()) -> Entity | None:
     "The entity for LUIS prebuilt `name`, or None when it is unknown here."
-    if name in PREBUILT_FROM_LUIS: return Entity(name, 'prebuilt', roles=list(roles), prebuilt=PREBUILT_FROM_LUIS[name])
-    if name in PREBUILT_TYPES + OTHER_PREBUILTS: return Entity(name, 'prebuilt', roles=list(roles), prebuilt=name)
+    if name in PREBUILT_FROM_LUIS:
+        return Entity(name, 'prebuilt', roles=list(roles), prebuilt=PREBUILT_FROM_LUIS[name])
+    if name in PREBUILT_TYPES + OTHER_PREBUILTS:
+        return Entity(name, 'prebuilt', roles=list(roles), prebuilt=name)
     return None
 
 def luis_prebuilt_name(e: Entity) -> str:
@@ -264,7 +271,8 @@ def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
     for r in d.get('regex_entities') or []:
         n, pat = str(r.get('name')), r.get('regexPattern') or ''
         try: re.compile(pat); add(Entity(n, 'regex', roles=_names(r.get('roles')), pattern=pat))
-        except re.error as e: rep.dropped.append(f"regex entity {n!r}: {pat!r} is not a valid Python regex ({e})")
+        except re.error as e:
+            rep.dropped.append(f"regex entity {n!r}: {pat!r} is not a valid Python regex ({e})")
     for p in (d.get('prebuiltEntities') or []) + (d.get('bing_entities') or []):
         n = _names([p])[0]
         e = prebuilt_entity(n, _names(p.get('roles')) if isinstance(p, dict) else [])
@@ -354,7 +362,8 @@ _LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'to
 def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
                   strict: bool = False) -> tuple[App, ImportReport]:
     "Read a LUIS app export (schema 1.x to 7.x) into a validated app, keeping its whole structure."
-    if not isinstance(d, dict): raise AppValidationError([f"{source}: a LUIS app export must be a JSON object"])
+    if not isinstance(d, dict):
+        raise AppValidationError([f"{source}: a LUIS app export must be a JSON object"])
     rep, d = ImportReport(source, 'luis'), dict(d)
     ver = str(d.get('luis_schema_version') or '')
     if not ver: rep.warnings.append("no luis_schema_version; read as 7.0.0")
@@ -397,7 +406,8 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
     prebuilt, seen = [], set()
     for e in by('prebuilt'):
         lname = luis_prebuilt_name(e)
-        if lname in seen: rep.dropped.append(f"prebuilt entity {e.name!r}: LUIS allows one {lname!r} entity"); continue
+        if lname in seen:
+            rep.dropped.append(f"prebuilt entity {e.name!r}: LUIS allows one {lname!r} entity"); continue
         seen.add(lname); prebuilt.append(dict(name=lname, roles=list(e.roles)))
         if e.name != lname: rep.warnings.append(f"prebuilt entity {e.name!r} is exported as LUIS's {lname!r}")
     pls = [dict(name=p.name, mode=p.interchangeable, words=','.join(p.words), activated=p.activated,
@@ -426,8 +436,10 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
                                               for p in app.phrase_lists if p.kind == 'regex'],
              patterns=[dict(pattern=p.text, intent=p.intent) for p in app.patterns],
              settings=list(luis.get('settings', [])))
-    if app.settings: rep.dropped.append(f"app settings {', '.join(app.settings)} (LUIS apps have no place for them)")
-    if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')} (LUIS has none)")
+    if app.settings:
+        rep.dropped.append(f"app settings {', '.join(app.settings)} (LUIS apps have no place for them)")
+    if app.synonyms:
+        rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')} (LUIS has none)")
     if canon := sum(1 for u in app.utterances for _, s in (x for t in u.entities for x in t.walk()) if s.canonical):
         rep.dropped.append(f"{_plural(canon, 'canonical value')} of labels (LUIS labels have none)")
     n_ents = sum(len(d[k]) for k in ('entities', 'closedLists', 'regex_entities', 'patternAnyEntities')) + len(prebuilt)
@@ -448,10 +460,12 @@ def parse_rasa_example(line: str) -> tuple[str, list[dict]]:
         if m['entity']: anns = [dict(entity=m['entity'].strip(), value=m['canonical'])]
         else:
             try: anns = json.loads(m['dict'] or f"[{m['dicts']}]")
-            except json.JSONDecodeError as e: raise ValueError(f"annotation {m[0]!r} is not valid JSON ({e.msg})") from None
+            except json.JSONDecodeError as e:
+                raise ValueError(f"annotation {m[0]!r} is not valid JSON ({e.msg})") from None
             anns = anns if isinstance(anns, list) else [anns]
         for a in anns:
-            if not isinstance(a, dict) or not a.get('entity'): raise ValueError(f"annotation {m[0]!r} names no entity")
+            if not isinstance(a, dict) or not a.get('entity'):
+                raise ValueError(f"annotation {m[0]!r} names no entity")
             s = dict(start=start, end=len(text), entity=str(a['entity']), value=m['text'])
             if a.get('role'): s['role'] = str(a['role'])
             if a.get('value') is not None and str(a['value']) != m['text']: s['canonical'] = str(a['value'])
@@ -502,7 +516,8 @@ def _rasa_items(docs: list, rep: ImportReport):
             where = f"{at}nlu item {i}"
             kind = next((k for k in ('intent', 'synonym', 'regex', 'lookup') if isinstance(item, dict) and k in item),
                         None)
-            if kind is None: problems.append(f"{where}: needs one of intent, synonym, regex, lookup"); continue
+            if kind is None:
+                problems.append(f"{where}: needs one of intent, synonym, regex, lookup"); continue
             name, exs = str(item[kind]), _rasa_examples(item.get('examples'), where, rep)
             if extra := [k for k in item if k not in (kind, 'examples')]:
                 rep.dropped.append(f"{where} ({kind} {name!r}): keys {', '.join(map(str, extra))}")
@@ -513,10 +528,12 @@ def _rasa_items(docs: list, rep: ImportReport):
                     try: t, spans = parse_rasa_example(ex)
                     except ValueError as e: problems.append(f"{where}, {w}: {e}"); continue
                     examples.append((w, name, t, spans))
-            elif kind == 'synonym': synonyms.setdefault(name, []).extend(x for x in exs if x not in synonyms.get(name, []))
+            elif kind == 'synonym':
+                synonyms.setdefault(name, []).extend(x for x in exs if x not in synonyms.get(name, []))
             elif kind == 'lookup': lookups.setdefault(name, []).extend(exs)
             else: regexes.setdefault(name, []).extend(exs)
-    if problems: raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
+    if problems:
+        raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c065
@@ -562,7 +579,8 @@ def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, ext
                 if kind == 'regex':
                     for p in items:
                         try: re.compile(p)
-                        except re.error as e: rep.warnings.append(f"regex {n!r}: {p!r} is not a Python regex ({e})")
+                        except re.error as e:
+                            rep.warnings.append(f"regex {n!r}: {p!r} is not a Python regex ({e})")
                 pls.append(PhraseList(n, list(items), False, kind, enabled_for_all=n not in by))
                 if n in by: by[n].features.append(Feature(n, 'phraselist'))
                 continue
@@ -647,14 +665,16 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
         elif e.kind == 'regex': parts.append(_block('regex', e.name, [e.pattern]))
         elif e.kind == 'pattern.any': rep.dropped.append(f"pattern.any entity {e.name!r}")
         elif e.kind == 'prebuilt': rep.dropped.append(f"prebuilt entity {e.name!r}: Rasa NLU data has no prebuilt entities (configure Duckling instead)")
-        if e.kind != 'learned' and e.roles: rep.dropped.append(f"roles {', '.join(e.roles)} of {e.kind} entity {e.name!r}")
+        if e.kind != 'learned' and e.roles:
+            rep.dropped.append(f"roles {', '.join(e.roles)} of {e.kind} entity {e.name!r}")
     for p in app.phrase_lists:
         parts.append(_block('regex' if p.kind == 'regex' else 'lookup', p.name, p.words))
         if p.kind == 'phrases': rep.warnings.append(f"phrase list {p.name!r} is written as a lookup table")
     parts += [_block('synonym', c, ss) for c, ss in app.synonyms.items() if ss]
     if n := sum(1 for u in app.utterances for s in u.entities for _ in s.walk()) - sum(map(len, (u.entities for u in app.utterances))):
         rep.dropped.append(f"{_plural(n, 'child label')} (Rasa labels do not nest)")
-    if kids := [e.name for e in app.entities if e.children]: rep.dropped.append(f"child entities of {_shown(kids)}")
+    if kids := [e.name for e in app.entities if e.children]:
+        rep.dropped.append(f"child entities of {_shown(kids)}")
     for what, xs in (('patterns', app.patterns), ('intent features', app.intent_features)):
         if xs: rep.dropped.append(f"{len(xs)} {what} (Rasa NLU data has none)")
     intents, ents, roles = _unused(app)
@@ -683,8 +703,10 @@ def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> 
             intent = row[ii].strip()
             if not intent: blank.append(where)
             located.append((where, Utterance(row[ti].strip(), intent or NONE_INTENT)))
-    except csv.Error as e: raise AppValidationError([f"{source}: line {reader.line_num}: bad CSV ({e})"]) from None
-    if extra := [h for h in header if h not in ('text', 'intent')]: rep.dropped.append(f"columns {', '.join(extra)} (only text and intent are read)")
+    except csv.Error as e:
+        raise AppValidationError([f"{source}: line {reader.line_num}: bad CSV ({e})"]) from None
+    if extra := [h for h in header if h not in ('text', 'intent')]:
+        rep.dropped.append(f"columns {', '.join(extra)} (only text and intent are read)")
     if blank: rep.warnings.append(f"{_plural(len(blank), 'row')} without an intent read as {NONE_INTENT!r} ({', '.join(blank[:3])}{', ...' if len(blank) > 3 else ''})")
     return _finish(_app_of(name, [u for _, u in located]), located, rep, source)
 
@@ -693,7 +715,8 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
     rep, f = ExportReport(app.name, 'csv'), io.StringIO()
     w = csv.writer(f, lineterminator='\n'); w.writerow(['text', 'intent'])
     for u in app.utterances: w.writerow([u.text, u.intent])
-    if labels := sum(len(u.entities) for u in app.utterances): rep.dropped.append(f"{_plural(labels, 'entity label')} (CSV carries text and intent only)")
+    if labels := sum(len(u.entities) for u in app.utterances):
+        rep.dropped.append(f"{_plural(labels, 'entity label')} (CSV carries text and intent only)")
     if app.entities: rep.dropped.append(f"entity definitions: {', '.join(e.name for e in app.entities)}")
     if intents := _unused(app)[0]: rep.dropped.append(f"intents without utterances: {', '.join(intents)}")
     rep.exported = dict(intents=len({u.intent for u in app.utterances}), entities=0, utterances=len(app.utterances))
@@ -764,7 +787,8 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if line.startswith('>'):
             if m := re.match(r'>\s*!#\s*@(app|kb|qna)\.(\S+)\s*=\s*(.*)$', line):
                 if m[1] == 'app': doc.meta[m[2]] = m[3].strip()
-                else: doc.dropped.append(f"{where}: {m[1]} setting {m[2]!r} (QnA Maker content is not an app)")
+                else:
+                    doc.dropped.append(f"{where}: {m[1]} setting {m[2]!r} (QnA Maker content is not an app)")
             continue
         if m := _LU_REF.match(line):
             _lu_ref(m[1], m[2], where, intent, doc, seen, base); cur = None; continue
@@ -786,7 +810,8 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
                 if body.startswith('@'): cur[5].append((indent, where, body))
                 else: cur[4].append((indent, body))
                 continue
-            if intent is None: doc.problems.append(f"{where}: example {body[:40]!r} is not under an intent"); continue
+            if intent is None:
+                doc.problems.append(f"{where}: example {body[:40]!r} is not under an intent"); continue
             if body: doc.examples.append((where, intent, body))
             continue
         if line.startswith('$'):
@@ -977,7 +1002,8 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
             if '\n' in u.text or '\r' in u.text: rep.dropped.append(f"utterance {n}: a line break"); continue
             out.append(f"- {_lu_line(u, app)}")
         out += [f"- {p.text}" for p in app.patterns if p.intent == i]
-        if fs := app.intent_features.get(i): out.append(f"@ intent {i} usesFeatures {', '.join(f.name for f in fs)}")
+        if fs := app.intent_features.get(i):
+            out.append(f"@ intent {i} usesFeatures {', '.join(f.name for f in fs)}")
         out.append('')
     for e in app.entities: out += _lu_entity(e) + ['']
     for p in app.phrase_lists:
@@ -991,7 +1017,8 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
         rep.dropped.append(f"the required flag of features of {_shown(req)} (.lu has no syntax for it)")
     if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')}")
     if app.settings: rep.dropped.append(f"app settings {', '.join(app.settings)}")
-    if n := sum(1 for u in app.utterances if u.dataset): rep.dropped.append(f"the dataset marks of {_plural(n, 'utterance')}")
+    if n := sum(1 for u in app.utterances if u.dataset):
+        rep.dropped.append(f"the dataset marks of {_plural(n, 'utterance')}")
     rep.exported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances),
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
@@ -1026,7 +1053,8 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         pats = [str(x.get('regexPattern')) for x in rx]
         pat = pats[0] if len(pats) == 1 else '|'.join(f'(?:{p})' for p in pats)
         try: re.compile(pat); return Entity(name, 'regex', pattern=pat, extra=extra)
-        except re.error as e: rep.dropped.append(f"entity {name!r}: regex {pat!r} is not a Python regex ({e})")
+        except re.error as e:
+            rep.dropped.append(f"entity {name!r}: regex {pat!r} is not a Python regex ({e})")
     if not labelled and (pre := [CLU_PREBUILTS.get(p.get('category')) for p in d.get('prebuilts') or []]):
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
@@ -1058,7 +1086,8 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
     except (AttributeError, TypeError, KeyError, ValueError) as e:
         raise AppValidationError([f"{source}: malformed CLU project ({type(e).__name__}: {e})"]) from None
     for e in labelled - {e.name for e in ents}: ents.append(Entity(e))
-    if langs: rep.dropped.append(f"per-utterance languages {', '.join(sorted(langs))} (one culture per app here)")
+    if langs:
+        rep.dropped.append(f"per-utterance languages {', '.join(sorted(langs))} (one culture per app here)")
     keep = {k: v for k, v in d.items() if k not in ('metadata', 'assets')}
     keep['metadata'] = {k: v for k, v in meta.items() if k not in ('projectName', 'description', 'language')}
     app = App(name or str(meta.get('projectName') or 'clu-app'), culture=str(meta.get('language') or 'en-us'),
@@ -1105,7 +1134,8 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     for what, xs in (('patterns', app.patterns), ('phrase lists', app.phrase_lists),
                      ('synonym mappings', app.synonyms), ('intent features', app.intent_features)):
         if xs: rep.dropped.append(f"{len(xs)} {what} (CLU has none)")
-    if pa := [e.name for e in app.entities if e.kind == 'pattern.any']: rep.dropped.append(f"pattern.any {_shown(pa)}")
+    if pa := [e.name for e in app.entities if e.kind == 'pattern.any']:
+        rep.dropped.append(f"pattern.any {_shown(pa)}")
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
@@ -1152,7 +1182,8 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for e in a.entities:
             old = out.entity(e.name)
             if old is None: out.entities.append(e)
-            elif old != e: notes.append(f"entity {e.name!r} of {a.name!r} differs from an earlier one; kept the first")
+            elif old != e:
+                notes.append(f"entity {e.name!r} of {a.name!r} differs from an earlier one; kept the first")
         out.utterances += a.utterances
         out.patterns += [p for p in a.patterns if p not in out.patterns]
         out.phrase_lists += [p for p in a.phrase_lists if out.phrase_list(p.name) is None]
@@ -1197,7 +1228,8 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if isinstance(path, (list, tuple)):
         paths = [Path(x) for x in path]
         if not paths: raise ValueError("load_app needs at least one path")
-        if missing := [str(x) for x in paths if not x.exists()]: raise FileNotFoundError(f"no such file: {missing[0]}")
+        if missing := [str(x) for x in paths if not x.exists()]:
+            raise FileNotFoundError(f"no such file: {missing[0]}")
         return _load_many(paths, name, fmt, strict, extractors) if len(paths) > 1 else \
             load_app(paths[0], name, fmt, strict, extractors)
     p = Path(path)
@@ -1232,7 +1264,8 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
-    if other := [f"{e.name} ({e.kind})" for e in app.entities if e.kind != 'learned']: rep.dropped.append(f"entity definitions: {', '.join(other)} (JSONL carries labelled utterances only)")
+    if other := [f"{e.name} ({e.kind})" for e in app.entities if e.kind != 'learned']:
+        rep.dropped.append(f"entity definitions: {', '.join(other)} (JSONL carries labelled utterances only)")
     intents, ents, roles = _unused(app)
     if intents: rep.dropped.append(f"intents without utterances: {', '.join(intents)}")
     if ents or roles: rep.dropped.append(f"unlabelled learned entities and roles: {', '.join(ents + roles)}")
@@ -1245,7 +1278,8 @@ def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     if fmt is None:
         fmt = 'jsonl' if p.is_dir() else {'.json': 'json', '.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa',
                                           '.csv': 'csv', '.lu': 'lu'}.get(p.suffix.lower())
-        if fmt is None: raise ValueError(f"cannot tell which format to write to {p}: pass fmt ({', '.join(kinds)})")
+        if fmt is None:
+            raise ValueError(f"cannot tell which format to write to {p}: pass fmt ({', '.join(kinds)})")
     if fmt not in kinds: raise ValueError(f"fmt must be one of {', '.join(kinds)}, got {fmt!r}")
     app.validate()
     if fmt == 'jsonl' and p.is_dir(): p = p/'train.jsonl'
@@ -1255,7 +1289,8 @@ def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     elif fmt in ('luis', 'clu'):
         d, rep = (app_to_luis if fmt == 'luis' else app_to_clu)(app)
         text = json.dumps(d, ensure_ascii=False, indent=2) + '\n'
-    else: text, rep = {'jsonl': app_to_jsonl, 'rasa': app_to_rasa, 'csv': app_to_csv, 'lu': app_to_lu}[fmt](app)
+    else:
+        text, rep = {'jsonl': app_to_jsonl, 'rasa': app_to_rasa, 'csv': app_to_csv, 'lu': app_to_lu}[fmt](app)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding='utf-8')
     rep.target = str(p)
