@@ -99,7 +99,7 @@ class Utterance:
     text: str
     intent: str
     entities: list[EntitySpan] = field(default_factory=list)
-    dataset: Optional[str] = None
+    dataset: str | None = None
 
     def to_dict(self) -> dict:
         d = dict(text=self.text, intent=self.intent, entities=[e.to_dict() for e in self.entities])

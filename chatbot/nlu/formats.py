@@ -1119,7 +1119,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
     if (kind := a.get('projectKind') or meta.get('projectKind')) not in (None, 'Conversation'):
         raise AppValidationError([f"{source}: projectKind {kind!r}: only Conversation projects are apps"])
     utf16 = str(d.get('stringIndexType', 'Utf16CodeUnit')) == 'Utf16CodeUnit'
-    located, problems, langs = [], [], set()
+    located, langs = [], set()
     try:
         labelled = {str(e.get('category')) for u in a.get('utterances') or []
                     for e in u.get('entities') or []}
