@@ -191,7 +191,8 @@ def test_hand_made_lu_project_with_references(tmp_path):
         '## Book\n- fly {@fromCity=seoul} to {@Trip:toCity=busan}\n- {@Trip={@Leg=seoul to busan} twice}\n'
         '- book {Trip:toCity} [please]\n- [greetings](./greet.lu#Greet)\n'
         '@ ml Trip hasRoles fromCity, toCity usesFeature words\n    - @ ml Leg\n@ composite Route = [city, number]\n'
-        '@ regex code = /[A-Z]{2}\\d+/\n@ patternany Thing\n', encoding='utf-8')
+        '@ regex code = /[A-Z]{2}\\d+/\n@ patternany Thing\n'
+        '@ prebuilt number hasRoles count\n', encoding='utf-8')         # repeated from shared.lu, as Composer does
     assert detect_format(tmp_path/'main.lu') == 'lu'
     app, rep = load_app(tmp_path/'main.lu')
     assert app.name == 'trip' and app.intents == ['None', 'Book']    # a #fragment reference brings examples only

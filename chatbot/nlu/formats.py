@@ -891,6 +891,16 @@ def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
         stack.append((indent, e))
     return out
 
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c094
+def _lu_unique(items: list, doc: _LuDoc) -> list:
+    "`items` (entities or phrase lists) with repeated names removed, differing repeats reported."
+    out = {}
+    for x in items:
+        if x.name not in out: out[x.name] = x
+        elif out[x.name] != x: doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
+    return list(out.values())
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c097
 def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
     "Entities, phrase lists and intent features defined in `doc`."
     ents, pls, feats = [], [], {}
@@ -927,9 +937,9 @@ def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
             if o['features']: feats.setdefault(name, []).extend(feat(o['features']))
         elif o['features']: feats.setdefault(('entity', typ), []).extend(feat(o['features']))
         else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
-    return ents, pls, feats
+    return _lu_unique(ents, doc), _lu_unique(pls, doc), feats
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c095
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c100
 def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
     "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
     name, role = d['entity'], None
@@ -947,7 +957,7 @@ def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: di
     kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
     return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c097
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c102
 def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
                 strict: bool = False) -> tuple[App, ImportReport]:
     "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
@@ -989,7 +999,7 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
         f.kind = 'phraselist' if f.name in lists else 'model'
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c100
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c105
 def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
 
 def _lu_line(u: Utterance, app: App) -> str:
@@ -1006,7 +1016,7 @@ def _lu_line(u: Utterance, app: App) -> str:
         return out + _lu_escape(u.text[pos:end])
     return mark(u.entities, 0, len(u.text))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c102
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c107
 def _lu_name(name: str) -> str:
     "`name` as `.lu` writes it: quoted when it has spaces or brackets."
     return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
@@ -1033,7 +1043,7 @@ def _lu_entity(e: Entity) -> list[str]:
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
     return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
     "`.lu` text for `app` and what `.lu` could not carry."
     rep, out = ExportReport(app.name, 'lu'), []
@@ -1073,7 +1083,7 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c107
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c112
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
                  'Quantity.Percentage': 'percentage'}
@@ -1089,7 +1099,7 @@ def _utf16_to_index(text: str, offset: int) -> int:
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
@@ -1109,7 +1119,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c116
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1148,7 +1158,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1195,7 +1205,7 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c117
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
 def _json_kind(d) -> str:
@@ -1231,7 +1241,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1252,7 +1262,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c126
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1277,7 +1287,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, src, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1318,7 +1328,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c129
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
