@@ -915,7 +915,8 @@ def _lu_unique(items: list, doc: _LuDoc) -> list:
     out = {}
     for x in items:
         if x.name not in out: out[x.name] = x
-        elif out[x.name] != x: doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
+        elif out[x.name] != x:
+            doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
     return list(out.values())
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c133
