@@ -427,7 +427,17 @@ def _luis_label(s: EntitySpan) -> dict:
     if s.role: d['role'] = s.role
     return d
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c075
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c076
+def _foreign(app: App, fmt: str) -> list[str]:
+    "What of `app`'s per-format metadata an export to `fmt` ('luis', 'lu', 'clu', 'rasa') leaves out."
+    home = {'lu': 'luis'}.get(fmt, fmt)
+    out = [f"{k.upper()} metadata ({', '.join(map(str, v))})" for k, v in app.extra.items()
+           if k != home and v]
+    if fmt != 'clu' and (n := sum(1 for u in app.utterances if u.dataset)):
+        out.append(f"the Train/Test marks of {_plural(n, 'utterance')}")
+    return out
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c078
 def app_to_luis(app: App) -> tuple[dict, ExportReport]:
     "A LUIS schema 7.0.0 export of `app` (inclusive `endPos`) and what it could not carry."
     rep, by = ExportReport(app.name, 'luis'), lambda k: [e for e in app.entities if e.kind == k]
@@ -469,6 +479,7 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
              settings=list(luis.get('settings', [])))
     if app.settings:
         rep.dropped.append(f"app settings {', '.join(app.settings)} (LUIS apps have no place for them)")
+    rep.dropped += _foreign(app, 'luis')
     if app.synonyms:
         rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')} (LUIS has none)")
     if canon := sum(1 for u in app.utterances for t in u.entities for _, s in t.walk() if s.canonical):
@@ -479,7 +490,7 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c078
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c081
 _RASA_ANN = re.compile(r'\[(?P<text>[^\]]+?)\](?:\((?P<entity>[^:)]+?)(?::(?P<canonical>[^)]+))?\)'
                        r'|(?P<dict>\{[^}]+?\})|\[(?P<dicts>\{.*?\})\])')
 
@@ -505,7 +516,7 @@ def parse_rasa_example(line: str) -> tuple[str, list[dict]]:
             spans.append(s)
     return text + line[pos:], spans
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c081
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
 def rasa_example(u: Utterance) -> str:
     "`u`'s text with its labels marked up the Rasa way."
     out, pos = '', 0
@@ -517,7 +528,7 @@ def rasa_example(u: Utterance) -> str:
         out += f"[{u.text[s.start:s.end]}]{ann}"; pos = s.end
     return out + u.text[pos:]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c087
 def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
     "The example strings of an `examples:` block (a `- ` list in a string, or a YAML list)."
     if ex is None: return []
@@ -531,7 +542,7 @@ def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
         out.append(s[1:].strip())
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c089
 def _load_yaml(text: str, source: str):
     try: return yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -540,7 +551,7 @@ def _load_yaml(text: str, source: str):
         problem = getattr(e, 'problem', None) or e
         raise AppValidationError([f"{source}: {at}invalid YAML ({problem})"]) from None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c088
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
 def _rasa_items(docs: list, rep: ImportReport):
     "Intents, `[(where, intent, text, spans)]`, lookups, regexes and synonyms of Rasa NLU documents."
     intents, examples, lookups, regexes, synonyms, problems = [], [], {}, {}, {}, []
@@ -571,7 +582,7 @@ def _rasa_items(docs: list, rep: ImportReport):
         raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c094
 def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
     "`[(where, Utterance)]`, learned entities with their roles, and inline synonym mappings."
     located, learned, inline, extra = [], {}, {}, 0
@@ -590,7 +601,7 @@ def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
                                  "(overlapping labels are not supported)")
     return located, learned, inline
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c093
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c096
 def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity:
     "A list entity from a lookup, folding in synonym items whose canonical form is in it."
     syn_of = {s: c for c, ss in synonyms.items() if c in items for s in ss}
@@ -604,7 +615,7 @@ def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity
             used.add(c); v['synonyms'] += [s for s in synonyms[c] if s not in v['synonyms'] and s != c]
     return Entity(name, 'list', values=list(vals.values()))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c096
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c099
 def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, extractors: bool,
                    rep: ImportReport) -> tuple[list, set]:
     "Phrase lists (or, with `extractors`, list and regex entities) for Rasa lookups and regexes."
@@ -630,7 +641,7 @@ def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, ext
             except re.error as e: rep.dropped.append(f"regex {n!r}: {pat!r} does not compile ({e})")
     return pls, used
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c099
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c102
 def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
               extractors: bool = False) -> tuple[App, ImportReport]:
     "A validated app from `[(source, parsed YAML)]` Rasa NLU documents."
@@ -656,13 +667,13 @@ def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
     app = App(name, intents=intents, entities=ents, phrase_lists=pls, synonyms=syn)
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c101
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
 def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml', strict: bool = False,
                   extractors: bool = False) -> tuple[App, ImportReport]:
     "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
     return _rasa_app([(source, _load_yaml(text, source) or {})], name, source, strict, extractors)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c107
 def _yaml_str(s: str) -> str:
     "`s` as a YAML scalar: plain when safe, else double-quoted."
     plain = re.fullmatch(r'[A-Za-z_\uac00-\ud7a3][\w./-]*', s) and yaml.safe_load(s) == s
@@ -681,7 +692,7 @@ def _unused(app: App) -> tuple[list, list, list]:
 def _block(kind: str, name: str, lines: list[str]) -> str:
     return f"- {kind}: {_yaml_str(name)}\n  examples: |\n" + ''.join(f"    - {l}\n" for l in lines)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c105
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c108
 def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     "Rasa NLU YAML (version 3.1) for `app` and what it could not carry."
     rep, parts = ExportReport(app.name, 'rasa'), ['version: "3.1"\nnlu:\n']
@@ -732,11 +743,12 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     meta = [f"{k} {v!r}" for k, v in (('culture', app.culture), ('version', app.version),
                                       ('description', app.description)) if v]
     rep.dropped.append(f"app name {app.name!r}, {', '.join(meta)} (not part of Rasa NLU data)")
+    rep.dropped += _foreign(app, 'rasa')
     rep.exported = dict(intents=sum(1 for p in parts if p.startswith('- intent')), utterances=n,
                         entities=sum(1 for e in app.entities if e.kind != 'prebuilt') - len(ents))
     return ''.join(parts), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c108
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
 def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> tuple[App, ImportReport]:
     "An app from CSV with `text` and `intent` columns."
     rep, located, blank = ImportReport(source, 'csv'), [], []
@@ -777,7 +789,7 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return f.getvalue(), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
 _LU_TYPES = ('ml', 'simple', 'list', 'regex', 'prebuilt', 'composite', 'phraselist', 'patternany', 'intent')
 
 @dataclass
@@ -790,11 +802,11 @@ class _LuDoc:
     problems: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c113
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c116
 def _lu_is_pattern(line: str) -> bool:
     return bool(re.search(r'(?<!\\)\{@?[^{}=]+\}', line))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c115
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c118
 def _lu_labels(line: str) -> tuple[str, list[dict]]:
     "Clean text and nested labels `{entity, start, end, children}` of one `.lu` example line."
     text, stack, top, i = '', [], [], 0
@@ -815,7 +827,7 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
     if stack: raise ValueError(f"label {{@{stack[-1][0]}=... is not closed")
     return text, top
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c118
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
 def _lu_def(line: str) -> tuple[str, str, dict]:
     "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
     m = re.match(r"""@\s*('[^']+'|"[^"]+"|\S+)\s+(.*)$""", line.strip())
@@ -832,10 +844,10 @@ def _lu_def(line: str) -> tuple[str, str, dict]:
     opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
     return typ, name, opts
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
 _LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c123
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c126
 def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
     "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
     intent, cur, lines = None, None, text.splitlines()
@@ -879,7 +891,7 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if cur is not None and cur[1] == 'phraselist': cur[4].append((0, line)); continue
         doc.problems.append(f"{where}: cannot read {line[:60]!r}")
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c125
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c128
 def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: set, base: Path | None):
     "Read the file a `[..](path#frag)` reference names into `doc`."
     if base is None: doc.problems.append(f"{where}: reference to {path!r} needs the file's folder"); return
@@ -895,7 +907,7 @@ def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: 
     seen.add(p)
     _lu_read(_read_text(p), str(p), doc, seen, p.parent)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c128
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c131
 def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
     "Child entities from indented `@ type name ...` lines, nested by indentation."
     out, stack = [], []
@@ -909,7 +921,7 @@ def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
         stack.append((indent, e))
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c130
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c133
 def _lu_unique(items: list, doc: _LuDoc) -> list:
     "`items` (entities or phrase lists) with repeated names removed, differing repeats reported."
     out = {}
@@ -919,7 +931,7 @@ def _lu_unique(items: list, doc: _LuDoc) -> list:
             doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
     return list(out.values())
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c133
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c136
 def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
     "Entities, phrase lists and intent features defined in `doc`."
     ents, pls, feats = [], [], {}
@@ -958,7 +970,7 @@ def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
         else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
     return _lu_unique(ents, doc), _lu_unique(pls, doc), feats
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c136
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c139
 def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
     "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
     name, role = d['entity'], None
@@ -976,7 +988,7 @@ def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: di
     kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
     return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c138
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c141
 def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
                 strict: bool = False) -> tuple[App, ImportReport]:
     "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
@@ -1018,10 +1030,10 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
         f.kind = 'phraselist' if f.name in lists else 'model'
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c141
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c144
 def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c143
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c146
 def _lu_line(u: Utterance, app: App) -> str:
     "`u`'s text with its labels (nested) in `.lu` markup."
     roles = [r for e in app.entities for r in e.roles]
@@ -1036,12 +1048,12 @@ def _lu_line(u: Utterance, app: App) -> str:
         return out + _lu_escape(u.text[pos:end])
     return mark(u.entities, 0, len(u.text))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c145
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c148
 def _lu_name(name: str) -> str:
     "`name` as `.lu` writes it: quoted when it has spaces or brackets."
     return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c147
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c150
 def _lu_entity(e: Entity) -> list[str]:
     "The `.lu` lines defining entity `e`."
     def opts(x):
@@ -1064,7 +1076,7 @@ def _lu_entity(e: Entity) -> list[str]:
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
     return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c149
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
     "`.lu` text for `app` and what `.lu` could not carry."
     rep, out = ExportReport(app.name, 'lu'), []
@@ -1098,18 +1110,17 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
         rep.dropped.append(f"the required flag of features of {_shown(req)} (.lu has no syntax for it)")
     if app.synonyms: rep.dropped.append(f"{_plural(len(app.synonyms), 'Rasa synonym mapping')}")
     if app.settings: rep.dropped.append(f"app settings {', '.join(app.settings)}")
-    if n := sum(1 for u in app.utterances if u.dataset):
-        rep.dropped.append(f"the dataset marks of {_plural(n, 'utterance')}")
+    rep.dropped += _foreign(app, 'lu')
     rep.exported = dict(intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances),
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
                  'Quantity.Percentage': 'percentage'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c154
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c157
 def _utf16_to_index(text: str, offset: int) -> int:
     "The Python string index of UTF-16 code unit `offset` in `text`."
     units = 0
@@ -1118,11 +1129,11 @@ def _utf16_to_index(text: str, offset: int) -> int:
         units += 2 if ord(ch) > 0xFFFF else 1
     return len(text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c156
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c159
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c158
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c161
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
@@ -1142,7 +1153,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c160
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c163
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1152,6 +1163,8 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
     if (kind := a.get('projectKind') or meta.get('projectKind')) not in (None, 'Conversation'):
         raise AppValidationError([f"{source}: projectKind {kind!r}: only Conversation projects are apps"])
     utf16 = str(d.get('stringIndexType', 'Utf16CodeUnit')) == 'Utf16CodeUnit'
+    if (kind := str(d.get('stringIndexType', 'Utf16CodeUnit'))) not in ('Utf16CodeUnit', 'UnicodeCodePoint'):
+        rep.warnings.append(f"stringIndexType {kind}: offsets read as Unicode code points")
     located, langs = [], set()
     try:
         labelled = {str(e.get('category')) for u in a.get('utterances') or []
@@ -1181,7 +1194,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c163
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c166
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1197,7 +1210,7 @@ def _clu_entity_out(e: Entity, lang: str) -> dict:
                     prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
     return dict(category=e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c165
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c168
 def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
     rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
@@ -1226,13 +1239,14 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
         if xs: rep.dropped.append(f"{len(xs)} {what} (CLU has none)")
     if pa := [e.name for e in app.entities if e.kind == 'pattern.any']:
         rep.dropped.append(f"pattern.any {_shown(pa)}")
+    rep.dropped += _foreign(app, 'clu')
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c168
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c171
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c173
 def _json_kind(d) -> str:
     "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
@@ -1243,14 +1257,14 @@ def _json_kind(d) -> str:
     return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
                          if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c172
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c175
 def _folder_files(p: Path, fmt: str) -> list[Path]:
     "The files of folder `p` that make up a `fmt` app."
     if fmt == 'lu': return sorted(p.rglob('*.lu'))
     return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
                   and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c174
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c177
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
@@ -1268,7 +1282,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c176
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c179
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1289,7 +1303,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1314,7 +1328,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, src, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c179
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c182
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1355,7 +1369,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c184
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1369,7 +1383,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c183
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')
