@@ -262,3 +262,14 @@ def test_empty_and_bad_inputs(tmp_path):
     with pytest.raises(AppValidationError, match=r"x.lu: line 1: cannot read entity definition"): app_from_lu('@\n', source='x.lu')
     with pytest.raises(AppValidationError, match=r"a.json: a CLU project export needs"): app_from_clu([], source='a.json')
     with pytest.raises(AppValidationError, match=r"expected a mapping with an 'nlu:' list"): app_from_rasa('- a\n', source='r.yml')
+
+
+def test_dangling_references_are_dropped_not_refused():
+    d = {'luis_schema_version': '7.0.0', 'intents': [{'name': 'A', 'features': [{'featureName': 'gone'}]}],
+         'entities': [{'name': 'E', 'children': [{'name': 'C', 'instanceOf': 'Missing', 'children': [], 'features': []}],
+                       'features': [{'modelName': 'Nobody'}], 'roles': []}],
+         'patterns': [{'pattern': '{Ghost} now', 'intent': 'A'}, {'pattern': '{E} now', 'intent': 'Gone'}],
+         'utterances': [{'text': 'hi there', 'intent': 'A', 'entities': [{'entity': 'E', 'startPos': 0, 'endPos': 1}]}]}
+    app, rep = app_from_luis(d, source='odd.json')
+    assert app.entity('E').features == [] and app.entity('E').children[0].instance_of is None and app.patterns == []
+    assert len(rep.dropped) == 5 and app.intent_features == {}
