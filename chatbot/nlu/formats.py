@@ -166,6 +166,9 @@ def _finish(app: App, located: list, rep: ImportReport, source: str,
     for k in ('patterns', 'phrase_lists', 'synonyms'):
         if getattr(app, k): rep.imported[k] = len(getattr(app, k))
     rep.kept = not_honoured(app)
+    if app.utterances and len(used := sorted({u.intent for u in app.utterances})) < 2:
+        rep.warnings.append(f"only intent {used[0]!r} has examples: training here needs examples of two "
+                            f"intents (LUIS trained such an app; add a few {NONE_INTENT!r} examples)")
     return app, rep
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c031
