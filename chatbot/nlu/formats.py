@@ -889,10 +889,11 @@ _LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$'
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c149
 def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
     "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
-    intent, cur, lines = None, None, text.splitlines()
+    intent, cur, lines, qna = None, None, text.splitlines(), False
     for n, raw in enumerate(lines, 1):
         where, line = f"{source}: line {n}", raw.strip()
         if not line: continue
+        if qna and not line.startswith(('#', '>', '@')): continue      # a QnA answer, filters, prompts
         if line.startswith('>'):
             if m := re.match(r'>\s*!#\s*@(app|kb|qna)\.(\S+)\s*=\s*(.*)$', line):
                 if m[1] == 'app': doc.meta[m[2]] = m[3].strip()
@@ -904,9 +905,9 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if line.startswith('#'):
             name = line.lstrip('#').strip()
             if name.startswith('?'):
-                intent = None
+                intent, qna = None, True
                 doc.dropped.append(f"{where}: QnA question {name[1:].strip()[:40]!r}"); continue
-            intent, cur = name, None
+            intent, cur, qna = name, None, False
             if name and name not in doc.intents: doc.intents.append(name)
             continue
         if line.startswith('@'):
