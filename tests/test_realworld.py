@@ -273,3 +273,23 @@ def test_dangling_references_are_dropped_not_refused():
     app, rep = app_from_luis(d, source='odd.json')
     assert app.entity('E').features == [] and app.entity('E').children[0].instance_of is None and app.patterns == []
     assert len(rep.dropped) == 5 and app.intent_features == {}
+
+
+def test_luis_schema_1x_reads_and_writes_as_7():
+    d = {'luis_schema_version': '1.3.1', 'versionId': '0.1', 'name': 'old', 'desc': '', 'culture': 'en-us',
+         'intents': [{'name': 'None'}, {'name': 'Weather'}, {'name': 'Greet'}], 'entities': [{'name': 'City'}],
+         'composites': [], 'closedLists': [], 'bing_entities': ['datetime', 'number'],
+         'actions': [{'actionName': 'x'}], 'regex_features': [{'name': 'zip', 'pattern': '[0-9]{5}', 'activated': True}],
+         'model_features': [{'name': 'cities', 'mode': False, 'words': 'paris,rome', 'activated': True}],
+         'utterances': [{'text': 'weather in rome', 'intent': 'Weather', 'entities': [{'entity': 'City', 'startPos': 11, 'endPos': 14}]},
+                        {'text': 'hi', 'intent': 'Greet', 'entities': []}]}
+    app, rep = app_from_luis(d, source='v1.json')
+    assert [(e.name, e.kind, e.prebuilt) for e in app.entities] == [('City', 'learned', None), ('datetime', 'prebuilt', 'datetime'),
+                                                                    ('number', 'prebuilt', 'number')]
+    assert app.phrase_list('cities').words == ['paris', 'rome'] and app.phrase_list('zip').kind == 'regex'
+    assert rep.dropped == ['LUIS keys actions (not read)']
+    out, erep = app_to_luis(app)
+    assert out['luis_schema_version'] == '7.0.0' and out['regex_features'] == [{'name': 'zip', 'pattern': '[0-9]{5}', 'activated': True}]
+    assert [p['name'] for p in out['prebuiltEntities']] == ['datetimeV2', 'number']
+    back = app_from_luis(out, 'old')[0]
+    assert back.utterances == app.utterances and back.phrase_lists == app.phrase_lists
