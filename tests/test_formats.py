@@ -46,22 +46,31 @@ def test_luis_v7_export():
     assert app.intents == ['ConfirmOrder', 'ModifyOrder', 'None', 'OrderPizza', 'ProvideInfo']
     kinds = {e.name: e.kind for e in app.entities}
     assert kinds == {'Order': 'learned', 'Address': 'learned', 'CustomerName': 'learned', 'SizeList': 'list',
-                     'OrderNumber': 'regex', 'number': 'prebuilt', 'datetime': 'prebuilt'}
-    assert app.entity('Address').roles == ['Delivery', 'Billing'] and app.entity('datetime').roles == ['DeliveryTime']
+                     'OrderNumber': 'regex', 'number': 'prebuilt', 'datetimeV2': 'prebuilt', 'personName': 'prebuilt'}
+    assert app.entity('Address').roles == ['Delivery', 'Billing'] and app.entity('datetimeV2').roles == ['DeliveryTime']
+    assert app.entity('datetimeV2').prebuilt == 'datetime'
     assert app.entity('SizeList').values[2] == {'canonical': 'Large', 'synonyms': ['large', 'big', 'family size']}
+    assert [p for p, _ in app.entity('Order').walk()] == ['Order', 'Order/FullPizzaWithModifiers', 'Order/FullPizzaWithModifiers/Quantity',
+                                                          'Order/FullPizzaWithModifiers/Size', 'Order/FullPizzaWithModifiers/PizzaType']
     assert_spans_consistent(app)
-    # inclusive endPos on a real example: "12 main street" is endPos 60, so chars 47..61
+    # inclusive endPos on a real example: "12 main street" is endPos 60, so chars 47..61; children nest in the label
     u = app.utterances[0]
     assert [(s.entity, s.start, s.end, s.value, s.role) for s in u.entities] == [
         ('Order', 7, 33, 'two large pepperoni pizzas', None), ('Address', 47, 61, '12 main street', 'Delivery')]
+    assert [(d, s.entity, s.value) for d, s in u.entities[0].walk()][1:] == [
+        (1, 'FullPizzaWithModifiers', 'two large pepperoni pizzas'), (2, 'Quantity', 'two'), (2, 'Size', 'large'), (2, 'PizzaType', 'pepperoni')]
     raw = json.loads((DATA/'luis_v7_pizza.json').read_text())['utterances'][0]['entities']
     assert next(l for l in raw if l['entity'] == 'Address')['endPos'] == 60
-    dropped = '\n'.join(rep.dropped)
-    for what in ("child entities FullPizzaWithModifiers, Quantity, Size, PizzaType", "prebuilt entity 'personName'",
-                 "phrase list 'PizzaTypes'", "2 patterns", "LUIS settings", "number (prebuilt) x2", "datetimeV2 (prebuilt) x1",
-                 "7 child labels", "intent features of 'OrderPizza'", "entity 'CustomerName': features"):
-        assert what in dropped, what
-    assert rep.imported == dict(intents=5, entities=7, utterances=7, labels=6)
+    assert [p.text for p in app.patterns] == ['i want to order {Order}[.]', 'deliver to {Address:Delivery}']
+    assert app.phrase_lists[0].name == 'PizzaTypes' and app.intent_features['OrderPizza'][0].kind == 'phraselist'
+    assert app.extra['luis']['settings'][0] == {'name': 'NormalizePunctuation', 'value': 'true'}
+    assert rep.dropped == ['utterance labels of entities that are not learned here: number (prebuilt) x2, datetimeV2 (prebuilt) x1, '
+                           'personName (prebuilt) x1']
+    kept = '\n'.join(rep.kept)
+    for what in ('2 patterns', "entity 'Order': 4 child entities", 'PizzaTypes', 'features of intents OrderPizza', 'personName',
+                 'NormalizePunctuation=true'):
+        assert what in kept, what
+    assert rep.imported == dict(intents=5, entities=8, utterances=7, labels=6, child_labels=7, patterns=2, phrase_lists=1)
 
 
 def test_luis_v3_export_with_composites_and_model_features():
@@ -69,16 +78,17 @@ def test_luis_v3_export_with_composites_and_model_features():
     assert app.name == 'travel' and app.version == '1.2'
     assert app.entity('Location').roles == ['Origin', 'Destination'] and app.entity('number').roles == ['Adults', 'Children']
     assert app.entity('Airline').kind == 'list' and app.entity('BookingRef').pattern == r'[A-Z]{2}\d{6}'
-    assert app.entity('datetime').prebuilt == 'datetime' and app.entity('geographyV2') is None
+    assert app.entity('datetimeV2').prebuilt == 'datetime' and app.entity('geographyV2').kind == 'prebuilt'
+    assert app.entity('EventName').kind == 'pattern.any' and app.phrase_lists[0].name == 'Cities'
     assert_spans_consistent(app)
-    spans = [(s.value, s.role) for s in app.utterances[0].entities]
-    assert spans == [('seoul', 'Origin'), ('tokyo', 'Destination')]  # the FlightDetails composite label is dropped
-    dropped = '\n'.join(rep.dropped)
-    for what in ("composite entity 'FlightDetails' (children Location, datetimeV2)", "pattern.any entity 'EventName'",
-                 "phrase list 'Cities' (5 words)", "prebuilt entity 'geographyV2'", "FlightDetails (composite) x1",
-                 "Airline (list) x1", "BookingRef (regex) x1"):
-        assert what in dropped, what
-    assert any("'datetimeV2' is called 'datetime'" in w for w in rep.warnings)
+    # the composite becomes a learned entity with children typed by the old children; its children's labels nest in it
+    assert app.entity('FlightDetails').children == [Entity('Location', roles=['Origin', 'Destination'], instance_of='Location'),
+                                                    Entity('datetimeV2', instance_of='datetimeV2')]
+    top = app.utterances[0].entities
+    assert [(s.entity, s.value) for s in top] == [('FlightDetails', 'from seoul to tokyo')]
+    assert [(s.value, s.role) for s in top[0].children] == [('seoul', 'Origin'), ('tokyo', 'Destination')]
+    assert any("'datetimeV2' (prebuilt) x1" in d or 'datetimeV2 (prebuilt) x1' in d for d in rep.dropped)
+    assert any('pattern.any entities EventName' in k for k in rep.kept)
 
 
 def test_luis_v4_korean_inclusive_end():
@@ -91,7 +101,7 @@ def test_luis_v4_korean_inclusive_end():
     assert (u.entities[0].start, u.entities[0].end, u.entities[0].value) == (0, 3, '강남점')
     assert u.text[u.entities[1].start:u.entities[1].end] == '아이스 아메리카노'
     assert_spans_consistent(app)
-    assert "phrase list '메뉴' (4 words)" in '\n'.join(rep.dropped)
+    assert app.phrase_lists[0].name == '메뉴' and len(app.phrase_lists[0].words) == 4
 
 
 def test_luis_hierarchical_entities_become_roles():
@@ -103,8 +113,8 @@ def test_luis_hierarchical_entities_become_roles():
     app, rep = app_from_luis(d)
     assert app.entity('City').roles == ['From', 'To'] and app.entity('number').kind == 'prebuilt'
     assert [(s.entity, s.role, s.value) for s in app.utterances[0].entities] == [('City', 'From', 'rome'), ('City', 'To', 'oslo')]
-    assert any('2.1.0 is outside 3.x to 7.x' in w for w in rep.warnings) and any('hierarchical' in w for w in rep.warnings)
-    assert any("'temperature'" in x for x in rep.dropped)
+    assert any('hierarchical' in w for w in rep.warnings)
+    assert app.entity('temperature').prebuilt == 'temperature' and any("temperature" in k for k in rep.kept)
 
 
 def test_luis_round_trip_is_lossless(tmp_path):
@@ -137,17 +147,26 @@ def test_rasa_nlu_fixture():
     assert rep.format == 'rasa' and app.name == 'rasa_nlu'
     assert app.intents == ['None', 'greet', 'book_flight', 'check_booking', 'order_pizza', 'nlu_fallback']
     assert app.entity('city').roles == ['departure', 'destination'] and app.entity('city').kind == 'learned'
-    assert app.entity('cabin').values == [{'canonical': 'economy', 'synonyms': ['coach']}, {'canonical': 'premium economy', 'synonyms': []},
-                                          {'canonical': 'first class', 'synonyms': []}]
-    assert app.entity('phone_number').kind == 'regex' and app.entity('booking_ref').kind == 'learned'
+    # lookups and regexes are features: of the labelled entity of the same name, else global
+    assert [(p.name, p.kind, p.enabled_for_all) for p in app.phrase_lists] == [
+        ('cabin', 'lookup', True), ('seat_class', 'lookup', False), ('booking_ref', 'regex', False), ('phone_number', 'regex', True)]
+    assert app.entity('booking_ref').kind == 'learned' and app.entity('booking_ref').features[0].name == 'booking_ref'
+    assert app.entity('phone_number') is None and app.entity('cabin') is None
     assert_spans_consistent(app)
     ko = next(u for u in app.utterances if u.text.startswith('인천'))
     assert ko.text == '인천에서 오사카까지 가는 비행기'
     assert [(s.start, s.end, s.value, s.role) for s in ko.entities] == [(0, 2, '인천', 'departure'), (5, 8, '오사카', 'destination')]
-    assert rep.synonyms == {'New York City': ['NYC', 'new york', 'the big apple'], '2': ['two']}
+    assert app.synonyms == rep.synonyms == {'New York City': ['NYC', 'new york', 'the big apple'], 'economy': ['coach'], '2': ['two']}
+    assert app.canonical_value('city', 'nyc') == 'New York City'
     dropped = '\n'.join(rep.dropped)
-    for what in ("keys metadata", "group '1' of 'topping'", "1 extra label", "lookup 'seat_class'", "regex 'booking_ref'"):
+    for what in ("keys metadata", "group '1' of 'topping'", "1 extra label"):
         assert what in dropped, what
+    # as extractors (Rasa's RegexEntityExtractor), the old reading: list and regex entities
+    ext, rep = load_app(DATA/'rasa_nlu.yml', extractors=True)
+    assert ext.entity('cabin').values == [{'canonical': 'economy', 'synonyms': ['coach']}, {'canonical': 'premium economy', 'synonyms': []},
+                                          {'canonical': 'first class', 'synonyms': []}]
+    assert ext.entity('phone_number').kind == 'regex' and ext.phrase_lists == []
+    assert any("lookup 'seat_class'" in d for d in rep.dropped) and any("regex 'booking_ref'" in d for d in rep.dropped)
 
 
 def test_rasa_round_trip_is_lossless():
@@ -156,14 +175,14 @@ def test_rasa_round_trip_is_lossless():
     assert text.startswith('version: "3.1"\nnlu:\n') and '- [강남점](store)에서 [아이스 아메리카노]{"entity": "menu", "role": "main"} 두 잔' in text
     assert '- lookup: size' in text and '- synonym: grande' in text and '- regex: order_id' not in text and '- regex: order_no' in text
     assert rep.warnings == [] and any("culture 'ko-kr'" in x for x in rep.dropped)
-    back, rep2 = app_from_rasa(text, 'cafe')
+    back, rep2 = app_from_rasa(text, 'cafe', extractors=True)   # list and regex entities come back as extractors
     by_intent = sorted(app.utterances, key=lambda u: app.intents.index(u.intent))  # Rasa groups examples by intent
     assert back.intents == app.intents and back.utterances == by_intent
     assert canon(back)['entities'] == canon(app)['entities'] and rep2.dropped == [] and rep2.synonyms == {}
-    # and the fixture survives export + import
+    # and the fixture survives export + import, features and synonyms included
     nlu = load_app(DATA/'rasa_nlu.yml')[0]
     again = app_from_rasa(app_to_rasa(nlu)[0], nlu.name)[0]
-    assert again.utterances == nlu.utterances and canon(again)['entities'] == canon(nlu)['entities']
+    assert again.utterances == nlu.utterances and canon(again) == canon(nlu)
 
 
 def test_rasa_reports_what_it_cannot_carry():

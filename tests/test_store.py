@@ -88,6 +88,26 @@ def test_migration_upgrades_old_db(path):
     with pytest.raises(AppValidationError, match='already has'): s.add_utterances('old', [Utterance('  HELLO THERE', 'None')])   # text_key backfilled
     assert SQLiteAppStore(path).migrated_from == SCHEMA_VERSION                    # second open: nothing to do
 
+def test_old_db_takes_structured_apps(path):
+    "A v1 store migrates to v3 and then keeps learned children, nested labels, features, patterns and synonyms."
+    from chatbot.nlu.app import Feature, Pattern, PhraseList
+    make_v1(path)
+    order = Entity('Order', children=[Entity('Size', instance_of='Sizes', features=[Feature('w', 'phraselist', True)])])
+    app = App('pizza', intents=['Buy'], entities=[order, Entity('Sizes', 'list', values=[{'canonical': 'L', 'synonyms': ['large']}])],
+              patterns=[Pattern('Buy', '{Order} please')], phrase_lists=[PhraseList('w', ['large', 'big'], False, enabled_for_all=False)],
+              intent_features={'Buy': [Feature('Order')]}, synonyms={'L': ['large']}, extra={'luis': {'tokenizerVersion': '1.0.1'}},
+              utterances=[Utterance('large pizza', 'Buy', [EntitySpan('Order', 0, 11, 'large pizza', children=[
+                  EntitySpan('Size', 0, 5, 'large', canonical='L')])], dataset='Test')])
+    with SQLiteAppStore(path) as s:
+        assert s.migrated_from == 1
+        s.create_app(app)
+        assert s.get_app('pizza') == app and s.get_app('old').patterns == []
+        s.update_entity('pizza', 'Sizes', Entity('Sizes', 'list', values=[{'canonical': 'XL', 'synonyms': []}]))
+        s.update_utterance('pizza', 'large pizza', Utterance('large pizza', 'Buy', [EntitySpan('Order', 0, 11, 'large pizza')]))
+        got = s.get_app('pizza')
+        assert got.entity('Order') == order and got.patterns == app.patterns and got.utterances[0].entities[0].children == []
+    with SQLiteAppStore(path) as s: assert s.get_app('pizza').synonyms == {'L': ['large']}
+
 def test_failed_migration_and_newer_db(path, tmp_path):
     make_v1(path, texts=('Hello there', 'hello there'))    # duplicates a v1 bug let in: the v2 unique index cannot be built
     with pytest.raises(SchemaVersionError, match='left unchanged'): SQLiteAppStore(path)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json, sqlite3
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
-from ..nlu.app import App, Entity, EntitySpan, Utterance, AppValidationError, NONE_INTENT
+from ..nlu.app import App, Entity, EntitySpan, Feature, Utterance, AppValidationError, NONE_INTENT
 from ..backends.core import Backends
 from ..backends.sqlite import SQLiteFile, sqlite_path
 
@@ -67,7 +67,7 @@ class StoredUtterance(Utterance):
 
     def to_dict(self) -> dict: return dict(id=self.id, **super().to_dict())
 
-    def plain(self) -> Utterance: return Utterance(self.text, self.intent, list(self.entities))
+    def plain(self) -> Utterance: return Utterance(self.text, self.intent, list(self.entities), self.dataset)
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c021
 @dataclass
@@ -122,8 +122,9 @@ def as_utterances(items: Iterable[Utterance | dict]) -> list[Utterance]:
 def utterance_problems(app: App, batch: list[Utterance], existing: Iterable[str] = ()) -> list[str]:
     ("Problems of `batch` as new utterances of `app` (intents and entities used; its utterances ignored), "
      "given the `existing` text keys.")
-    probe = App(app.name, intents=list(app.intents), entities=list(app.entities), utterances=list(batch))
-    out, existing = probe.problems(), set(existing)
+    probe = replace(app, utterances=list(batch))
+    # only the batch's own problems: the app's declarations were checked when they were stored
+    out, existing = [p for p in probe.problems() if p.startswith('utterance ')], set(existing)
     for n, u in enumerate(batch):
         if text_key(u.text) in existing:
             out.append(f"utterance {n+1} ({u.text[:40]!r}): app {app.name!r} already has this utterance")
@@ -271,10 +272,18 @@ def _m2_text_keys(con: sqlite3.Connection):
     con.execute("CREATE UNIQUE INDEX utterances_by_text_key ON utterances(app_id, text_key)")
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c045
-MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [SCHEMA_V1, _m2_text_keys]
-SCHEMA_VERSION = len(MIGRATIONS)
+_M3_STRUCTURE = """
+ALTER TABLE apps ADD COLUMN structure TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE entities ADD COLUMN structure TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE utterances ADD COLUMN dataset TEXT;
+ALTER TABLE spans ADD COLUMN structure TEXT NOT NULL DEFAULT '{}';
+"""
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c047
+MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [SCHEMA_V1, _m2_text_keys, _M3_STRUCTURE]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# %% ../../nbs/admin/50_admin.store.ipynb #c049
 def apply_migration(con: sqlite3.Connection, n: int):
     ("Run migration number `n` (1-based) on `con`, inside the caller's transaction, and record the new "
      "version.")
@@ -285,7 +294,7 @@ def apply_migration(con: sqlite3.Connection, n: int):
             if stmt.strip(): con.execute(stmt)
     con.execute(f"PRAGMA user_version = {n}")
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c050
+# %% ../../nbs/admin/50_admin.store.ipynb #c052
 def migrate(con: sqlite3.Connection, where: str = 'database') -> tuple[int, int]:
     ("Bring the database on `con` (autocommit mode) to `SCHEMA_VERSION`; "
      "returns (version before, version after).")
@@ -314,105 +323,143 @@ def migrate(con: sqlite3.Connection, where: str = 'database') -> tuple[int, int]
     con.execute("COMMIT")
     return start, SCHEMA_VERSION
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c054
+# %% ../../nbs/admin/50_admin.store.ipynb #c056
 def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c057
+# %% ../../nbs/admin/50_admin.store.ipynb #c059
 # one parameter for `IN (SELECT value FROM json_each(?))`
 def _in(values) -> str: return json.dumps(list(values), ensure_ascii=False)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c060
+# %% ../../nbs/admin/50_admin.store.ipynb #c062
 def _app_id(con, name: str) -> int:
     r = con.execute("SELECT id FROM apps WHERE name=?", (name,)).fetchone()
     if r is None: raise AppNotFound(name)
     return r[0]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c062
+# %% ../../nbs/admin/50_admin.store.ipynb #c064
 def _intent_id(con, app_id: int, app: str, intent: str) -> int:
     r = con.execute("SELECT id FROM intents WHERE app_id=? AND name=?", (app_id, intent)).fetchone()
     if r is None: raise NotFound(f"app {app!r} has no intent {intent!r}")
     return r[0]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c064
+# %% ../../nbs/admin/50_admin.store.ipynb #c066
 def _entity_id(con, app_id: int, app: str, entity: str) -> int:
     r = con.execute("SELECT id FROM entities WHERE app_id=? AND name=?", (app_id, entity)).fetchone()
     if r is None: raise NotFound(f"app {app!r} has no entity {entity!r}")
     return r[0]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c067
+# %% ../../nbs/admin/50_admin.store.ipynb #c069
 def _log(con, app: str, actor: str, action: str, **detail):
     "Record a change and bump the app's `updated_at`."
     con.execute("INSERT INTO changes(app, actor, at, action, detail) VALUES (?,?,?,?,?)",
                 (app, actor, _now(), action, json.dumps(detail, ensure_ascii=False)))
     con.execute("UPDATE apps SET updated_at=? WHERE name=?", (_now(), app))
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c070
-def _entity_from_row(r) -> Entity:
-    return Entity(name=r[0], kind=r[1], roles=json.loads(r[2]), values=json.loads(r[3]), pattern=r[4],
-                  prebuilt=r[5])
-
 # %% ../../nbs/admin/50_admin.store.ipynb #c072
-def _entity_row(e: Entity) -> tuple:
-    return (e.name, e.kind, json.dumps(e.roles, ensure_ascii=False), json.dumps(e.values, ensure_ascii=False),
-            e.pattern, e.prebuilt)
+def _entity_from_row(r) -> Entity:
+    st = json.loads(r[6]) if len(r) > 6 and r[6] else {}
+    return Entity(name=r[0], kind=r[1], roles=json.loads(r[2]), values=json.loads(r[3]), pattern=r[4],
+                  prebuilt=r[5], children=[Entity.from_dict(c) for c in st.get('children', [])],
+                  features=[Feature.from_dict(f) for f in st.get('features', [])],
+                  instance_of=st.get('instance_of'), extra=st.get('extra', {}))
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c075
-def _skeleton(con, app_id: int, name: str) -> App:
-    "The app's intents and entities, without utterances."
-    intents = [r[0] for r in con.execute("SELECT name FROM intents WHERE app_id=? ORDER BY id", (app_id,))]
-    ents = [_entity_from_row(r) for r in
-            con.execute("SELECT name, kind, roles, vals, pattern, prebuilt FROM entities "
-                        "WHERE app_id=? ORDER BY id", (app_id,))]
-    return App(name, intents=intents, entities=ents)
+# %% ../../nbs/admin/50_admin.store.ipynb #c074
+_ENTITY_COLS = "name, kind, roles, vals, pattern, prebuilt, structure"
+
+def _entity_row(e: Entity) -> tuple:
+    d = e.to_dict()
+    st = {k: d[k] for k in ('children', 'features', 'instance_of', 'extra') if k in d}
+    return (e.name, e.kind, json.dumps(e.roles, ensure_ascii=False), json.dumps(e.values, ensure_ascii=False),
+            e.pattern, e.prebuilt, json.dumps(st, ensure_ascii=False))
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c077
+_APP_STRUCTURE = ('patterns', 'phrase_lists', 'intent_features', 'synonyms', 'extra')
+
+def _skeleton(con, app_id: int, name: str) -> App:
+    "The app's intents, entities, patterns, phrase lists and the rest of its structure, without utterances."
+    intents = [r[0] for r in con.execute("SELECT name FROM intents WHERE app_id=? ORDER BY id", (app_id,))]
+    ents = [_entity_from_row(r) for r in
+            con.execute(f"SELECT {_ENTITY_COLS} FROM entities WHERE app_id=? ORDER BY id", (app_id,))]
+    st = json.loads(con.execute("SELECT structure FROM apps WHERE id=?", (app_id,)).fetchone()[0] or '{}')
+    return replace(App.from_dict(dict(name=name, intents=intents, **st)), entities=ents)
+
+# %% ../../nbs/admin/50_admin.store.ipynb #c079
+_INSERT_SPAN = ("INSERT INTO spans(utterance_id, entity_id, char_start, char_end, value, role, structure) "
+                "VALUES (?,?,?,?,?,?,?)")
+
+def _span_row(uid: int, ents: dict, s: EntitySpan) -> tuple:
+    d = s.to_dict()
+    st = {k: d[k] for k in ('children', 'canonical') if k in d}
+    return (uid, ents[s.entity], s.start, s.end, s.value, s.role, json.dumps(st, ensure_ascii=False))
+
+# %% ../../nbs/admin/50_admin.store.ipynb #c082
 def _insert_utterances(con, app_id: int, utterances: list[Utterance]) -> list[int]:
     "Insert already-validated utterances; returns their ids."
     intents = dict(con.execute("SELECT name, id FROM intents WHERE app_id=?", (app_id,)).fetchall())
     ents = dict(con.execute("SELECT name, id FROM entities WHERE app_id=?", (app_id,)).fetchall())
     now, ids, spans = _now(), [], []
     for u in utterances:
-        uid = con.execute("INSERT INTO utterances(app_id, intent_id, text, text_key, created_at, updated_at) "
-                          "VALUES (?,?,?,?,?,?)",
-                          (app_id, intents[u.intent], u.text, text_key(u.text), now, now)).lastrowid
+        uid = con.execute("INSERT INTO utterances(app_id, intent_id, text, text_key, dataset, created_at, "
+                          "updated_at) VALUES (?,?,?,?,?,?,?)",
+                          (app_id, intents[u.intent], u.text, text_key(u.text), u.dataset, now,
+                           now)).lastrowid
         ids.append(uid)
-        spans += [(uid, ents[s.entity], s.start, s.end, s.value, s.role) for s in u.entities]
-    con.executemany("INSERT INTO spans(utterance_id, entity_id, char_start, char_end, value, role) "
-                    "VALUES (?,?,?,?,?,?)", spans)
+        spans += [_span_row(uid, ents, s) for s in u.entities]
+    con.executemany(_INSERT_SPAN, spans)
     return ids
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c079
+# %% ../../nbs/admin/50_admin.store.ipynb #c084
 def _read_utterances(con, where: str, params: tuple, limit: int | None = None, offset: int = 0,
                      cls=Utterance) -> list:
     "Utterances of `cls` matching SQL `where` (over `utterances u` joined with `intents i`), oldest first."
     page = (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None
             else (f" LIMIT -1 OFFSET {int(offset)}" if offset else ""))
-    rows = con.execute(f"SELECT u.id, u.text, i.name FROM utterances u JOIN intents i ON i.id=u.intent_id "
-                       f"WHERE {where} ORDER BY u.id{page}", params).fetchall()
+    rows = con.execute(f"SELECT u.id, u.text, i.name, u.dataset FROM utterances u "
+                       f"JOIN intents i ON i.id=u.intent_id WHERE {where} ORDER BY u.id{page}",
+                       params).fetchall()
     if not rows: return []
     spans = defaultdict(list)
-    q = ("SELECT s.utterance_id, e.name, s.char_start, s.char_end, s.value, s.role FROM spans s "
+    q = ("SELECT s.utterance_id, e.name, s.char_start, s.char_end, s.value, s.role, s.structure FROM spans s "
          "JOIN entities e ON e.id=s.entity_id "
          "WHERE s.utterance_id IN (SELECT value FROM json_each(?)) ORDER BY s.utterance_id, s.id")
-    for uid, ent, a, b, v, role in con.execute(q, (_in(r[0] for r in rows),)):
-        spans[uid].append(EntitySpan(ent, a, b, v, role))
-    if cls is StoredUtterance: return [StoredUtterance(t, i, spans.get(uid, []), uid) for uid, t, i in rows]
-    return [Utterance(t, i, spans.get(uid, [])) for uid, t, i in rows]
+    for uid, ent, a, b, v, role, st in con.execute(q, (_in(r[0] for r in rows),)):
+        st = json.loads(st or '{}')
+        kids = [EntitySpan.from_dict(c) for c in st.get('children', [])]
+        spans[uid].append(EntitySpan(ent, a, b, v, role, kids, st.get('canonical')))
+    if cls is StoredUtterance:
+        return [StoredUtterance(t, i, spans.get(uid, []), ds, id=uid) for uid, t, i, ds in rows]
+    return [Utterance(t, i, spans.get(uid, []), ds) for uid, t, i, ds in rows]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c081
+# %% ../../nbs/admin/50_admin.store.ipynb #c086
+def _move_intent_structure(con, app_id: int, intent: str, new: str | None):
+    "Patterns and intent features of `intent` go to intent `new` (dropped when `new` is None)."
+    st = json.loads(con.execute("SELECT structure FROM apps WHERE id=?", (app_id,)).fetchone()[0] or '{}')
+    pats = [dict(p, intent=new) if p['intent'] == intent else p for p in st.get('patterns', [])]
+    st['patterns'] = [p for p in pats if p['intent'] is not None]
+    feats = st.get('intent_features', {})
+    if intent in feats:
+        moved = feats.pop(intent)
+        if new is not None: feats[new] = feats.get(new, []) + moved
+    con.execute("UPDATE apps SET structure=? WHERE id=?",
+                (json.dumps({k: v for k, v in st.items() if v}, ensure_ascii=False), app_id))
+
+# %% ../../nbs/admin/50_admin.store.ipynb #c088
 def _insert_app(con, app: App, created: str) -> int:
     now = _now()
     app_id = con.execute("INSERT INTO apps(name, culture, version, description, settings, created_at, "
                          "updated_at) VALUES (?,?,?,?,?,?,?)",
                          (app.name, app.culture, app.version, app.description,
                           json.dumps(app.settings, ensure_ascii=False), created, now)).lastrowid
+    d = app.to_dict()
+    con.execute("UPDATE apps SET structure=? WHERE id=?",
+                (json.dumps({k: d[k] for k in _APP_STRUCTURE if k in d}, ensure_ascii=False), app_id))
     con.executemany("INSERT INTO intents(app_id, name) VALUES (?,?)", [(app_id, i) for i in app.intents])
-    con.executemany("INSERT INTO entities(app_id, name, kind, roles, vals, pattern, prebuilt) "
-                    "VALUES (?,?,?,?,?,?,?)", [(app_id, *_entity_row(e)) for e in app.entities])
+    con.executemany(f"INSERT INTO entities(app_id, {_ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+                    [(app_id, *_entity_row(e)) for e in app.entities])
     _insert_utterances(con, app_id, app.utterances)
     return app_id
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c084
+# %% ../../nbs/admin/50_admin.store.ipynb #c091
 _INFO = ("SELECT a.name, a.culture, a.version, a.description, "
          "(SELECT count(*) FROM intents WHERE app_id=a.id), "
          "(SELECT count(*) FROM entities WHERE app_id=a.id), "
@@ -425,19 +472,19 @@ def _info(con, name: str) -> AppInfo:
     if r is None: raise AppNotFound(name)
     return AppInfo(*r)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c087
+# %% ../../nbs/admin/50_admin.store.ipynb #c094
 def _intent_name_problems(name) -> list[str]:
     if isinstance(name, str) and name.strip(): return []
     return [f"intent name must be a non-empty string, got {name!r}"]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c090
+# %% ../../nbs/admin/50_admin.store.ipynb #c097
 def _as_entity(entity) -> Entity:
     if isinstance(entity, dict): entity = Entity.from_dict(entity)
     if not isinstance(entity, Entity): raise ValueError(f"expected an Entity, got {type(entity).__name__}")
     if p := entity.problems(): raise AppValidationError(p)
     return entity
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c093
+# %% ../../nbs/admin/50_admin.store.ipynb #c100
 def _drop_spans(con, where: str, params: tuple) -> int:
     "Delete the spans matching `where` and touch their utterances; returns how many."
     uids = [r[0] for r in con.execute(f"SELECT DISTINCT utterance_id FROM spans WHERE {where}", params)]
@@ -446,7 +493,7 @@ def _drop_spans(con, where: str, params: tuple) -> int:
                 (_now(), _in(uids)))
     return n
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c096
+# %% ../../nbs/admin/50_admin.store.ipynb #c103
 def _resolve(con, app_id: int, app: str, keys: list) -> list[int]:
     "Utterance ids for `keys` (ids or texts) of the app; `NotFound` naming every missing key."
     bad = [k for k in keys if isinstance(k, bool) or not isinstance(k, (int, str))]
@@ -465,7 +512,7 @@ def _resolve(con, app_id: int, app: str, keys: list) -> list[int]:
         raise NotFound(f"app {app!r} has no utterance {shown}")
     return list(dict.fromkeys(k if isinstance(k, int) else by_key[text_key(k)] for k in keys))
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c099
+# %% ../../nbs/admin/50_admin.store.ipynb #c106
 def _filters(con, app: str, text_contains, intent, entity) -> tuple[str, tuple]:
     "SQL `where` and parameters for the search filters; `NotFound` for unknown app, intent or entity."
     app_id = _app_id(con, app)
@@ -477,14 +524,14 @@ def _filters(con, app: str, text_contains, intent, entity) -> tuple[str, tuple]:
         params.append(_entity_id(con, app_id, app, entity))
     return ' AND '.join(where), tuple(params)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c102
+# %% ../../nbs/admin/50_admin.store.ipynb #c109
 def _check_page(limit, offset):
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
     if not isinstance(offset, int) or offset < 0:
         raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c105
+# %% ../../nbs/admin/50_admin.store.ipynb #c112
 class _SQLiteCore(SQLiteFile):
     ("Connections and transactions of a SQLite app store (`chatbot.backends.sqlite.SQLiteFile`); "
      "opening it migrates the schema.")
@@ -498,7 +545,7 @@ class _SQLiteCore(SQLiteFile):
             self.close()
             raise ValueError(f"cannot open app store {self.path}: {e}") from None
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c109
+# %% ../../nbs/admin/50_admin.store.ipynb #c116
 class _SQLiteChanges:
     "Reading the audit trail that every write appends to with `_log`."
     def changes(self, app: str | None = None, limit: int | None = 100, offset: int = 0) -> list[Change]:
@@ -509,7 +556,7 @@ class _SQLiteChanges:
         q += f" ORDER BY id DESC LIMIT {-1 if limit is None else limit} OFFSET {offset}"
         with self._tx() as con: return [Change(*r[:5], json.loads(r[5])) for r in con.execute(q, params)]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c113
+# %% ../../nbs/admin/50_admin.store.ipynb #c120
 class _SQLiteApps:
     "Creating, reading, listing, updating, replacing and deleting whole apps."
     def create_app(self, app: App, actor: str = 'system') -> AppInfo:
@@ -531,8 +578,8 @@ class _SQLiteApps:
             if r is None: raise AppNotFound(name)
             skel = _skeleton(con, r[0], r[1])
             utts = _read_utterances(con, "u.app_id=?", (r[0],))
-        return App(name=r[1], culture=r[2], version=r[3], description=r[4], intents=skel.intents,
-                   entities=skel.entities, utterances=utts, settings=json.loads(r[5]))
+        return replace(skel, culture=r[2], version=r[3], description=r[4], utterances=utts,
+                       settings=json.loads(r[5]))
 
     def app_info(self, name: str) -> AppInfo:
         "Summary of one app; `AppNotFound` if missing."
@@ -593,7 +640,7 @@ class _SQLiteApps:
                       intents=len(app.intents), entities=len(app.entities), utterances=len(app.utterances))
             return _info(con, app.name)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c115
+# %% ../../nbs/admin/50_admin.store.ipynb #c122
 class _SQLiteIntents:
     "Declaring, renaming and deleting intents, with explicit rules for their utterances."
     def add_intent(self, app: str, intent: str, actor: str = 'system') -> None:
@@ -620,6 +667,7 @@ class _SQLiteIntents:
             if con.execute("SELECT 1 FROM intents WHERE app_id=? AND name=?", (app_id, new_name)).fetchone():
                 raise AppValidationError([f"app {app!r}: intent {new_name!r} already exists"])
             con.execute("UPDATE intents SET name=? WHERE id=?", (new_name, iid))
+            _move_intent_structure(con, app_id, intent, new_name)
             _log(con, app, actor, 'rename_intent', intent=intent, new_name=new_name)
 
     def delete_intent(self, app: str, intent: str, *, reassign_to: str | None = None, cascade: bool = False,
@@ -646,11 +694,12 @@ class _SQLiteIntents:
                             (target, _now(), iid))
             else: con.execute("DELETE FROM utterances WHERE intent_id=?", (iid,))
             con.execute("DELETE FROM intents WHERE id=?", (iid,))
+            _move_intent_structure(con, app_id, intent, reassign_to)
             _log(con, app, actor, 'delete_intent', intent=intent, utterances=n,
                       **({'reassigned_to': reassign_to} if target is not None else {'deleted_utterances': n}))
             return n
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c117
+# %% ../../nbs/admin/50_admin.store.ipynb #c124
 class _SQLiteEntities:
     "Declaring, redefining and deleting entities, with explicit rules for the labels using them."
     def add_entity(self, app: str, entity: Entity, actor: str = 'system') -> None:
@@ -661,8 +710,8 @@ class _SQLiteEntities:
             if con.execute("SELECT 1 FROM entities WHERE app_id=? AND name=?",
                            (app_id, entity.name)).fetchone():
                 raise AppValidationError([f"app {app!r}: entity {entity.name!r} already exists"])
-            con.execute("INSERT INTO entities(app_id, name, kind, roles, vals, pattern, prebuilt) "
-                        "VALUES (?,?,?,?,?,?,?)", (app_id, *_entity_row(entity)))
+            con.execute(f"INSERT INTO entities(app_id, {_ENTITY_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+                        (app_id, *_entity_row(entity)))
             _log(con, app, actor, 'add_entity', entity=entity.name, kind=entity.kind)
 
     def update_entity(self, app: str, name: str, entity: Entity, *, cascade: bool = False,
@@ -696,8 +745,8 @@ class _SQLiteEntities:
                 n = con.execute("UPDATE spans SET role=NULL WHERE entity_id=? AND role IS NOT NULL "
                                 "AND role NOT IN (SELECT value FROM json_each(?))",
                                 (eid, _in(entity.roles))).rowcount
-            con.execute("UPDATE entities SET name=?, kind=?, roles=?, vals=?, pattern=?, prebuilt=? "
-                        "WHERE id=?", (*_entity_row(entity), eid))
+            con.execute("UPDATE entities SET name=?, kind=?, roles=?, vals=?, pattern=?, prebuilt=?, "
+                        "structure=? WHERE id=?", (*_entity_row(entity), eid))
             _log(con, app, actor, 'update_entity', entity=name,
                  **({'new_name': entity.name} if entity.name != name else {}),
                  kind=entity.kind, labels_changed=n)
@@ -719,7 +768,7 @@ class _SQLiteEntities:
             _log(con, app, actor, 'delete_entity', entity=name, labels_removed=n)
             return n
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c119
+# %% ../../nbs/admin/50_admin.store.ipynb #c126
 class _SQLiteUtterances:
     "Adding, editing, deleting, searching and counting utterances."
     def add_utterances(self, app: str, utterances: Iterable[Utterance], actor: str = 'system') -> list[int]:
@@ -750,14 +799,12 @@ class _SQLiteUtterances:
             if p := utterance_problems(_skeleton(con, app_id, app), [u], clash): raise AppValidationError(p)
             intent_id = _intent_id(con, app_id, app, u.intent)
             ents = dict(con.execute("SELECT name, id FROM entities WHERE app_id=?", (app_id,)).fetchall())
-            con.execute("UPDATE utterances SET text=?, text_key=?, intent_id=?, updated_at=? WHERE id=?",
-                        (u.text, text_key(u.text), intent_id, _now(), uid))
+            con.execute("UPDATE utterances SET text=?, text_key=?, intent_id=?, dataset=?, updated_at=? "
+                        "WHERE id=?", (u.text, text_key(u.text), intent_id, u.dataset, _now(), uid))
             con.execute("DELETE FROM spans WHERE utterance_id=?", (uid,))
-            con.executemany("INSERT INTO spans(utterance_id, entity_id, char_start, char_end, value, role) "
-                            "VALUES (?,?,?,?,?,?)",
-                            [(uid, ents[s.entity], s.start, s.end, s.value, s.role) for s in u.entities])
+            con.executemany(_INSERT_SPAN, [_span_row(uid, ents, s) for s in u.entities])
             _log(con, app, actor, 'update_utterance', id=uid, text=u.text, intent=u.intent)
-            return StoredUtterance(u.text, u.intent, list(u.entities), uid)
+            return StoredUtterance(u.text, u.intent, list(u.entities), u.dataset, id=uid)
 
     def delete_utterances(self, app: str, keys: Iterable[int | str], actor: str = 'system') -> int:
         "Delete utterances by id or text, all or none (`NotFound` if any is missing); returns how many."
@@ -788,30 +835,30 @@ class _SQLiteUtterances:
             where, params = _filters(con, app, text_contains, intent, entity)
             return con.execute(f"SELECT count(*) FROM utterances u WHERE {where}", params).fetchone()[0]
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c121
+# %% ../../nbs/admin/50_admin.store.ipynb #c128
 class SQLiteAppStore(_SQLiteCore, _SQLiteChanges, _SQLiteApps, _SQLiteIntents, _SQLiteEntities,
                      _SQLiteUtterances, AppStore):
     "The embedded app store: one SQLite file (or `:memory:`), safe for many threads and processes."
     def __repr__(self): return f"SQLiteAppStore({self.path!r})"
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c137
+# %% ../../nbs/admin/50_admin.store.ipynb #c148
 STORES = Backends('store', ValueError, 'sqlite:///relative.db, sqlite:////absolute.db, sqlite:// or :memory:',
                   memory=lambda **kw: SQLiteAppStore(':memory:', **kw))
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c139
+# %% ../../nbs/admin/50_admin.store.ipynb #c150
 def _open_sqlite(url: str, **kw) -> SQLiteAppStore:
     return SQLiteAppStore(sqlite_path(url), **kw)
 
 STORES.register('sqlite', _open_sqlite)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c142
+# %% ../../nbs/admin/50_admin.store.ipynb #c153
 def open_store(url: str, # `sqlite:///path.db`, `sqlite://` or `:memory:`
                connection_string: str | None = None, # The Azure Storage account, for remote stores
                **kwargs) -> AppStore:
     "The app store at `url`."
     return STORES.open(url, connection_string, **kwargs)
 
-# %% ../../nbs/admin/50_admin.store.ipynb #c145
+# %% ../../nbs/admin/50_admin.store.ipynb #c156
 def resolve_app(spec: str, # A path, `demo`, or the name of an app in the store
                 split: str = 'train', # For a dataset folder: which split to read
                 store_url: str | None = None, # The store to look names up in (`Settings.store_url`)

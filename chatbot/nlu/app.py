@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 # %% auto #0
-__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'AppValidationError', 'EntitySpan', 'Utterance', 'Entity', 'App']
+__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'AppValidationError', 'EntitySpan', 'Utterance',
+           'Feature', 'Entity', 'Pattern', 'PhraseList', 'App']
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c006
 NONE_INTENT = 'None'
-ENTITY_KINDS = ('learned', 'list', 'regex', 'prebuilt')
+ENTITY_KINDS = ('learned', 'list', 'regex', 'prebuilt', 'pattern.any')
 PREBUILT_TYPES = ('number', 'ordinal', 'datetime', 'email', 'phone', 'url', 'money', 'percentage')
+# LUIS prebuilt entities kept in an app (and written back) although no recognizer here finds them yet
+OTHER_PREBUILTS = ('age', 'dimension', 'temperature', 'geographyV2', 'personName', 'keyPhrase', 'geography',
+                   'encyclopedia', 'datetimeV1', 'ordinalV1', 'currency')
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c008
 class AppValidationError(ValueError):
@@ -28,21 +32,26 @@ class AppValidationError(ValueError):
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c011
 @dataclass
 class EntitySpan:
-    "A labelled span `text[start:end]` of entity `entity` (optionally in a `role`)."
+    "A labelled span `text[start:end]` of entity `entity` (optionally in a `role`), with nested child labels."
     entity: str
     start: int
     end: int
     value: str
     role: Optional[str] = None
+    children: list = field(default_factory=list)
+    canonical: Optional[str] = None
 
     def to_dict(self) -> dict:
         d = dict(start=self.start, end=self.end, entity=self.entity, value=self.value)
         if self.role: d['role'] = self.role
+        if self.canonical is not None: d['canonical'] = self.canonical
+        if self.children: d['children'] = [c.to_dict() for c in self.children]
         return d
 
     @classmethod
     def from_dict(cls, d: dict, text: str | None = None) -> "EntitySpan":
-        "Read `{start, end, entity, value?, role?}`; `value` defaults to the text under the span."
+        "Read `{start, end, entity, value?, role?, canonical?, children?}`; `value` defaults to the text."
+        if not isinstance(d, dict): raise AppValidationError([f"entity span {d!r}: must be an object"])
         try: start, end, entity = int(d['start']), int(d['end']), str(d['entity'])
         except KeyError as e:
             raise AppValidationError([f"entity span {d!r}: missing field {e.args[0]!r}"]) from None
@@ -50,18 +59,52 @@ class EntitySpan:
             raise AppValidationError([f"entity span {d!r}: start and end must be integers"]) from None
         value = d.get('value')
         if value is None and text is not None: value = text[start:end]
-        return cls(entity=entity, start=start, end=end, value=str(value), role=d.get('role') or None)
+        canonical = d.get('canonical')
+        return cls(entity=entity, start=start, end=end, value=str(value), role=d.get('role') or None,
+                   children=[cls.from_dict(c, text) for c in d.get('children') or []],
+                   canonical=None if canonical is None else str(canonical))
+
+    def walk(self, depth: int = 0):
+        "This span and every nested child span, as `(depth, span)`, parents first."
+        yield depth, self
+        for c in self.children: yield from c.walk(depth + 1)
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c014
+def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]:
+    "Problems of sibling `spans` (and, recursively, their children) over `text`."
+    out, spans = [], sorted(spans, key=lambda e: (e.start, e.end))
+    for e in spans:
+        if not (0 <= e.start < e.end <= len(text)):
+            out.append(f"{where}: span {e.start}..{e.end} of {e.entity!r} is outside the text "
+                       f"(length {len(text)})")
+        elif text[e.start:e.end] != e.value:
+            out.append(f"{where}: span {e.start}..{e.end} of {e.entity!r} covers "
+                       f"{text[e.start:e.end]!r}, not value {e.value!r}")
+        elif parent is not None and not (parent.start <= e.start and e.end <= parent.end):
+            out.append(f"{where}: child span {e.start}..{e.end} of {e.entity!r} is outside its parent "
+                       f"{parent.entity!r} {parent.start}..{parent.end}")
+        out += _span_problems(text, e.children, where, e)
+    for a, b in zip(spans, spans[1:]):
+        if (a.start, a.end, a.entity) == (b.start, b.end, b.entity):
+            out.append(f"{where}: duplicate span {a.start}..{a.end} of {a.entity!r}")
+        elif b.start < a.end:
+            out.append(f"{where}: spans {a.entity!r} {a.start}..{a.end} and "
+                       f"{b.entity!r} {b.start}..{b.end} overlap")
+    return out
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c016
 @dataclass
 class Utterance:
-    "One labelled example: its text, intent and entity spans."
+    "One labelled example: its text, intent and entity spans (top-level, each with its child labels)."
     text: str
     intent: str
     entities: list[EntitySpan] = field(default_factory=list)
+    dataset: str | None = None
 
     def to_dict(self) -> dict:
-        return dict(text=self.text, intent=self.intent, entities=[e.to_dict() for e in self.entities])
+        d = dict(text=self.text, intent=self.intent, entities=[e.to_dict() for e in self.entities])
+        if self.dataset: d['dataset'] = self.dataset
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Utterance":
@@ -70,58 +113,87 @@ class Utterance:
         if 'text' not in d: raise AppValidationError([f"utterance {d!r}: missing field 'text'"])
         text = str(d['text'])
         return cls(text=text, intent=str(d.get('intent') or NONE_INTENT),
-                   entities=[EntitySpan.from_dict(e, text) for e in d.get('entities') or []])
+                   entities=[EntitySpan.from_dict(e, text) for e in d.get('entities') or []],
+                   dataset=d.get('dataset') or None)
 
     def problems(self, where: str = 'utterance') -> list[str]:
-        "What is wrong with this utterance on its own (spans, values, overlaps)."
+        "What is wrong with this utterance on its own (spans, values, overlaps, child labels)."
         out = []
         if not self.text.strip(): out.append(f"{where}: text is empty")
-        spans = sorted(self.entities, key=lambda e: (e.start, e.end))
-        for e in spans:
-            if not (0 <= e.start < e.end <= len(self.text)):
-                out.append(f"{where}: span {e.start}..{e.end} of {e.entity!r} is outside the text "
-                           f"(length {len(self.text)})")
-            elif self.text[e.start:e.end] != e.value:
-                out.append(f"{where}: span {e.start}..{e.end} of {e.entity!r} covers "
-                           f"{self.text[e.start:e.end]!r}, not value {e.value!r}")
-        for a, b in zip(spans, spans[1:]):
-            if (a.start, a.end, a.entity) == (b.start, b.end, b.entity):
-                out.append(f"{where}: duplicate span {a.start}..{a.end} of {a.entity!r}")
-            elif b.start < a.end:
-                out.append(f"{where}: spans {a.entity!r} {a.start}..{a.end} and "
-                           f"{b.entity!r} {b.start}..{b.end} overlap")
-        return out
+        return out + _span_problems(self.text, self.entities, where)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c017
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c019
+@dataclass
+class Feature:
+    "A feature of an entity or intent: a phrase list (`kind='phraselist'`) or an entity (`'model'`)."
+    name: str
+    kind: str = 'model'
+    required: bool = False
+
+    def to_dict(self) -> dict:
+        return dict(name=self.name, kind=self.kind, **({'required': True} if self.required else {}))
+
+    @classmethod
+    def from_dict(cls, d) -> "Feature":
+        if isinstance(d, str): return cls(d)
+        if not isinstance(d, dict) or not d.get('name'):
+            raise AppValidationError([f"feature {d!r}: needs a 'name'"])
+        return cls(str(d['name']), str(d.get('kind') or 'model'), bool(d.get('required')))
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c022
+def _opt(d: dict, **kw) -> dict:
+    "`d` with the keyword items that are not empty."
+    return {**d, **{k: v for k, v in kw.items() if v not in (None, [], {}, '')}}
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c024
 @dataclass
 class Entity:
-    "An entity definition of one of `ENTITY_KINDS`."
+    "An entity definition of one of `ENTITY_KINDS`, with learned children and features."
     name: str
     kind: str = 'learned'
     roles: list[str] = field(default_factory=list)
     values: list[dict] = field(default_factory=list)
     pattern: Optional[str] = None
     prebuilt: Optional[str] = None
+    children: list = field(default_factory=list)
+    features: list[Feature] = field(default_factory=list)
+    instance_of: Optional[str] = None
+    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = dict(name=self.name, kind=self.kind)
         if self.roles: d['roles'] = list(self.roles)
         if self.kind == 'list':
-            d['values'] = [dict(canonical=v['canonical'], synonyms=list(v.get('synonyms', [])))
-                           for v in self.values]
+            d['values'] = [_opt(dict(canonical=v['canonical'], synonyms=list(v.get('synonyms', []))),
+                                extra=v.get('extra')) for v in self.values]
         if self.kind == 'regex': d['pattern'] = self.pattern
         if self.kind == 'prebuilt': d['prebuilt'] = self.prebuilt or self.name
-        return d
+        return _opt(d, children=[c.to_dict() for c in self.children],
+                    features=[f.to_dict() for f in self.features], instance_of=self.instance_of,
+                    extra=dict(self.extra))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Entity":
         if not isinstance(d, dict) or 'name' not in d:
             raise AppValidationError([f"entity {d!r}: missing field 'name'"])
         return cls(name=str(d['name']), kind=d.get('kind', 'learned'), roles=list(d.get('roles') or []),
-                   values=[dict(canonical=v['canonical'], synonyms=list(v.get('synonyms') or []))
-                           for v in d.get('values') or []],
+                   values=[_opt(dict(canonical=v['canonical'], synonyms=list(v.get('synonyms') or [])),
+                                extra=v.get('extra')) for v in d.get('values') or []],
                    pattern=d.get('pattern'),
-                   prebuilt=d.get('prebuilt') or (d['name'] if d.get('kind') == 'prebuilt' else None))
+                   prebuilt=d.get('prebuilt') or (d['name'] if d.get('kind') == 'prebuilt' else None),
+                   children=[cls.from_dict(c) for c in d.get('children') or []],
+                   features=[Feature.from_dict(f) for f in d.get('features') or []],
+                   instance_of=d.get('instance_of'), extra=dict(d.get('extra') or {}))
+
+    def child(self, name: str) -> "Entity | None":
+        "The direct child called `name`."
+        return next((c for c in self.children if c.name == name), None)
+
+    def walk(self, path: str = ''):
+        "`(path, entity)` for this entity and every descendant, paths like `Order/Pizza/Size`."
+        path = f"{path}/{self.name}" if path else self.name
+        yield path, self
+        for c in self.children: yield from c.walk(path)
 
     def problems(self) -> list[str]:
         w, out = f"entity {self.name!r}", []
@@ -137,15 +209,117 @@ class Entity:
             try: re.compile(self.pattern or '')
             except re.error as e: out.append(f"{w}: pattern {self.pattern!r} does not compile: {e}")
             if not self.pattern: out.append(f"{w}: a regex entity needs a pattern")
-        if self.kind == 'prebuilt' and (self.prebuilt or self.name) not in PREBUILT_TYPES:
+        if self.kind == 'prebuilt' and (self.prebuilt or self.name) not in PREBUILT_TYPES + OTHER_PREBUILTS:
             out.append(f"{w}: prebuilt type {(self.prebuilt or self.name)!r} is not one of "
-                       f"{', '.join(PREBUILT_TYPES)}")
+                       f"{', '.join(PREBUILT_TYPES + OTHER_PREBUILTS)}")
+        if self.children and self.kind != 'learned': out.append(f"{w}: only learned entities have children")
+        seen = set()
+        for c in self.children:
+            if c.name in seen: out.append(f"{w}: child {c.name!r} is declared twice")
+            seen.add(c.name)
+            out += [p.replace("entity ", f"entity {self.name!r} > ", 1) for p in c.problems()]
         return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c020
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c027
+@dataclass
+class Pattern:
+    "A LUIS pattern: `text` with `{entity}` / `{entity:role}` slots, `[optional]` and `(a|b)`, for `intent`."
+    intent: str
+    text: str
+
+    def to_dict(self) -> dict: return dict(intent=self.intent, text=self.text)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Pattern":
+        if not isinstance(d, dict) or 'text' not in d or 'intent' not in d:
+            raise AppValidationError([f"pattern {d!r}: needs 'intent' and 'text'"])
+        return cls(str(d['intent']), str(d['text']))
+
+    def slots(self) -> list[tuple[str, str | None]]:
+        "The `(entity, role)` slots the pattern names."
+        slots = re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}', self.text)
+        return [(m[1].strip(), (m[2] or '').strip() or None) for m in slots]
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c029
+@dataclass
+class PhraseList:
+    "Words or phrases that act as a feature: a LUIS phrase list, or a Rasa lookup table or regex list."
+    name: str
+    words: list[str] = field(default_factory=list)
+    interchangeable: bool = True
+    kind: str = 'phrases'
+    enabled_for_all: bool = True
+    activated: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = dict(name=self.name, words=list(self.words), interchangeable=self.interchangeable, kind=self.kind,
+                 enabled_for_all=self.enabled_for_all, activated=self.activated)
+        return _opt(d, extra=dict(self.extra))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PhraseList":
+        if not isinstance(d, dict) or not d.get('name'):
+            raise AppValidationError([f"phrase list {d!r}: needs a 'name'"])
+        return cls(str(d['name']), [str(w) for w in d.get('words') or []],
+                   bool(d.get('interchangeable', True)), str(d.get('kind') or 'phrases'),
+                   bool(d.get('enabled_for_all', True)),
+                   bool(d.get('activated', True)), dict(d.get('extra') or {}))
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c032
+def _label_problems(app, u, where: str) -> list[str]:
+    "Problems of `u`'s labels against `app`'s entity declarations, child labels included."
+    out = []
+    def check(spans, parent):
+        for s in spans:
+            ent = app.entity(s.entity) if parent is None else parent.child(s.entity)
+            if ent is None:
+                out.append(f"{where}: unknown entity {s.entity!r}" if parent is None else
+                           f"{where}: {s.entity!r} is not a child of entity {parent.name!r}")
+                continue
+            if parent is None and ent.kind != 'learned':
+                out.append(f"{where}: entity {s.entity!r} is a {ent.kind} entity; "
+                           "only learned entities are labelled")
+            elif s.role and s.role not in ent.roles:
+                out.append(f"{where}: entity {s.entity!r} has no role {s.role!r}")
+            check(s.children, ent)
+    check(u.entities, None)
+    return out
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
+def _reference_problems(app) -> list[str]:
+    "Features, patterns and intent features that name what the app does not declare."
+    out, names, lists = [], {e.name for e in app.entities}, {p.name for p in app.phrase_lists}
+    roles = {r for e in app.entities for r in e.roles}
+    def feats(fs, where):
+        for f in fs:
+            if f.kind == 'phraselist' and f.name not in lists:
+                out.append(f"{where}: feature {f.name!r} is not a phrase list of the app")
+            elif f.kind == 'model' and f.name not in names:
+                out.append(f"{where}: feature {f.name!r} is not an entity of the app")
+    for e in app.entities:
+        for path, x in e.walk():
+            feats(x.features, f"entity {path!r}")
+            if x.instance_of and x.instance_of not in names:
+                out.append(f"entity {path!r}: instance_of {x.instance_of!r} is not an entity of the app")
+    for i, fs in app.intent_features.items():
+        if i not in app.intents: out.append(f"intent features: unknown intent {i!r}")
+        feats(fs, f"intent {i!r}")
+    seen = set()
+    for p in app.phrase_lists:
+        if p.name in seen: out.append(f"app: phrase list {p.name!r} is declared twice")
+        seen.add(p.name)
+    for n, p in enumerate(app.patterns, 1):
+        where = f"pattern {n} ({p.text[:40]!r})"
+        if p.intent not in app.intents: out.append(f"{where}: unknown intent {p.intent!r}")
+        for e, _ in p.slots():   # a slot names an entity, or a role alone (`{fromCity}`)
+            if e not in names and e not in roles: out.append(f"{where}: unknown entity {e!r}")
+    return out
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c034
 @dataclass
 class App:
-    "A LUIS-style app: intents, entities and labelled utterances."
+    "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features with them."
     name: str
     culture: str = 'en-us'
     version: str = '0.1'
@@ -154,12 +328,20 @@ class App:
     entities: list[Entity] = field(default_factory=list)
     utterances: list[Utterance] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    patterns: list[Pattern] = field(default_factory=list)
+    phrase_lists: list[PhraseList] = field(default_factory=list)
+    intent_features: dict = field(default_factory=dict)
+    synonyms: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if NONE_INTENT not in self.intents: self.intents = [NONE_INTENT] + list(self.intents)
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities if e.name == name), None)
+
+    def phrase_list(self, name: str) -> PhraseList | None:
+        return next((p for p in self.phrase_lists if p.name == name), None)
 
     @property
     def learned_entities(self) -> list[str]: return [e.name for e in self.entities if e.kind == 'learned']
@@ -183,18 +365,11 @@ class App:
             where = f"utterance {n+1} ({u.text[:40]!r})"
             out += u.problems(where)
             if u.intent not in intents: out.append(f"{where}: unknown intent {u.intent!r}")
-            for s in u.entities:
-                ent = self.entity(s.entity)
-                if ent is None: out.append(f"{where}: unknown entity {s.entity!r}")
-                elif ent.kind != 'learned':
-                    out.append(f"{where}: entity {s.entity!r} is a {ent.kind} entity; "
-                               "only learned entities are labelled")
-                elif s.role and s.role not in ent.roles:
-                    out.append(f"{where}: entity {s.entity!r} has no role {s.role!r}")
+            out += _label_problems(self, u, where)
             key = u.text.strip().lower()
             if key in texts: out.append(f"{where}: duplicate of utterance {texts[key]+1}")
             else: texts[key] = n
-        return out
+        return out + _reference_problems(self)
 
     def validate(self) -> "App":
         "Raise `AppValidationError` listing every problem; return the app when valid."
@@ -202,9 +377,13 @@ class App:
         return self
 
     def to_dict(self) -> dict:
-        return dict(name=self.name, culture=self.culture, version=self.version, description=self.description,
-                    intents=list(self.intents), entities=[e.to_dict() for e in self.entities],
-                    utterances=[u.to_dict() for u in self.utterances], settings=dict(self.settings))
+        d = dict(name=self.name, culture=self.culture, version=self.version, description=self.description,
+                 intents=list(self.intents), entities=[e.to_dict() for e in self.entities],
+                 utterances=[u.to_dict() for u in self.utterances], settings=dict(self.settings))
+        return _opt(d, patterns=[p.to_dict() for p in self.patterns],
+                    phrase_lists=[p.to_dict() for p in self.phrase_lists],
+                    intent_features={i: [f.to_dict() for f in fs] for i, fs in self.intent_features.items()},
+                    synonyms={c: list(s) for c, s in self.synonyms.items()}, extra=dict(self.extra))
 
     @classmethod
     def from_dict(cls, d: dict) -> "App":
@@ -215,7 +394,13 @@ class App:
                    description=d.get('description', ''), intents=list(d.get('intents') or [NONE_INTENT]),
                    entities=[Entity.from_dict(e) for e in d.get('entities') or []],
                    utterances=[Utterance.from_dict(u) for u in d.get('utterances') or []],
-                   settings=dict(d.get('settings') or {}))
+                   settings=dict(d.get('settings') or {}),
+                   patterns=[Pattern.from_dict(p) for p in d.get('patterns') or []],
+                   phrase_lists=[PhraseList.from_dict(p) for p in d.get('phrase_lists') or []],
+                   intent_features={str(i): [Feature.from_dict(f) for f in fs]
+                                    for i, fs in (d.get('intent_features') or {}).items()},
+                   synonyms={str(c): [str(x) for x in s] for c, s in (d.get('synonyms') or {}).items()},
+                   extra=dict(d.get('extra') or {}))
 
     @classmethod
     def from_utterances(cls, name: str, utterances: list[Utterance], **kw) -> "App":
@@ -227,3 +412,25 @@ class App:
         return cls(name=name, intents=intents,
                    entities=[Entity(n, roles=sorted(r)) for n, r in sorted(roles.items())],
                    utterances=list(utterances), **kw)
+
+    def flat_utterances(self, level: str = 'top') -> list[Utterance]:
+        ("The utterances with flat, non-overlapping labels for the trainer: `'top'` keeps the top-level "
+         "labels, `'leaf'` replaces each label by its innermost child labels.")
+        if level not in ('top', 'leaf'): raise ValueError(f"level must be 'top' or 'leaf', got {level!r}")
+        def leaves(s): return [s] if not s.children else [x for c in s.children for x in leaves(c)]
+        def flat(s): return EntitySpan(s.entity, s.start, s.end, s.value, s.role)
+        return [Utterance(u.text, u.intent, [flat(x) for s in u.entities
+                                             for x in (leaves(s) if level == 'leaf' else [s])])
+                for u in self.utterances]
+
+    def canonical_value(self, entity: str, text: str) -> str:
+        ("The canonical value of `text` found as `entity`: Rasa synonyms (case-insensitive, as Rasa's "
+         "EntitySynonymMapper) or a list entity's synonyms; `text` itself otherwise.")
+        t = text.strip().lower()
+        for c, ss in self.synonyms.items():
+            if t == c.lower() or any(t == s.lower() for s in ss): return c
+        e = self.entity(entity)
+        for v in (e.values if e is not None and e.kind == 'list' else []):
+            if t == v['canonical'].lower() or any(t == s.lower() for s in v.get('synonyms', [])):
+                return v['canonical']
+        return text
