@@ -160,15 +160,45 @@ def cmd_shell(a):
             print(f'  {e.kind:<8} {e.entity}{":" + e.role if e.role else ""} = {e.text!r} [{e.start}:{e.end}]{extra}')
 
 # %% ../nbs/70_cli.ipynb #c009
-EXPORT_SUFFIXES = {'.json': 'json', '.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa', '.csv': 'csv'}
+EXPORT_SUFFIXES = {'.json': 'json', '.jsonl': 'jsonl', '.yml': 'rasa', '.yaml': 'rasa', '.csv': 'csv', '.lu': 'lu'}
 
 def _export_format(file, given: str | None) -> str:
     "The format `app export` writes: `--format`, else the one FILE's extension names."
     if given: return given
     fmt = EXPORT_SUFFIXES.get(Path(file).suffix.lower())
     if fmt is None: raise CLIError(f"cannot tell which format to write to {file} from its extension: "
-                                   "pass --format json|jsonl|luis|rasa|csv")
+                                   "pass --format json|jsonl|luis|lu|clu|rasa|csv")
     return fmt
+
+def _import_app(a, store):
+    "`chatbot app import`: one app from one or more files (or a folder), new, replacing or merged into the store's."
+    from chatbot.admin.store import AppExists
+    from chatbot.nlu.formats import combine_apps, detect_format, load_app
+    if a.replace and a.merge: raise CLIError('pass either --replace or --merge, not both')
+    paths = [Path(f) for f in a.file]
+    if missing := [p for p in paths if not p.exists()]: raise CLIError(f'no such file or folder: {missing[0]}')
+    if a.format is None:
+        for p in paths:
+            try: detect_format(p)
+            except ValueError: raise CLIError(f'cannot tell the format of {p} from its name: pass --format '
+                                              'json|luis|lu|clu|jsonl|rasa|csv') from None
+    app, report = load_app(paths if len(paths) > 1 else paths[0], name=a.name, fmt=a.format, strict=a.strict,
+                           extractors=a.extractors)
+    if a.merge and store.has_app(app.name):
+        app, merged = combine_apps([store.get_app(app.name), app], app.name, f'{app.name} + {report.source}',
+                                   a.strict)
+        report.warnings += merged.warnings; report.dropped += merged.dropped
+        store.replace_app(app)
+        how = 'merged into'
+    else:
+        try: store.replace_app(app) if a.replace else store.create_app(app)
+        except AppExists: raise CLIError(f'an app named {app.name!r} is already in the store: pass --merge to add '
+                                         'to it, --replace to overwrite it, or --name to import it under another '
+                                         'name') from None
+        how = 'imported'
+    print(f'{how} {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
+          f'{len(app.entities)} entities')
+    _show_report(report)
 
 def cmd_app(a):
     from chatbot.admin.store import open_store, AppExists
@@ -176,20 +206,7 @@ def cmd_app(a):
     if a.app_cmd == 'list':
         from dataclasses import asdict
         for info in store.list_apps(): print(json.dumps(asdict(info), ensure_ascii=False))
-    elif a.app_cmd == 'import':
-        from chatbot.nlu.formats import load_app, detect_format
-        p = Path(a.file)
-        if not p.exists(): raise CLIError(f'no such file or folder: {p}')
-        if a.format is None:
-            try: detect_format(p)
-            except ValueError: raise CLIError(f'cannot tell the format of {p} from its name: pass --format '
-                                              'json|luis|jsonl|rasa|csv') from None
-        app, report = load_app(p, name=a.name, fmt=a.format)
-        try: store.replace_app(app) if a.replace else store.create_app(app)
-        except AppExists: raise CLIError(f'an app named {app.name!r} is already in the store: pass --replace to '
-                                         'overwrite it, or --name to import it under another name') from None
-        print(f'imported {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, {len(app.entities)} entities')
-        _show_report(report)
+    elif a.app_cmd == 'import': _import_app(a, store)
     elif a.app_cmd == 'export':
         from chatbot.nlu.formats import save_app
         fmt = _export_format(a.file, a.format)
@@ -534,19 +551,27 @@ def build_parser() -> argparse.ArgumentParser:
     ap = sub.add_parser('app', help='manage apps in the store: list, import, export')
     asub = ap.add_subparsers(dest='app_cmd', required=True, metavar='ACTION')
     asub.add_parser('list', help='apps in the store, one JSON line each')
-    i = asub.add_parser('import', help='add an app to the store from a file')
-    i.add_argument('file', help='app file: JSON (ours or a LUIS export), JSONL, Rasa YAML, CSV, or a folder with '
-                   'train.jsonl')
+    i = asub.add_parser('import', help='add an app to the store from one or more files')
+    i.add_argument('file', nargs='+', help='app file(s), read as one app: JSON (ours, a LUIS export or a CLU '
+                   'project), .lu (LUDown), JSONL, Rasa YAML, CSV; or a folder (Rasa project, .lu files, or '
+                   'train.jsonl)')
     i.add_argument('--name', help='name in the store (default: the file\'s app name)')
-    i.add_argument('--format', choices=['json', 'luis', 'jsonl', 'rasa', 'csv'],
+    i.add_argument('--format', choices=['json', 'luis', 'lu', 'clu', 'jsonl', 'rasa', 'csv'],
                    help='format of FILE (default: told from its extension and content)')
     i.add_argument('--replace', action='store_true', help='overwrite an app of the same name (default: refuse)')
+    i.add_argument('--merge', action='store_true',
+                   help='add to an app of the same name: its intents, entities, utterances and patterns')
+    i.add_argument('--strict', action='store_true',
+                   help='refuse a file with one sentence under two intents (default: skip it and say so, as Rasa)')
+    i.add_argument('--extractors', action='store_true',
+                   help='Rasa: make regex and lookup tables entities of their own (default: features of the '
+                   'learned entity of the same name, as Rasa uses them)')
     x = asub.add_parser('export', help='write an app of the store to a file')
     x.add_argument('name', help='app name in the store')
     x.add_argument('file', help='file to write')
-    x.add_argument('--format', choices=['json', 'jsonl', 'luis', 'rasa', 'csv'],
-                   help='format to write (default: from FILE\'s extension: .json json, .jsonl jsonl, .yml/.yaml rasa, '
-                   '.csv csv; LUIS only with --format luis)')
+    x.add_argument('--format', choices=['json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv'],
+                   help='format to write (default: from FILE\'s extension: .json json, .jsonl jsonl, .lu lu, '
+                   '.yml/.yaml rasa, .csv csv; LUIS and CLU JSON only with --format luis or clu)')
     ap.set_defaults(fn=cmd_app)
     sv = sub.add_parser('serve', help='run the LUIS-compatible prediction service')
     sv.add_argument('--model', help='serve this artifact (folder, azure-blob://CONTAINER/PATH or http(s) URL) '

@@ -122,6 +122,32 @@ def test_app_import_and_export_errors_name_the_flag(tmp_path, mini_file):
     r = run('app', 'export', 'nope', tmp_path/'x.json', env=env, check=False)
     assert r.returncode == 2 and "no app named 'nope'" in r.stderr and 'Traceback' not in r.stderr
 
+REAL = Path(__file__).resolve().parents[2]/'shared'/'realworld'
+
+@pytest.mark.skipif(not REAL.exists(), reason='../shared/realworld is not present')
+def test_app_import_real_files_merge_strict_and_lu_export(tmp_path):
+    "Real LUIS, .lu, CLU and Rasa files through the command line: several files, --merge, --strict, .lu out."
+    env = {'CHATBOT_HOME': str(tmp_path/'home')}
+    r = run('app', 'import', REAL/'lu'/'HomeAutomation.lu', '--name', 'home', env=env)
+    assert "imported 'home'" in r.stdout and 'pattern' in r.stderr           # kept, and the report says so
+    out = tmp_path/'home.lu'
+    assert 'as lu' in run('app', 'export', 'home', out, env=env).stdout
+    assert run('app', 'import', out, '--name', 'home2', env=env).stdout.split(':')[1] == r.stdout.split(':')[1]
+    r = run('app', 'import', REAL/'rasa'/'financial-demo-nlu.yml', '--strict', '--name', 'fin', env=env, check=False)
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
+    assert "imported 'fin'" in run('app', 'import', REAL/'rasa'/'financial-demo-nlu.yml', '--name', 'fin', env=env).stdout
+    clu = run('app', 'import', REAL/'clu'/'BasicAssistantCLU.json', '--name', 'fin', env=env, check=False)
+    assert clu.returncode == 2 and '--merge' in clu.stderr
+    merged = run('app', 'import', REAL/'clu'/'BasicAssistantCLU.json', '--name', 'fin', '--merge', env=env).stdout
+    before = json.loads([l for l in run('app', 'list', env=env).stdout.splitlines() if '"home"' in l][0])
+    assert merged.startswith("merged into 'fin'") and before['name'] == 'home'
+    r = run('app', 'import', REAL/'luis'/'FlightBooking.json', REAL/'luis'/'TravelAgent.json', '--name', 'trips',
+            env=env)
+    assert "imported 'trips'" in r.stdout
+    r = run('app', 'import', REAL/'luis'/'FlightBooking.json', '--name', 'x', '--merge', '--replace', env=env,
+            check=False)
+    assert r.returncode == 2 and '--replace or --merge' in r.stderr
+
 def test_a_relative_home_is_the_one_where_the_command_started(tmp_path, mini_file):
     "Every command resolves CHATBOT_HOME against its own working folder, once, and its children inherit the result."
     work = tmp_path/'work'; work.mkdir()

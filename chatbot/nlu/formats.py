@@ -20,7 +20,7 @@ __all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'CLU_PREBUILTS', 'FORMATS',
            'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json', 'app_from_jsonl', 'prebuilt_entity',
            'luis_prebuilt_name', 'app_from_luis', 'app_to_luis', 'parse_rasa_example', 'rasa_example', 'app_from_rasa',
            'app_to_rasa', 'app_from_csv', 'app_to_csv', 'app_from_lu', 'app_to_lu', 'app_from_clu', 'app_to_clu',
-           'detect_format', 'merge_apps', 'load_app', 'app_to_jsonl', 'save_app']
+           'detect_format', 'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c006
 def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list,
@@ -1343,7 +1343,20 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c204
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
+def combine_apps(apps: list[App], # The apps, first first: its definitions and sentences win
+                 name: str | None = None, # The merged app's name (default: the first's)
+                 source: str = 'merged apps', # What the report calls the input
+                 strict: bool = False # Refuse a sentence under two intents instead of skipping it
+                ) -> tuple[App, ImportReport]:
+    "One validated app of `apps`, with repeated sentences removed, and the report of the merge."
+    app, notes = merge_apps(apps, name)
+    rep = ImportReport(source, 'merge')
+    rep.dropped += notes
+    located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
+    return _finish(app, located, rep, source, strict=strict)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c207
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1361,14 +1374,13 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
         app, rep = app_from_lu(refs, name or paths[0].stem, src, base='/', strict=strict)
         return app, rep
     loaded = [load_app(p, fmt=fmt, strict=strict, extractors=extractors) for p in paths]
-    app, notes = merge_apps([a for a, _ in loaded], name)
-    rep = ImportReport(src, '+'.join(r.format for _, r in loaded))
-    for _, r in loaded: rep.warnings += r.warnings; rep.dropped += r.dropped
-    rep.dropped += notes
-    located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
-    return _finish(app, located, rep, src, strict=strict)
+    app, rep = combine_apps([a for a, _ in loaded], name, src, strict)
+    rep.format = '+'.join(r.format for _, r in loaded)
+    rep.warnings = [w for _, r in loaded for w in r.warnings] + rep.warnings
+    rep.dropped = [d for _, r in loaded for d in r.dropped] + rep.dropped
+    return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1409,7 +1421,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c207
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c210
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1423,7 +1435,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c209
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c212
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')
