@@ -152,7 +152,7 @@ def test_upload_luis_file(dashboards, page, tmp_path):
     s.status('read travel.json: check the preview, then import it')
     preview = page.locator('.studio-preview')
     expect(preview).to_contain_text('travel.json (LUIS JSON): app travel (ko-kr) with 2 intents, 3 entities, 2 utterances, 2 labels')
-    expect(preview).to_contain_text('patterns are not supported')            # what a LUIS export has that is not imported
+    expect(preview).to_contain_text('1 pattern (not matched at prediction yet)')   # kept, and said it is not used yet
     expect(preview.locator('mark').first).to_have_text('부산city')                # the first utterance, its label shown
     with store_of(home) as st: assert st.list_apps() == []                   # a preview stores nothing
     s.click('studio-import')
