@@ -201,7 +201,7 @@ def _import_app(a, store):
     _show_report(report)
 
 def cmd_app(a):
-    from chatbot.admin.store import open_store, AppExists
+    from chatbot.admin.store import open_store
     store = open_store(a.settings.store_url)
     if a.app_cmd == 'list':
         from dataclasses import asdict
