@@ -39,6 +39,10 @@ class HParams:
     patience: int = 3
     seed: int = 0
     valid_fraction: float = 0.1
+    calibrate: bool = True
+    calibration_fraction: float = 0.2
+    oos_tolerance: float = 0.01
+    refit_lexical: bool = True
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 
