@@ -18,7 +18,7 @@ from .evaluate import score, span_label, gold_pairs
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'tag_names_for',
            'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
            'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'resolve_duplicates',
-           'intent_logits', 'fit_calibration', 'choose_threshold', 'calibrate', 'train']
+           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'calibrate', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def tag_names_for(utterances) -> list[str]:
@@ -224,6 +224,30 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c057
+def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
+                      duplicates: str = 'majority', # `majority`, `drop` or `strict`, as for `resolve_duplicates`
+                      name: str | None = None, # the app's name; default: the folder's or file's
+                     ) -> tuple: # `(app, validation utterances or None, notes)`
+    "A valid app from labelled JSONL rows, texts under two intents settled by `duplicates`, with notes."
+    from pathlib import Path
+    from chatbot.nlu.app import App
+    from chatbot.nlu.formats import load_split, read_jsonl
+    p = Path(path)
+    if p.is_dir():
+        rows, valid = load_split(p, 'train'), load_split(p, 'valid')
+        if rows is None: raise ValueError(f'{p} has no train.jsonl')
+    elif p.suffix.lower() == '.jsonl': rows, valid = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p)), None
+    else: raise ValueError(f'{p}: load_training_app reads a folder or a .jsonl file; use load_app for other formats')
+    rows, notes = resolve_duplicates(rows, duplicates)
+    first, copies = {}, 0
+    for u in rows:
+        if u.text.strip().lower() in first: copies += 1
+        else: first[u.text.strip().lower()] = u
+    if copies: notes.append(f'{copies} repeated row(s) with the same intent: kept one of each')
+    app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
+    return app.validate(), valid, notes
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c060
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
                   texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -236,7 +260,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
         if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c059
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c062
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -256,7 +280,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c063
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -271,7 +295,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
     return round(best, 4)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -291,7 +315,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
                 none_rate=round(float((top < t).mean()), 4))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c068
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c071
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
