@@ -50,7 +50,7 @@ def scores(name: str, test, pairs, none_intent: str) -> dict:
     return out
 
 
-def run_ours(name: str, k: int, seed: int) -> dict:
+def run_ours(name: str, k: int, seed: int, hparams: str = '{}') -> dict:
     "Train on a k-shot sample and score on the test set (run in a subprocess: one TensorFlow session each)."
     from chatbot.nlu.formats import load_split
     from chatbot.nlu.train import train
@@ -63,7 +63,7 @@ def run_ours(name: str, k: int, seed: int) -> dict:
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)
     test = load_split(folder, 'test')
     t = time.perf_counter()
-    trained = train(shot, None, hp=HParams(seed=seed), progress=False)
+    trained = train(shot, None, hp=HParams(**{'seed': seed, **json.loads(hparams)}), progress=False)
     train_s = time.perf_counter() - t
     pred = Predictor.from_trained(trained)
     times = []
@@ -113,11 +113,11 @@ def run_crf(name: str, k: int, seed: int) -> dict | None:
     return dict(train_s=r['train_s'], entity_f1=score(gold_pairs(test), r['pairs'])['entity']['f1'])
 
 
-def one(name: str, k: int, seed: int, crf: bool) -> dict:
+def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers: bool = False) -> dict:
     "Every system on one (data set, k, seed), each in a fresh subprocess."
     out = {}
-    for system in ('ours', 'peer') + (('crf',) if crf else ()):
-        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed)], cwd=ROOT,
+    for system in ('ours',) + (() if skip_peers else ('peer',) + (('crf',) if crf else ())):
+        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed), '--hparams', hparams], cwd=ROOT,
                            capture_output=True, text=True)
         if r.returncode: raise SystemExit(f'bench/fewshot.py: {system} {name} k={k} seed={seed} failed:\n{r.stderr[-3000:]}')
         out[system] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -153,7 +153,7 @@ def render(results: dict) -> str:
              '|' + '---|' * 13]
     for key, rows in results['rows'].items():
         name, k = key.split('/')
-        o = [r['ours'] for r in rows]; p = [r['peer'] for r in rows]; c = [r.get('crf') for r in rows]
+        o = [r['ours'] for r in rows]; p = [r.get('peer') for r in rows]; c = [r.get('crf') for r in rows]
         lines.append('| ' + ' | '.join([
             name, k,
             f"{pct(mean(o, 'after', 'intent_accuracy'))} ({pct(mean(o, 'before', 'intent_accuracy'))})",
@@ -176,11 +176,14 @@ def main(argv=None) -> int:
     p.add_argument('--no-crf', action='store_true', help='skip the CRF peer')
     p.add_argument('--write', metavar='FILE', help='put the few-shot section into this markdown file')
     p.add_argument('--out', default=str(ROOT / 'bench' / 'out' / 'fewshot.json'))
+    p.add_argument('--hparams', default='{}', help='JSON of HParams fields for our model (e.g. \'{"crf": true}\')')
+    p.add_argument('--skip-peers', action='store_true', help='our model only')
     p.add_argument('--one', nargs=4, metavar=('SYSTEM', 'SET', 'K', 'SEED'), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.one:
         system, name, k, seed = a.one
-        fn = dict(ours=run_ours, peer=run_peer, crf=run_crf)[system]
+        if system == 'ours': print(json.dumps(run_ours(name, int(k), int(seed), a.hparams))); return 0
+        fn = dict(peer=run_peer, crf=run_crf)[system]
         print(json.dumps(fn(name, int(k), int(seed)))); return 0
     from common import machine
     sets, shots, seeds = a.datasets.split(','), [int(x) for x in a.shots.split(',')], [int(x) for x in a.seeds.split(',')]
@@ -191,7 +194,8 @@ def main(argv=None) -> int:
         for k in shots:
             rows = []
             for seed in seeds:
-                rows.append(dict(seed=seed, **one(name, k, seed, not a.no_crf and name != 'clinc150')))
+                rows.append(dict(seed=seed, **one(name, k, seed, not a.no_crf and name != 'clinc150', a.hparams,
+                                                 a.skip_peers)))
             results['rows'][f'{name}/{k}'] = rows
     full = [f'{n}/{k}' for n in DATASETS for k in SHOTS]
     missing = [r for r in full if r not in results['rows']]

@@ -88,3 +88,19 @@ def test_calibration_can_be_turned_off(mini_app):
     t = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=1, calibrate=False), progress=False)
     assert t.calibration == {} and t.valid == [] and t.info['n_train'] == len(mini_app.utterances)
     assert Predictor.from_trained(t).threshold == 0.5 and Predictor.from_trained(t).calibration is None
+
+
+def test_crf_transitions_are_trained_stored_and_decoded(mini_app, tmp_path):
+    "HParams(crf=True): the tagger learns tag-to-tag transitions, the artifact keeps them and serving decodes with them."
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model, Predictor
+    t = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=2, crf=True, calibrate=False), progress=False)
+    trans = t.weights['crf/transitions']
+    assert trans.shape == (len(t.tag_names), len(t.tag_names)) and np.abs(trans).max() > 0
+    path = save_model(t, tmp_path/'crf', mini_app)
+    loaded = Predictor.load(path)
+    assert np.allclose(loaded.W['crf/transitions'], trans)
+    text = '운동화를 장바구니에 담아줘'
+    spans = lambda p: [(e.entity, e.start, e.end) for e in p.predict(text).entities]   # scores: float16 weights
+    assert spans(loaded) == spans(Predictor.from_trained(t, mini_app))

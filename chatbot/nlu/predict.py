@@ -124,7 +124,7 @@ class Predictor:
         lex = lexical_logits(self.W, text) if 'lexical_emb' in self.W else None
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
-        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names)
+        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."

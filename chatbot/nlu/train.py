@@ -17,8 +17,9 @@ from .evaluate import score, span_label, gold_pairs
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'tag_names_for',
            'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
-           'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'resolve_duplicates',
-           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'calibrate', 'train']
+           'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'crf_nll',
+           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'calibrate', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def tag_names_for(utterances) -> list[str]:
@@ -178,7 +179,8 @@ def _setup_tf(seed: int):
     return tf
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c047
-def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256) -> list[tuple]:
+def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
+                    transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
     from chatbot.nlu.model import softmax
     out = []
@@ -188,16 +190,32 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
         il, tl = model({n: b[n] for n in INPUTS}, training=False)
         probs, tl = softmax(np.asarray(il)), np.asarray(tl)
         for i, e in enumerate(chunk):
-            out.append((int(probs[i].argmax()), probs[i], decode_tags(tl[i], e.enc.tokens, tag_names)))
+            spans = decode_tags(tl[i], e.enc.tokens, tag_names, transitions)
+            out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c051
-def validation_score(model, examples, utterances, intents, tag_names) -> dict:
-    "Decoded metrics of `model` on validation examples."
-    preds = predict_batches(model, examples, tag_names)
+def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
+    "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
+    preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c054
+def crf_nll(emissions, tags, mask, transitions):
+    "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
+    import tensorflow as tf
+    gold = tf.reduce_sum(tf.gather(emissions, tags, batch_dims=2) * mask, 1)
+    pairs = tf.stack([tags[:, :-1], tags[:, 1:]], -1)
+    gold += tf.reduce_sum(tf.gather_nd(transitions, pairs) * mask[:, 1:], 1)
+    def forward(alpha, x):
+        e, m = x
+        nxt = tf.reduce_logsumexp(alpha[:, :, None] + transitions[None], 1) + e
+        return tf.where(m[:, None] > 0, nxt, alpha)
+    alpha = tf.foldl(forward, (tf.transpose(emissions[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])),
+                     initializer=emissions[:, 0])
+    return tf.reduce_logsumexp(alpha, 1) - gold
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c058
 DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
 
 def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
@@ -223,7 +241,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
         raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c057
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c061
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
                       duplicates: str = 'majority', # `majority`, `drop` or `strict`, as for `resolve_duplicates`
                       name: str | None = None, # the app's name; default: the folder's or file's
@@ -247,7 +265,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
     return app.validate(), valid, notes
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c060
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c064
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
                   texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -260,7 +278,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
         if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c062
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -280,7 +298,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c070
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -295,7 +313,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
     return round(best, 4)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c073
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -315,7 +333,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
                 none_rate=round(float((top < t).mean()), 4))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c071
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -354,7 +372,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     # steps
     reps = max(1, math.ceil(MIN_STEPS_PER_EPOCH * hp.batch_size / len(train_ex)))
     epoch_ex = train_ex * reps
-    opt = LazyAdam(model.trainable_variables, hp.lr)
+    crf = tf.Variable(tf.zeros([len(tag_names)] * 2), name='crf_transitions') if hp.crf else None
+    opt = LazyAdam(model.trainable_variables + ([crf] if hp.crf else []), hp.lr)
 
     intent_weights = tf.constant(
         balanced_weights([e.intent for e in train_ex], len(intents), hp.intent_balance), tf.float32)
@@ -368,10 +387,12 @@ def train(utterances: list[Utterance], # labelled training utterances
             mask = tf.cast(ids > 0, tf.float32)
             li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
             li = tf.reduce_mean(li * tf.gather(intent_weights, y_int))
-            lt = (tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask)
-                  / tf.reduce_sum(mask))
+            if crf is None:
+                lt = (tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask)
+                      / tf.reduce_sum(mask))
+            else: lt = tf.reduce_sum(crf_nll(tl, y_tag, mask, crf)) / tf.reduce_sum(mask)
             loss = li + lt
-        grads = tape.gradient(loss, model.trainable_variables)
+        grads = tape.gradient(loss, model.trainable_variables + ([crf] if crf is not None else []))
         opt.apply(grads)
         return loss
 
@@ -386,11 +407,13 @@ def train(utterances: list[Utterance], # labelled training utterances
                   for b in map(pad_batch, length_batches(epoch_ex, hp.batch_size, rng))]
         row = dict(epoch=epoch, loss=float(np.mean(losses)))
         if valid_ex:
-            m = validation_score(infer, valid_ex, valid, intents, tag_names)
+            m = validation_score(infer, valid_ex, valid, intents, tag_names,
+                                 None if crf is None else crf.numpy())
             row.update(valid_intent_accuracy=m['intent_accuracy'], valid_entity_f1=m['entity']['f1'])
             current = m['intent_accuracy'] + (m['entity']['f1'] if len(tag_names) > 1 else 0)
             if current > best + 1e-6:
                 best, best_w, best_epoch, waited = current, keras_weights(model), epoch, 0
+                if crf is not None: best_w['crf/transitions'] = crf.numpy()
             else: waited += 1
         history.append(row)
         bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != 'epoch'})
@@ -398,6 +421,7 @@ def train(utterances: list[Utterance], # labelled training utterances
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
+    if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     index = {n: i for i, n in enumerate(intents)}
     lexical = lambda us: fit_lexical([u.text for u in us], [index[u.intent] for u in us], len(intents),
                                      hp.lexical, hp.lexical_c, hp.lexical_balance) or {}
