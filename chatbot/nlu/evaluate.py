@@ -77,7 +77,7 @@ def format_report(m: dict, top: int = 10) -> str:
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
 def repeated_texts(utterances) -> tuple[int, int]:
-    "`(texts seen more than once, texts seen under more than one intent)`, compared case- and edge-space-blind."
+    "`(texts seen more than once, texts under more than one intent)`, case and edge spaces ignored."
     seen = {}
     for u in utterances: seen.setdefault(u.text.strip().lower(), []).append(u.intent)
     return (sum(len(v) > 1 for v in seen.values()), sum(len(set(v)) > 1 for v in seen.values()))
@@ -99,6 +99,7 @@ def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app 
         utts = app.utterances
         notes += [f'import: {w}' for w in rep.warnings] + [f'import dropped: {d}' for d in rep.dropped]
     repeated, conflicting = repeated_texts(utts)
-    if repeated: notes.append(f'{repeated} text(s) appear more than once; every row is scored'
-                              + (f', {conflicting} of them under more than one intent' if conflicting else ''))
+    if repeated:
+        also = f', {conflicting} of them under more than one intent' if conflicting else ''
+        notes.append(f'{repeated} text(s) appear more than once; every row is scored{also}')
     return utts, notes

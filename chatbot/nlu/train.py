@@ -243,7 +243,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c061
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
-                      duplicates: str = 'majority', # `majority`, `drop` or `strict`, as for `resolve_duplicates`
+                      duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
                       name: str | None = None, # the app's name; default: the folder's or file's
                      ) -> tuple: # `(app, validation utterances or None, notes)`
     "A valid app from labelled JSONL rows, texts under two intents settled by `duplicates`, with notes."
@@ -254,8 +254,9 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     if p.is_dir():
         rows, valid = load_split(p, 'train'), load_split(p, 'valid')
         if rows is None: raise ValueError(f'{p} has no train.jsonl')
-    elif p.suffix.lower() == '.jsonl': rows, valid = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p)), None
-    else: raise ValueError(f'{p}: load_training_app reads a folder or a .jsonl file; use load_app for other formats')
+    elif p.suffix.lower() == '.jsonl':
+        rows, valid = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p)), None
+    else: raise ValueError(f'{p}: load_training_app reads a folder or a .jsonl file; use load_app for others')
     rows, notes = resolve_duplicates(rows, duplicates)
     first, copies = {}, 0
     for u in rows:
