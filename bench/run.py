@@ -4,12 +4,13 @@
     .venv/bin/python bench/run.py --write BENCHMARKS.md                     # everything (what `make bench` runs)
     .venv/bin/python bench/run.py --datasets snips --limit 600 --out-dir /tmp/benchsmoke --write /tmp/BENCH.md
     .venv/bin/python bench/run.py --skip-ours --datasets snips,atis,clinc150  # peers only
+    .venv/bin/python bench/run.py --skip-fewshot ...                        # without the few-shot rows (bench/fewshot.py)
 
 Data sets are read from `../shared/datasets/<set>/{train,valid,test}.jsonl` (relative to the repo root). Our model is
 trained with the `chatbot train` command in a subprocess and scored in-process with `Predictor` and
 `chatbot.nlu.evaluate.score`; peers (bench/peers.py) are scored with the same function. For CLINC150, our model is
-trained without the `oos` lines and scored at its default out-of-scope threshold (a top intent of `None` counts as
-correct for `oos` test lines); the peers are trained with `oos` as one more class. Progress goes to stderr;
+trained without the `oos` lines and scored at the out-of-scope threshold stored in its artifact (chosen on the
+validation split; a top intent of `None` counts as correct for `oos` test lines); the peers are trained with `oos` as one more class. Progress goes to stderr;
 all results go to `<out-dir>/results.json`.
 """
 from __future__ import annotations
@@ -339,8 +340,8 @@ def render(results: dict, notes: str) -> str:
     if a['limit']: lines.append(f"- **Smoke run: only {a['limit']} training lines of each data set (fixed-seed sample) were used.**")
     lines += ['- Data: `../shared/datasets/` (see its README); training on train.jsonl, our model also uses valid.jsonl for early '
               'stopping; scores on test.jsonl, all through `chatbot.nlu.evaluate.score`.',
-              '- CLINC150: our model is trained without the `oos` lines and scored at its default out-of-scope threshold '
-              f"({_threshold(results)}); a top intent of `None` counts as correct for `oos` lines. Peers are trained with "
+              '- CLINC150: our model is trained without the `oos` lines and scored at the out-of-scope threshold its '
+              f"training chose from the validation split ({_threshold(results)}); a top intent of `None` counts as correct for `oos` lines. Peers are trained with "
               '`oos` as one more class.',
               '- (*) Rasa row: figures ' + RASA_DIET['source'] + '.', '',
              '## Accuracy', '',
@@ -373,6 +374,7 @@ def parse_args(argv=None):
     p.add_argument('--skip-peers', action='store_true', help='do not run the peer baselines')
     p.add_argument('--out-dir', default=str(ROOT / 'bench' / 'out'), help='where artifacts and results.json go')
     p.add_argument('--write', metavar='FILE', help='(re)write this markdown file (e.g. BENCHMARKS.md)')
+    p.add_argument('--skip-fewshot', action='store_true', help='do not run the few-shot rows (bench/fewshot.py)')
     a = p.parse_args(argv)
     a.datasets = [d.strip() for d in a.datasets.split(',') if d.strip()]
     if bad := [d for d in a.datasets if d not in DATASETS]: p.error(f"unknown data set(s): {', '.join(bad)}")
@@ -397,10 +399,13 @@ def main(argv=None) -> int:
         path = Path(a.write)
         text = render(results, read_notes(path))
         old = path.read_text(encoding='utf-8') if path.exists() else ''
-        for m in re.finditer(r'<!-- (serving|gateway|dashboards) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
+        for m in re.finditer(r'<!-- (fewshot|serving|gateway|dashboards) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
             text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)
         path.write_text(text, encoding='utf-8')
         log(f'wrote {path}')
+    if not (a.skip_fewshot or a.skip_ours or a.limit):   # k examples per intent of the same data sets, with their own peer
+        import fewshot
+        fewshot.main(['--datasets', ','.join(a.datasets)] + (['--write', a.write] if a.write else []))
     return 0
 
 

@@ -33,12 +33,14 @@ def assert_numpy_matches_keras(artifact):
     set_keras_weights(model, pred.W)
     il, tl = model({k: batch[k] for k in INPUTS}, training=False)
     tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
-    from chatbot.nlu.lexical import lexical_logits, mix_logits
+    from chatbot.nlu.lexical import lexical_logits, mix_logits, calibrated_logits
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
         want = tf_probs[i]
-        if 'lexical_emb' in pred.W:   # the lexical model is NumPy in both cases; the network's half is what differs
-            want = softmax(mix_logits(np.asarray(il)[i], lexical_logits(pred.W, t), pred.hp.lexical_weight))
+        lex = lexical_logits(pred.W, t) if 'lexical_emb' in pred.W else None
+        # the lexical model is NumPy in both cases; the network's part is what differs
+        if pred.calibration: want = softmax(calibrated_logits(np.asarray(il)[i], lex, pred.calibration))
+        elif lex is not None: want = softmax(mix_logits(np.asarray(il)[i], lex, pred.hp.lexical_weight))
         assert np.allclose(np_probs, want, atol=1e-5), t
         tf_spans = decode_tags(tl[i], exs[i].enc.tokens, pred.tag_names)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t

@@ -15,10 +15,10 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report_progress', 'read_progress', 'is_remote',
            'fetch_data', 'load_training_data', 'evaluate_artifact', 'metrics_summary', 'metrics_table',
-           'per_label_table', 'confused_pairs', 'utterance_table', 'plot_confusion', 'figure_png', 'template_path',
-           'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats', 'production_metrics',
-           'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app',
-           'submit_app_run', 'read_log']
+           'per_label_table', 'confused_pairs', 'utterance_table', 'confidence_table', 'plot_confusion', 'figure_png',
+           'template_path', 'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats',
+           'production_metrics', 'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover',
+           'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c006
 class TrainingRunError(RuntimeError):
@@ -161,6 +161,26 @@ def utterance_table(rows: list[dict], key: str = 'score', top: int = 10, reverse
                      [(r['text'], r['intent'], r['predicted'], r['score'], r['ms']) for r in pick])
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c044
+def confidence_table(manifest: dict) -> str:
+    "The artifact's `None` threshold, its calibration and their trade on held-out data, as Markdown."
+    cal, training = manifest.get('calibration') or {}, manifest.get('training') or {}
+    rows = [('None threshold', f"{manifest.get('none_threshold', 0.5):g} "
+                               f"({manifest.get('none_threshold_source', 'saved before calibration')})")]
+    if cal:
+        rows += [('calibrated on', f"{cal['source']} ({cal['n']} utterances)"),
+                 ('scales (network, lexical)', f"{cal['network']:g}, {cal['lexical']:g}"),
+                 ('threshold chosen',
+                  f"{cal['threshold']:g} (expected loss <= {cal['tolerance']:.0%} of accuracy)"),
+                 ('held-out accuracy, no threshold', f"{cal['accuracy']:.2%}"),
+                 ('held-out accuracy at the chosen threshold', f"{cal['accuracy_at_threshold']:.2%}"),
+                 ('held-out answers turned into None', f"{cal['none_rate']:.2%}")]
+    else: rows.append(('calibration', 'none (scores as the fixed mix of the two models)'))
+    dup = training.get('duplicates') or []
+    rows.append(('texts under two intents', f"{len(dup)} settled" + (f": {'; '.join(dup[:5])}" if dup else '')
+                 + (' ...' if len(dup) > 5 else '')))
+    return _md_table(['confidence', 'value'], rows)
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c047
 def plot_confusion(m: dict, max_labels: int = 40):
     "A matplotlib figure of the confusion matrix (rows: gold), or None when matplotlib is not installed."
     try: from matplotlib.figure import Figure
@@ -182,19 +202,19 @@ def plot_confusion(m: dict, max_labels: int = 40):
     fig.colorbar(im, ax=ax, fraction=0.04); fig.tight_layout()
     return fig
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c046
+# %% ../../nbs/admin/51_admin.runs.ipynb #c049
 def figure_png(fig) -> bytes:
     "PNG bytes of a matplotlib figure (to `display(Image(...))` without a pyplot backend)."
     import io
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100)
     return buf.getvalue()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c050
+# %% ../../nbs/admin/51_admin.runs.ipynb #c053
 def template_path() -> Path:
     "The bundled training notebook."
     return Path(__file__).parents[1]/'notebooks'/'train.ipynb'
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c052
+# %% ../../nbs/admin/51_admin.runs.ipynb #c055
 def render_html(notebook, out) -> Path | None:
     "Render an executed notebook to HTML with nbconvert; None when nbconvert is not installed."
     try:
@@ -205,7 +225,7 @@ def render_html(notebook, out) -> Path | None:
     Path(out).write_text(html, encoding='utf-8')
     return Path(out)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c054
+# %% ../../nbs/admin/51_admin.runs.ipynb #c057
 def _failed_cell(e, notebook: Path) -> str:
     "A short name for the cell papermill says failed: its section, number and first line of code."
     idx = getattr(e, 'cell_index', None)
@@ -221,7 +241,7 @@ def _failed_cell(e, notebook: Path) -> str:
     return (f"cell {idx + 1 if isinstance(idx, int) else idx}{where}"
             + (f" (`{src[0].strip()[:80]}`)" if src else ''))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c057
+# %% ../../nbs/admin/51_admin.runs.ipynb #c060
 def _replace_dir(src: Path, dst: Path) -> None:
     "Move folder `src` to `dst`, replacing what was there with two renames."
     old = None
@@ -231,7 +251,7 @@ def _replace_dir(src: Path, dst: Path) -> None:
     os.replace(src, dst)
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c060
+# %% ../../nbs/admin/51_admin.runs.ipynb #c063
 RECORD_FILES = ('run.ipynb', 'report.html', 'metrics.json', 'evaluation.jsonl')
 
 def add_record_files(artifact) -> dict:
@@ -244,7 +264,7 @@ def add_record_files(artifact) -> dict:
         if (p/n).exists(): files[n] = dict(sha256=sha256_file(p/n), bytes=(p/n).stat().st_size)
     return update_manifest(p, files=files)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c062
+# %% ../../nbs/admin/51_admin.runs.ipynb #c065
 def execute_training(data_spec, # A data spec: folder, file, `demo`, store app name or remote URL
                      out_dir, # Where the artifact goes (replaced only on success)
                      parameters: dict | None = None, # Notebook parameters besides the data and output
@@ -304,7 +324,7 @@ def execute_training(data_spec, # A data spec: folder, file, `demo`, store app n
         if handler is not None: pm_log.removeHandler(handler); pm_log.setLevel(level); handler.close()
         shutil.rmtree(work, ignore_errors=True)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c067
+# %% ../../nbs/admin/51_admin.runs.ipynb #c070
 RUN_STATES = ('queued', 'running', 'succeeded', 'failed', 'cancelled')
 FINISHED = ('succeeded', 'failed', 'cancelled')
 
@@ -336,7 +356,7 @@ class Run:
 _COLUMNS = [f for f in Run.__dataclass_fields__]
 _JSON = ('parameters', 'metrics')
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c070
+# %% ../../nbs/admin/51_admin.runs.ipynb #c073
 class RunStore:
     "Training runs in one SQLite file; run folders live in `runs/` beside it."
     def __init__(self, url, timeout: float = 30.0):
@@ -439,7 +459,7 @@ class RunStore:
                           (run_id,))
         return self.get(run_id)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c075
+# %% ../../nbs/admin/51_admin.runs.ipynb #c078
 def beats(new: dict, old: dict | None) -> bool:
     "Whether metrics `new` are better than `old`: intent accuracy first, then entity F1."
     if not old: return True
@@ -447,7 +467,7 @@ def beats(new: dict, old: dict | None) -> bool:
                      round((m.get('entity') or {}).get('f1', m.get('entity_f1')) or 0.0, 9))
     return key(new) > key(old)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c078
+# %% ../../nbs/admin/51_admin.runs.ipynb #c081
 def production_metrics(registry, app: str, artifact) -> dict | None:
     ("Metrics of `app`'s production version on the evaluation data of `artifact`; "
      "None when production is empty.")
@@ -458,7 +478,7 @@ def production_metrics(registry, app: str, artifact) -> dict | None:
     utts = read_jsonl(f.read_text(encoding='utf-8'), str(f))
     return evaluate_artifact(registry.fetch(app, prod), utts)[0]
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c080
+# %% ../../nbs/admin/51_admin.runs.ipynb #c083
 def publish_to_staging_if_better(registry, app: str, artifact, version: str, metrics: dict) -> str | None:
     "Publish `version` to staging when it beats production; return the slot or None."
     old = production_metrics(registry, app, artifact)
@@ -466,7 +486,7 @@ def publish_to_staging_if_better(registry, app: str, artifact, version: str, met
     registry.publish(app, version, 'staging', actor='chatbot-runner')
     return 'staging'
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c083
+# %% ../../nbs/admin/51_admin.runs.ipynb #c086
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -479,7 +499,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c087
+# %% ../../nbs/admin/51_admin.runs.ipynb #c090
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -498,12 +518,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c089
+# %% ../../nbs/admin/51_admin.runs.ipynb #c092
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c092
+# %% ../../nbs/admin/51_admin.runs.ipynb #c095
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -514,7 +534,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c095
+# %% ../../nbs/admin/51_admin.runs.ipynb #c098
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -595,7 +615,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c099
+# %% ../../nbs/admin/51_admin.runs.ipynb #c102
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -603,7 +623,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c102
+# %% ../../nbs/admin/51_admin.runs.ipynb #c105
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -614,7 +634,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c105
+# %% ../../nbs/admin/51_admin.runs.ipynb #c108
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -624,7 +644,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c110
+# %% ../../nbs/admin/51_admin.runs.ipynb #c113
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -633,14 +653,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c113
+# %% ../../nbs/admin/51_admin.runs.ipynb #c116
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c116
+# %% ../../nbs/admin/51_admin.runs.ipynb #c119
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''

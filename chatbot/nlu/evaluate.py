@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 # %% auto #0
-__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report']
+__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled']
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c006
 def prf(tp: int, fp: int, fn: int) -> dict:
@@ -74,3 +74,32 @@ def format_report(m: dict, top: int = 10) -> str:
     if worst:
         lines += ['', 'most confused (gold -> predicted)'] + [f"  {c:>5}  {g} -> {p}" for c, g, p in worst]
     return '\n'.join(lines)
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
+def repeated_texts(utterances) -> tuple[int, int]:
+    "`(texts seen more than once, texts under more than one intent)`, case and edge spaces ignored."
+    seen = {}
+    for u in utterances: seen.setdefault(u.text.strip().lower(), []).append(u.intent)
+    return (sum(len(v) > 1 for v in seen.values()), sum(len(set(v)) > 1 for v in seen.values()))
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c023
+def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app file in any format
+                 ) -> tuple[list, list[str]]: # the utterances and notes on what was scored or dropped
+    "Every labelled row of `path` to score, and notes on repeats and on anything an import dropped."
+    from pathlib import Path
+    from chatbot.nlu.formats import load_split, read_jsonl, load_app
+    p, notes = Path(path), []
+    if p.is_dir():
+        split = 'test' if (p/'test.jsonl').exists() else 'train'
+        utts = load_split(p, split)
+        if utts is None: raise ValueError(f'{p} has neither test.jsonl nor train.jsonl')
+    elif p.suffix.lower() == '.jsonl': utts = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p))
+    else:
+        app, rep = load_app(p)
+        utts = app.utterances
+        notes += [f'import: {w}' for w in rep.warnings] + [f'import dropped: {d}' for d in rep.dropped]
+    repeated, conflicting = repeated_texts(utts)
+    if repeated:
+        also = f', {conflicting} of them under more than one intent' if conflicting else ''
+        notes.append(f'{repeated} text(s) appear more than once; every row is scored{also}')
+    return utts, notes

@@ -9,7 +9,8 @@ from collections import Counter
 import numpy as np
 
 # %% auto #0
-__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits']
+__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits',
+           'calibrated_logits']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
@@ -93,3 +94,13 @@ def fit_lexical(texts: list[str], # training utterances
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c030
+def calibrated_logits(network: np.ndarray, # the network's intent logits
+                      lexical: np.ndarray | None, # the lexical model's intent logits, or None
+                      calibration: dict, # `network` and `lexical` scales, as fitted on validation
+                     ) -> np.ndarray:
+    "Intent logits with each model's logits scaled by its fitted factor and added."
+    out = float(calibration.get('network', 1.0)) * network
+    if lexical is not None: out = out + float(calibration.get('lexical', 0.0)) * lexical
+    return out

@@ -9,7 +9,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure', 'viterbi',
-           'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'decode_tags']
+           'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'bio_mask', 'crf_viterbi',
+           'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -39,6 +40,11 @@ class HParams:
     patience: int = 3
     seed: int = 0
     valid_fraction: float = 0.1
+    calibrate: bool = True
+    calibration_fraction: float = 0.2
+    oos_tolerance: float = 0.01
+    refit_lexical: bool = True
+    crf: bool = False
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 
@@ -267,12 +273,43 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
-def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names) -> list[tuple]:
-    "Spans `(start, end, label, score)` from tag logits [T, n] of `tokens`."
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c054
+@lru_cache(maxsize=64)
+def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
+    "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
+    n = len(tag_names)
+    start, trans = np.zeros(n, np.float32), np.zeros((n, n), np.float32)
+    for j, t in enumerate(tag_names):
+        if not t.startswith('I-'): continue
+        start[j] = -np.inf
+        for i, s in enumerate(tag_names):
+            if s not in ('B-' + t[2:], t): trans[i, j] = -np.inf
+    return start, trans
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> list[int]:
+    "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
+    score, back = emissions[0] + start, []
+    cols = np.arange(emissions.shape[1])
+    for t in range(1, len(emissions)):
+        cand = score[:, None] + transitions
+        prev = cand.argmax(0)
+        score = cand[prev, cols] + emissions[t]
+        back.append(prev)
+    path = [int(score.argmax())]
+    for prev in reversed(back): path.append(int(prev[path[-1]]))
+    return path[::-1]
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c058
+def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,
+                transitions: np.ndarray | None = None) -> list[tuple]:
+    "Spans `(start, end, label, score)` from tag logits [T, n] of `tokens` (and learned `transitions`)."
     if not tokens: return []
     logp = log_softmax(tag_logits[:len(tokens)])
-    path = viterbi(logp, *bio_structure(tuple(tag_names)))
+    if transitions is None: path = viterbi(logp, *bio_structure(tuple(tag_names)))
+    else:
+        start, allowed = bio_mask(tuple(tag_names))
+        path = crf_viterbi(np.asarray(tag_logits[:len(tokens)], np.float32), transitions + allowed, start)
     probs = np.exp(logp[np.arange(len(path)), path])
     return [(s, e, lab, float(probs[idx].mean()))
             for s, e, lab, idx in tags_to_spans(tokens, [tag_names[i] for i in path])]

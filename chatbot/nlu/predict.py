@@ -10,36 +10,48 @@ import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags
-from .lexical import lexical_logits, mix_logits
+from .lexical import lexical_logits, mix_logits, calibrated_logits
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['save_model', 'EntityResult', 'Prediction', 'Predictor']
+__all__ = ['choose_none_threshold', 'save_model', 'EntityResult', 'Prediction', 'Predictor']
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c008
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
+def choose_none_threshold(trained, app=None, given: float | None = None) -> tuple[float, str]:
+    "`(threshold, source)`: the caller's, the app's setting, the one training chose, or 0.5."
+    if given is not None: return float(given), 'caller'
+    settings = getattr(app, 'settings', None) or {}
+    if settings.get('none_threshold') is not None: return float(settings['none_threshold']), 'app setting'
+    cal = getattr(trained, 'calibration', None) or {}
+    if cal.get('threshold') is not None:
+        return float(cal['threshold']), f"chosen on {cal.get('source', 'validation')}"
+    return 0.5, 'default'
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c011
 def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                out_dir, # the artifact folder to write
                app=None, # supplies name, version, culture, `none_threshold` and the non-learned entities
                metrics: dict | None = None, # evaluation results to record in the manifest
-               none_threshold: float | None = None, # overrides the app's `none_threshold` (default 0.5)
+               none_threshold: float | None = None, # overrides the app's and the calibrated threshold
               ) -> Path:
     "Write `trained` (a `TrainedModel`) as an artifact; `app` supplies name, version and entities."
     meta = dict(name=getattr(app, 'name', 'model'), version=getattr(app, 'version', '0.1'),
                 culture=getattr(app, 'culture', 'en-us'))
-    threshold = (none_threshold if none_threshold is not None
-                 else float((getattr(app, 'settings', None) or {}).get('none_threshold', 0.5)))
+    threshold, source = choose_none_threshold(trained, app, none_threshold)
     entities = [e.to_dict() for e in getattr(app, 'entities', []) if e.kind != 'learned']
     manifest = dict(app=meta, data_hash=trained.info.get('data_hash'), none_threshold=threshold,
+                    none_threshold_source=source,
                     labels=dict(intents=trained.intents, tags=trained.tag_names,
                                 learned_entities=sorted({t[2:] for t in trained.tag_names if t != 'O'})),
                     entities=entities, featurizer=trained.featurizer.config(),
                     hyperparameters=trained.hparams.to_dict(),
                     training=dict(trained.info, history=trained.history), metrics=metrics or {},
                     libraries=library_versions())
+    if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c011
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
 @dataclass
 class EntityResult:
     "One recognized entity span."
@@ -53,7 +65,7 @@ class EntityResult:
     resolution: dict | None = None
     subtype: str | None = None
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
 @dataclass
 class Prediction:
     "Intent scores and entities for one query."
@@ -66,15 +78,16 @@ class Prediction:
     @property
     def score(self) -> float: return self.intents.get(self.top_intent, 0.0)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c020
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
                  hp: HParams, entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us',
-                 version: str = '', manifest: dict | None = None):
+                 version: str = '', manifest: dict | None = None, calibration: dict | None = None):
         self.W, self.featurizer, self.intents, self.tag_names, self.hp = (weights, featurizer, list(intents),
                                                                           list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
+        self.calibration = calibration or None   # None: the fixed mix of artifacts made before calibration
         self.recognizers = None
         if entities:
             from chatbot.nlu.recognizers import Recognizers
@@ -91,23 +104,27 @@ class Predictor:
         return cls(read_weights(path), feat, m['labels']['intents'], m['labels']['tags'],
                    HParams.from_dict(m['hyperparameters']), ents,
                    m.get('none_threshold', 0.5) if threshold is None else threshold,
-                   m['app'].get('culture', 'en-us'), f"{m['app']['name']}@{m['app']['version']}", m)
+                   m['app'].get('culture', 'en-us'), f"{m['app']['name']}@{m['app']['version']}", m,
+                   m.get('calibration'))
 
     @classmethod
-    def from_trained(cls, trained, app=None, threshold: float = 0.5) -> "Predictor":
-        "A predictor over an in-memory `TrainedModel` (no files), e.g. for notebooks and tests."
+    def from_trained(cls, trained, app=None, threshold: float | None = None) -> "Predictor":
+        "A predictor over an in-memory `TrainedModel` (no files); threshold as `save_model` would record it."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
         return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
-                   trained.intents, trained.tag_names, trained.hparams, ents, threshold,
-                   getattr(app, 'culture', 'en-us'))
+                   trained.intents, trained.tag_names, trained.hparams, ents,
+                   choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
+                   calibration=getattr(trained, 'calibration', None))
 
     def scores(self, text: str) -> tuple[np.ndarray, list]:
         "Intent probabilities and decoded model spans for `text`."
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        if 'lexical_emb' in self.W: il = mix_logits(il, lexical_logits(self.W, text), self.hp.lexical_weight)
-        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names)
+        lex = lexical_logits(self.W, text) if 'lexical_emb' in self.W else None
+        if self.calibration: il = calibrated_logits(il, lex, self.calibration)
+        elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
+        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."

@@ -5,18 +5,21 @@
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c003
 from __future__ import annotations
 import hashlib, json, math, sys, time
+from collections import Counter
 from dataclasses import dataclass, field
 import numpy as np
 from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, N_SHAPES
-from .model import HParams, build_keras_model, keras_weights, decode_tags
-from .lexical import fit_lexical
+from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
+from .lexical import fit_lexical, lexical_logits, calibrated_logits
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
-           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
-           'predict_batches', 'validation_score', 'train']
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'tag_names_for',
+           'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
+           'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'crf_nll',
+           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'calibrate', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def tag_names_for(utterances) -> list[str]:
@@ -154,6 +157,7 @@ class TrainedModel:
     info: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
     valid: list = field(default_factory=list)
+    calibration: dict = field(default_factory=dict)
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c042
 def _check_data(utterances, intents):
@@ -175,7 +179,8 @@ def _setup_tf(seed: int):
     return tf
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c047
-def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256) -> list[tuple]:
+def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
+                    transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
     from chatbot.nlu.model import softmax
     out = []
@@ -185,38 +190,181 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
         il, tl = model({n: b[n] for n in INPUTS}, training=False)
         probs, tl = softmax(np.asarray(il)), np.asarray(tl)
         for i, e in enumerate(chunk):
-            out.append((int(probs[i].argmax()), probs[i], decode_tags(tl[i], e.enc.tokens, tag_names)))
+            spans = decode_tags(tl[i], e.enc.tokens, tag_names, transitions)
+            out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c051
-def validation_score(model, examples, utterances, intents, tag_names) -> dict:
-    "Decoded metrics of `model` on validation examples."
-    preds = predict_batches(model, examples, tag_names)
+def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
+    "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
+    preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c054
+def crf_nll(emissions, tags, mask, transitions):
+    "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
+    import tensorflow as tf
+    gold = tf.reduce_sum(tf.gather(emissions, tags, batch_dims=2) * mask, 1)
+    pairs = tf.stack([tags[:, :-1], tags[:, 1:]], -1)
+    gold += tf.reduce_sum(tf.gather_nd(transitions, pairs) * mask[:, 1:], 1)
+    def forward(alpha, x):
+        e, m = x
+        nxt = tf.reduce_logsumexp(alpha[:, :, None] + transitions[None], 1) + e
+        return tf.where(m[:, None] > 0, nxt, alpha)
+    alpha = tf.foldl(forward, (tf.transpose(emissions[:, 1:], [1, 0, 2]), tf.transpose(mask[:, 1:])),
+                     initializer=emissions[:, 0])
+    return tf.reduce_logsumexp(alpha, 1) - gold
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c058
+DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
+
+def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
+                       policy: str = 'majority', # `majority`, `drop` or `strict` (refuse)
+                      ) -> tuple[list, list[str]]: # the utterances kept, and one line per conflict
+    "Settle texts labelled with more than one intent by `policy`; report each conflict."
+    if policy not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, got {policy!r}")
+    labels = {}
+    for u in utterances: labels.setdefault(u.text.strip().lower(), Counter())[u.intent] += 1
+    keep, report = {}, []
+    for key, c in labels.items():
+        if len(c) < 2: continue
+        (top, n), (_, n2) = c.most_common(2)
+        counts = ', '.join(f'{i} x{k}' for i, k in sorted(c.items()))
+        if policy == 'majority' and n > n2:
+            keep[key] = top; report.append(f'{key!r} is labelled {counts}: kept {top}')
+        else:
+            keep[key] = None
+            why = 'tie, dropped' if policy == 'majority' else 'dropped'
+            report.append(f'{key!r} is labelled {counts}: {why}')
+    if policy == 'strict' and report:
+        raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
+    return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c061
+def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
+                      duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
+                      name: str | None = None, # the app's name; default: the folder's or file's
+                     ) -> tuple: # `(app, validation utterances or None, notes)`
+    "A valid app from labelled JSONL rows, texts under two intents settled by `duplicates`, with notes."
+    from pathlib import Path
+    from chatbot.nlu.app import App
+    from chatbot.nlu.formats import load_split, read_jsonl
+    p = Path(path)
+    if p.is_dir():
+        rows, valid = load_split(p, 'train'), load_split(p, 'valid')
+        if rows is None: raise ValueError(f'{p} has no train.jsonl')
+    elif p.suffix.lower() == '.jsonl':
+        rows, valid = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p)), None
+    else: raise ValueError(f'{p}: load_training_app reads a folder or a .jsonl file; use load_app for others')
+    rows, notes = resolve_duplicates(rows, duplicates)
+    first, copies = {}, 0
+    for u in rows:
+        if u.text.strip().lower() in first: copies += 1
+        else: first[u.text.strip().lower()] = u
+    if copies: notes.append(f'{copies} repeated row(s) with the same intent: kept one of each')
+    app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
+    return app.validate(), valid, notes
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c064
+def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
+                  texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
+    W = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+    net, lex = [], []
+    for t in texts:
+        enc = featurizer.encode(t)
+        il, _ = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)
+        net.append(il)
+        if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
+    return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
+                    lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
+                    labels, # the gold intent index of each utterance
+                    start: tuple = (0.5, 0.5), # where the search starts: the uncalibrated mix
+                   ) -> dict: # `network` and `lexical` scales
+    "Scales of each model's logits that minimise the negative log-likelihood of `labels`."
+    from scipy.optimize import minimize
+    y, rows = np.asarray(labels), np.arange(len(labels))
+    parts = [network] if lexical is None else [network, lexical]
+    def nll(p):
+        z = sum(np.exp(a) * x for a, x in zip(p, parts))
+        z = z - z.max(1, keepdims=True)
+        return float(-(z[rows, y] - np.log(np.exp(z).sum(1))).mean())
+    x0 = np.log([1.0] if lexical is None else start)
+    r = minimize(nll, x0, method='Nelder-Mead', options=dict(xatol=1e-3, fatol=1e-6, maxiter=400))
+    scales = np.exp(r.x) if r.fun <= nll(x0) else np.exp(x0)
+    return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
+                else 0.0)
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c070
+def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
+                     tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
+                     cap: float = 0.5, # the highest threshold chosen
+                    ) -> float:
+    "The highest threshold (at most `cap`) whose expected loss of right answers stays within `tolerance`."
+    top = np.sort(np.asarray(top, np.float64))
+    if not len(top): return 0.0
+    # loss of threshold top[i]: the scores of the answers under it, summed; it grows with i
+    loss = np.concatenate([[0.0], np.cumsum(top)[:-1]]) / len(top)
+    ok = (loss <= tolerance + 1e-12) & (top <= cap)
+    best = float(top[ok].max()) if ok.any() else 0.0
+    if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
+    return round(best, 4)
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c073
+MIN_CALIBRATION = 10
+
+def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
+              source: str = 'validation') -> dict:
+    "Fitted scales and out-of-scope threshold on the held-out utterances `held`, with what they trade."
+    index = {n: i for i, n in enumerate(intents)}
+    held = [u for u in held if u.intent in index and featurizer.encode(u.text).tokens]
+    if len(held) < MIN_CALIBRATION: return {}
+    net, lex = intent_logits(weights, featurizer, hp, [u.text for u in held])
+    y = np.array([index[u.intent] for u in held])
+    scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
+    probs = softmax(calibrated_logits(net, lex, scales))
+    top, correct = probs.max(1), probs.argmax(1) == y
+    t = choose_threshold(top, hp.oos_tolerance)
+    return dict(scales, threshold=t, source=source, n=len(held), tolerance=hp.oos_tolerance,
+                accuracy=round(float(correct.mean()), 4),
+                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
+                none_rate=round(float((top < t).mean()), 4))
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
           hp: HParams | None = None, # hyper-parameters; `HParams()` by default
           progress: bool = True, # show a progress bar on stderr
           on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
+          duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
          ) -> TrainedModel:
-    "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split)."
+    "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
+    utterances, conflicts = resolve_duplicates(utterances, duplicates)
+    valid, valid_conflicts = resolve_duplicates(valid, duplicates) if valid else (valid, [])
     _check_data(utterances, intents)
     t0 = time.time()
+    held, own = [], valid is None  # a small app's calibration split; whether validation is the app's own data
     if valid is None and len(utterances) * hp.valid_fraction >= MIN_VALIDATION:
         utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
+    elif valid is None and hp.calibrate:
+        kept, held = split_validation(utterances, hp.calibration_fraction, hp.seed)
+        if len(held) >= MIN_CALIBRATION and len({u.intent for u in kept}) >= 2: utterances = kept
+        else: held = []
     # a validation utterance of an intent the training data lacks can never be right; leave it out, and say so
     unseen = sorted({u.intent for u in valid or []} - set(intents))
     if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
     from tqdm.auto import tqdm
     featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets)
-    tag_names = tag_names_for(list(utterances) + list(valid or []))
+    tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
     train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
     valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
     model = build_keras_model(hp, len(featurizer.vocab) + 2, N_SHAPES, len(intents), len(tag_names))
@@ -225,7 +373,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     # steps
     reps = max(1, math.ceil(MIN_STEPS_PER_EPOCH * hp.batch_size / len(train_ex)))
     epoch_ex = train_ex * reps
-    opt = LazyAdam(model.trainable_variables, hp.lr)
+    crf = tf.Variable(tf.zeros([len(tag_names)] * 2), name='crf_transitions') if hp.crf else None
+    opt = LazyAdam(model.trainable_variables + ([crf] if hp.crf else []), hp.lr)
 
     intent_weights = tf.constant(
         balanced_weights([e.intent for e in train_ex], len(intents), hp.intent_balance), tf.float32)
@@ -239,10 +388,12 @@ def train(utterances: list[Utterance], # labelled training utterances
             mask = tf.cast(ids > 0, tf.float32)
             li = tf.nn.sparse_softmax_cross_entropy_with_logits(y_int, il)
             li = tf.reduce_mean(li * tf.gather(intent_weights, y_int))
-            lt = (tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask)
-                  / tf.reduce_sum(mask))
+            if crf is None:
+                lt = (tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(y_tag, tl) * mask)
+                      / tf.reduce_sum(mask))
+            else: lt = tf.reduce_sum(crf_nll(tl, y_tag, mask, crf)) / tf.reduce_sum(mask)
             loss = li + lt
-        grads = tape.gradient(loss, model.trainable_variables)
+        grads = tape.gradient(loss, model.trainable_variables + ([crf] if crf is not None else []))
         opt.apply(grads)
         return loss
 
@@ -257,11 +408,13 @@ def train(utterances: list[Utterance], # labelled training utterances
                   for b in map(pad_batch, length_batches(epoch_ex, hp.batch_size, rng))]
         row = dict(epoch=epoch, loss=float(np.mean(losses)))
         if valid_ex:
-            m = validation_score(infer, valid_ex, valid, intents, tag_names)
+            m = validation_score(infer, valid_ex, valid, intents, tag_names,
+                                 None if crf is None else crf.numpy())
             row.update(valid_intent_accuracy=m['intent_accuracy'], valid_entity_f1=m['entity']['f1'])
             current = m['intent_accuracy'] + (m['entity']['f1'] if len(tag_names) > 1 else 0)
             if current > best + 1e-6:
                 best, best_w, best_epoch, waited = current, keras_weights(model), epoch, 0
+                if crf is not None: best_w['crf/transitions'] = crf.numpy()
             else: waited += 1
         history.append(row)
         bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != 'epoch'})
@@ -269,12 +422,22 @@ def train(utterances: list[Utterance], # labelled training utterances
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
-    if hp.lexical:
-        index = {n: i for i, n in enumerate(intents)}
-        weights.update(fit_lexical([u.text for u in utterances], [index[u.intent] for u in utterances],
-                                   len(intents), hp.lexical, hp.lexical_c, hp.lexical_balance) or {})
+    if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
+    index = {n: i for i, n in enumerate(intents)}
+    lexical = lambda us: fit_lexical([u.text for u in us], [index[u.intent] for u in us], len(intents),
+                                     hp.lexical, hp.lexical_c, hp.lexical_balance) or {}
+    if hp.lexical: weights.update(lexical(utterances))
+    calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
+                             'validation' if valid else 'held out from training') if hp.calibrate else {})
+    # the lexical model takes seconds to fit: once calibrated, it learns from the app's held-out examples too
+    if hp.lexical and hp.refit_lexical and calibration and own:
+        weights.update(lexical(list(utterances) + [u for u in valid or held if u.intent in index]))
+        calibration['lexical_refit'] = True
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
-                data_hash=data_hash(utterances, intents, hp))
-    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or []))
+                data_hash=data_hash(utterances, intents, hp), duplicates=conflicts,
+                calibration=calibration)
+    if valid_conflicts: info['valid_duplicates'] = valid_conflicts
+    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
+                        calibration)
