@@ -39,20 +39,31 @@ def predicted_pairs(predictor, utterances) -> list[tuple]:
     return out
 
 # %% ../nbs/70_cli.ipynb #c008
+def _training_data(spec, a) -> tuple:
+    "`(app, validation utterances)` to train on: JSONL data settled by `--duplicates`, anything else as an app."
+    from chatbot.nlu.train import load_training_app
+    p = Path(str(spec))
+    if (p.is_dir() and (p/'train.jsonl').exists()) or (p.is_file() and p.suffix.lower() == '.jsonl'):
+        app, valid, notes = load_training_app(p, a.duplicates)
+        for n in notes: print(f'note: {n}', file=sys.stderr)
+        return app, valid
+    return resolve_app(str(spec), a.settings)
+
 def cmd_train(a):
     from chatbot.admin.runs import execute_training, TrainingRunError, is_remote
     if is_remote(a.data):                                  # a blob or URL: the notebook fetches and checks it
         if a.direct: raise CLIError('--direct trains local data only; remote data is read by the training notebook')
         print(f'training on {a.data} (running the training notebook with papermill)', file=sys.stderr, flush=True)
     else:
-        app, valid = resolve_app(a.data, a.settings)
+        app, valid = _training_data(a.data, a)
         app.validate()                                     # bad data gets its one clear line before any kernel starts
-        if a.valid: valid = resolve_app(a.valid, a.settings)[0].utterances
+        if a.valid: valid = _training_data(a.valid, a)[0].utterances
         if a.direct: return _train_in_process(a, app, valid)
         print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
               f'{len(app.learned_entities)} learned entities (running the training notebook with papermill)', file=sys.stderr, flush=True)
     registry = _registry_at(a.settings, a.push) if a.push else None    # a bad registry URL fails before an hour of training
-    params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid), app=a.app).items() if v is not None}
+    params = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, valid=a.valid and str(a.valid), app=a.app,
+                                    duplicates=a.duplicates).items() if v is not None}
     try: r = execute_training(a.data, a.out, params, log_path=None if a.quiet else '-')
     except TrainingRunError as e: raise CLIError(str(e)) from None
     m, out = r['metrics'], r['artifact']
@@ -88,7 +99,8 @@ def _train_in_process(a, app: App, valid):
     app.validate()
     print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
           f'{len(app.learned_entities)} learned entities', file=sys.stderr)
-    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=not a.quiet)
+    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=not a.quiet,
+                    duplicates=a.duplicates)
     out = save_model(trained, a.out, app)
     pred = Predictor.load(out)
     # the held-out split (given, or cut by `train`) measures the artifact; tiny apps have none, and say so
@@ -107,15 +119,17 @@ def _train_in_process(a, app: App, valid):
 
 def cmd_evaluate(a):
     from chatbot.nlu.predict import Predictor
-    from chatbot.nlu.evaluate import score, format_report, gold_pairs
+    from chatbot.nlu.evaluate import score, format_report, gold_pairs, read_labelled
     pred = Predictor.load(a.model)
-    p = Path(a.data)
-    split = 'test' if p.is_dir() and (p/'test.jsonl').exists() else 'train'
-    app, _ = resolve_app(a.data, a.settings, split)
-    if not app.utterances: raise CLIError(f'{a.data} holds no utterances to evaluate on')
+    notes = []
+    if Path(a.data).exists(): utts, notes = read_labelled(a.data)     # every labelled row, said if any is not
+    else: utts = resolve_app(a.data, a.settings)[0].utterances         # 'demo' or an app in the store
+    for n in notes: print(f'note: {n}', file=sys.stderr)
+    if not utts: raise CLIError(f'{a.data} holds no utterances to evaluate on')
     t0 = time.perf_counter()
-    metrics = score(gold_pairs(app.utterances), predicted_pairs(pred, app.utterances))
-    metrics.update(data=str(a.data), model=pred.version, ms_per_utterance=round((time.perf_counter() - t0) * 1000 / len(app.utterances), 3))
+    metrics = score(gold_pairs(utts), predicted_pairs(pred, utts))
+    metrics.update(data=str(a.data), model=pred.version, notes=notes,
+                   ms_per_utterance=round((time.perf_counter() - t0) * 1000 / len(utts), 3))
     out = Path(a.out) if a.out else Path(a.model)/'evaluation.json'
     out.write_text(json.dumps(metrics, indent=1, ensure_ascii=False))
     if a.json: print(json.dumps(metrics, ensure_ascii=False))
@@ -532,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
                    'azure-blob://CONTAINER[/PREFIX])')
     t.add_argument('--publish-if-better', action='store_true',
                    help='with --push: publish to staging when it beats production')
+    t.add_argument('--duplicates', choices=['majority', 'drop', 'strict'], default='majority',
+                   help='a text under two intents: train on the label most copies carry (default), drop it, '
+                   'or refuse the data (strict)')
     t.set_defaults(fn=cmd_train)
     e = sub.add_parser('evaluate', help='score a model on labelled data')
     e.add_argument('model', help='model artifact folder')

@@ -80,17 +80,26 @@ def fetch_data(spec: str, folder, connection_string: str | None = None) -> str:
 # %% ../../nbs/admin/51_admin.runs.ipynb #c021
 def load_training_data(data, # A folder, a file, `demo`, a store app name or a remote URL
                        valid=None, # Separate validation data, in the same forms
-                       settings=None # `Settings`: the app store and the Azure account; None for files only
+                       settings=None, # `Settings`: the app store and the Azure account; None for files only
+                       duplicates: str = 'majority' # JSONL: a text under two intents: `majority`, `drop`, `strict`
                       ):
     "`(app, valid_utterances, test_utterances)` of the data spec `data`."
     from chatbot.admin.store import resolve_app
+    from chatbot.nlu.train import load_training_app
     store_url, cs = (settings.store_url, settings.azure_connection_string) if settings else (None, None)
     if is_remote(data) or is_remote(valid or ''):
         tmp = Path(tempfile.mkdtemp(prefix='chatbot-data-'))
         data, valid = fetch_data(data, tmp/'data', cs), valid and fetch_data(valid, tmp/'valid', cs)
     show = lambda report: print(str(report), file=sys.stderr)     # into the run's log
-    app, valid_utts = resolve_app(str(data), store_url=store_url, on_report=show)
-    if valid: valid_utts = resolve_app(str(valid), store_url=store_url, on_report=show)[0].utterances
+    def read(spec):
+        p = Path(str(spec))
+        if (p.is_dir() and (p/'train.jsonl').exists()) or (p.is_file() and p.suffix.lower() == '.jsonl'):
+            app, v, notes = load_training_app(p, duplicates)
+            for n in notes: print(f'note: {n}', file=sys.stderr)
+            return app, v
+        return resolve_app(str(spec), store_url=store_url, on_report=show)
+    app, valid_utts = read(data)
+    if valid: valid_utts = read(valid)[0].utterances
     p, test = Path(str(data)), None
     if p.is_dir():
         from chatbot.nlu.formats import load_split
