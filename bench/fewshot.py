@@ -57,7 +57,7 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}') -> dict:
     from chatbot.nlu.model import HParams
     from chatbot.nlu.predict import Predictor
     from chatbot.nlu.app import NONE_INTENT
-    from chatbot.cli import predicted_pairs
+    from chatbot.nlu.evaluate import predicted_pairs
     import peers
     folder = DATA / name
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)

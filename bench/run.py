@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'bench')]
 
 from chatbot.nlu.app import NONE_INTENT
-from chatbot.cli import predicted_pairs
+from chatbot.nlu.evaluate import predicted_pairs
 from chatbot.nlu.evaluate import gold_pairs, score
 from chatbot.nlu.formats import load_split
 import peers

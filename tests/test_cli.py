@@ -28,6 +28,22 @@ def test_train_writes_a_loadable_artifact(cli_model):
     m = json.loads((cli_model/'manifest.json').read_text())
     assert m['metrics']['intent_accuracy'] > 0.5 and 'per_intent' in m['metrics']
 
+def test_train_direct_and_duplicates(tmp_path, mini_file):
+    "--direct trains in this process (scripts, benchmarks); a text under two intents is settled as --duplicates says."
+    rows = [json.loads(l) for l in mini_file.read_text().splitlines()]
+    other = next(r['intent'] for r in rows if r['intent'] != rows[0]['intent'])
+    data = tmp_path/'data.jsonl'
+    extra = [rows[0], {'text': rows[0]['text'], 'intent': other}]          # two copies against one
+    data.write_text(mini_file.read_text() + ''.join(json.dumps(x) + '\n' for x in extra))
+    r = run('train', data, '--out', tmp_path/'m', '--epochs', '3', '--quiet', '--direct')
+    assert 'artifact:' in r.stdout and 'intent accuracy' in r.stdout
+    assert f"{rows[0]['text'].lower()!r} is labelled" in r.stderr and f"kept {rows[0]['intent']}" in r.stderr
+    assert (tmp_path/'m'/'manifest.json').exists()
+    r = run('train', data, '--out', tmp_path/'m2', '--epochs', '3', '--quiet', '--direct', '--duplicates', 'strict',
+            check=False)
+    assert r.returncode == 2 and 'the same text under two intents' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path/'m2').exists()
+
 def test_predict_prints_luis_v3(cli_model):
     out = json.loads(run('predict', cli_model, '운동화를 장바구니에 담아줘').stdout)
     assert out['query'] == '운동화를 장바구니에 담아줘'

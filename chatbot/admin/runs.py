@@ -17,8 +17,8 @@ __all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report
            'fetch_data', 'load_training_data', 'evaluate_artifact', 'metrics_summary', 'metrics_table',
            'per_label_table', 'confused_pairs', 'utterance_table', 'confidence_table', 'plot_confusion', 'figure_png',
            'template_path', 'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats',
-           'production_metrics', 'publish_to_staging_if_better', 'emit_model_trained', 'run_one', 'recover',
-           'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
+           'production_metrics', 'publish_to_staging_if_better', 'push_trained', 'train_in_process',
+           'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c006
 class TrainingRunError(RuntimeError):
@@ -110,14 +110,13 @@ def load_training_data(data, # A folder, a file, `demo`, a store app name or a r
 def evaluate_artifact(artifact, utterances) -> tuple[dict, list[dict]]:
     "Metrics of the artifact on `utterances` and one row per utterance (gold, predicted, score, ms)."
     from chatbot.nlu.predict import Predictor
-    from chatbot.nlu.evaluate import score, gold_pairs, span_label
+    from chatbot.nlu.evaluate import score, gold_pairs, prediction_pair
     pred, rows, pairs = Predictor.load(artifact), [], []
     for u in utterances:
         t0 = time.perf_counter()
         p = pred.predict(u.text)
         ms = (time.perf_counter() - t0) * 1000
-        pairs.append((p.top_intent, [(e.start, e.end, span_label(e.entity, e.role))
-                                     for e in p.entities if e.kind == 'learned']))
+        pairs.append(prediction_pair(p))
         rows.append(dict(text=u.text, intent=u.intent, predicted=p.top_intent, score=round(float(p.score), 4),
                          ms=round(ms, 3)))
     m = score(gold_pairs(utterances), pairs)
@@ -496,6 +495,41 @@ def publish_to_staging_if_better(registry, app: str, artifact, version: str, met
     return 'staging'
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c086
+def push_trained(registry, # The registry to push to
+                 out, # The artifact folder
+                 metrics: dict, # Its evaluation, to compare with production's
+                 publish_if_better: bool # Publish to staging when it beats production
+                ) -> tuple:
+    "Push the artifact at `out`: `(app, version, slot it was published to or None)`."
+    from chatbot.nlu.artifacts import read_manifest
+    app = read_manifest(out)['app']['name']
+    version = registry.push(app, out)
+    slot = publish_to_staging_if_better(registry, app, out, version, metrics) if publish_if_better else None
+    return app, version, slot
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c089
+def train_in_process(app, # The app to train, validated
+                     valid, # Validation utterances, or None to hold some out
+                     out, # The artifact folder to write
+                     hp=None, # `HParams` (default: the defaults)
+                     duplicates: str = 'majority', # A text under two intents: `majority`, `drop` or `strict`
+                     progress: bool = True # Show a progress bar
+                    ) -> tuple:
+    "Train `app` here: `(artifact folder, metrics, training info)`."
+    from chatbot.nlu.train import train
+    from chatbot.nlu.predict import save_model
+    from chatbot.nlu.artifacts import update_manifest
+    app.validate()
+    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=progress, duplicates=duplicates)
+    art = save_model(trained, out, app)
+    eval_utts = trained.valid or app.utterances
+    metrics = evaluate_artifact(art, eval_utts)[0]
+    metrics['data'] = (f'validation ({len(eval_utts)} utterances)' if trained.valid
+                       else 'training data (too small to hold out a validation split)')
+    update_manifest(art, metrics=metrics)
+    return art, metrics, trained.info
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c091
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -508,7 +542,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c090
+# %% ../../nbs/admin/51_admin.runs.ipynb #c095
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -527,12 +561,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c092
+# %% ../../nbs/admin/51_admin.runs.ipynb #c097
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c095
+# %% ../../nbs/admin/51_admin.runs.ipynb #c100
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -543,7 +577,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c098
+# %% ../../nbs/admin/51_admin.runs.ipynb #c103
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -624,7 +658,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c102
+# %% ../../nbs/admin/51_admin.runs.ipynb #c107
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -632,7 +666,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c105
+# %% ../../nbs/admin/51_admin.runs.ipynb #c110
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -643,7 +677,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c108
+# %% ../../nbs/admin/51_admin.runs.ipynb #c113
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -653,7 +687,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c113
+# %% ../../nbs/admin/51_admin.runs.ipynb #c118
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -662,14 +696,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c116
+# %% ../../nbs/admin/51_admin.runs.ipynb #c121
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c119
+# %% ../../nbs/admin/51_admin.runs.ipynb #c124
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''

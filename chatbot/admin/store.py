@@ -17,10 +17,10 @@ from ..backends.core import Backends
 from ..backends.sqlite import SQLiteFile, sqlite_path
 
 # %% auto #0
-__all__ = ['SCHEMA_V1', 'MIGRATIONS', 'SCHEMA_VERSION', 'STORES', 'NotFound', 'AppNotFound', 'AppExists', 'SchemaVersionError',
-           'AppInfo', 'StoredUtterance', 'Change', 'text_key', 'check_actor', 'as_app', 'as_utterances',
-           'utterance_problems', 'AppStore', 'apply_migration', 'migrate', 'SQLiteAppStore', 'open_store',
-           'resolve_app']
+__all__ = ['SCHEMA_V1', 'MIGRATIONS', 'SCHEMA_VERSION', 'STORES', 'IMPORT_MODES', 'NotFound', 'AppNotFound', 'AppExists',
+           'SchemaVersionError', 'AppInfo', 'StoredUtterance', 'Change', 'text_key', 'check_actor', 'as_app',
+           'as_utterances', 'utterance_problems', 'AppStore', 'apply_migration', 'migrate', 'SQLiteAppStore',
+           'open_store', 'resolve_app', 'import_files']
 
 # %% ../../nbs/admin/50_admin.store.ipynb #c006
 class NotFound(KeyError):
@@ -887,3 +887,31 @@ def resolve_app(spec: str, # A path, `demo`, or the name of an app in the store
         except KeyError:
             raise ValueError(f'{spec!r} is not a file, a folder, the bundled app "demo", '
                              'or an app in the store') from None
+
+# %% ../../nbs/admin/50_admin.store.ipynb #c159
+IMPORT_MODES = ('new', 'replace', 'merge')
+
+def import_files(store: AppStore, # The app store
+                 paths, # A file or folder, or a list of them read as one app
+                 name: str | None = None, # The app's name in the store (default: the file's)
+                 fmt: str | None = None, # The format (default: from each file's name and content)
+                 mode: str = 'new', # `new` refuses an existing app, `replace` overwrites it, `merge` adds to it
+                 strict: bool = False, # Refuse a sentence under two intents instead of skipping it
+                 extractors: bool = False, # Rasa regexes and lookups as entities of their own
+                 actor: str = 'system' # Who imports, for the audit trail
+                ) -> tuple:
+    "Read `paths` as one app and store it: `(app, import report, what was done)`."
+    from chatbot.nlu.formats import combine_apps, load_app
+    if mode not in IMPORT_MODES: raise ValueError(f"mode must be one of {', '.join(IMPORT_MODES)}, got {mode!r}")
+    paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
+    app, report = load_app(paths if len(paths) > 1 else paths[0], name=name, fmt=fmt, strict=strict,
+                           extractors=extractors)
+    if mode == 'merge' and store.has_app(app.name):
+        app, merged = combine_apps([store.get_app(app.name), app], app.name, f'{app.name} + {report.source}',
+                                   strict)
+        report.warnings += merged.warnings; report.dropped += merged.dropped
+        store.replace_app(app, actor=actor)
+        return app, report, 'merged into'
+    if mode == 'new': store.create_app(app, actor=actor)
+    else: store.replace_app(app, actor=actor)
+    return app, report, 'imported'

@@ -16,10 +16,11 @@ from ..nlu.app import (App, Entity, EntitySpan, Utterance, AppValidationError, E
 from ..nlu.formats import (ImportReport, ExportReport, app_from_clu, app_from_csv, app_from_json,
                                  app_from_jsonl, app_from_lu, app_from_luis, app_from_rasa, save_app,
                                  _json_kind, _parse_json)
-from .store import AppStore, AppExists, NotFound, StoredUtterance, text_key, utterance_problems
+from .store import (IMPORT_MODES, AppStore, AppExists, NotFound, StoredUtterance, text_key,
+                                 utterance_problems)
 
 # %% auto #0
-__all__ = ['MAX_UPLOAD_BYTES', 'IMPORT_MODES', 'FORMAT_NAMES', 'EXPORT_FORMATS', 'safe_filename', 'upload_text', 'upload_format',
+__all__ = ['MAX_UPLOAD_BYTES', 'FORMAT_NAMES', 'EXPORT_FORMATS', 'safe_filename', 'upload_text', 'upload_format',
            'preview_upload', 'keep_upload', 'ImportResult', 'MergePlan', 'merge_plan', 'import_upload', 'label_span',
            'add_label', 'form_utterance', 'span_html', 'html_table', 'preview_html', 'parse_list_values', 'make_entity',
            'entity_summary', 'Page', 'search_page', 'move_utterances', 'load_rules', 'intent_reply', 'set_intent_reply',
@@ -134,8 +135,6 @@ def keep_upload(files_dir, # A folder, or `azure-blob://CONTAINER[/PREFIX]`
     raise FileExistsError(f"cannot find a free name for {filename!r} in {d}")
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c032
-IMPORT_MODES = ('new', 'replace', 'merge')
-
 @dataclass
 class ImportResult:
     "What `import_upload` did: the app, the mode, how many of each were added and skipped, and notes."

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 # %% auto #0
-__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled']
+__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled', 'prediction_pair',
+           'predicted_pairs']
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c006
 def prf(tp: int, fp: int, fn: int) -> dict:
@@ -103,3 +104,13 @@ def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app 
         also = f', {conflicting} of them under more than one intent' if conflicting else ''
         notes.append(f'{repeated} text(s) appear more than once; every row is scored{also}')
     return utts, notes
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c026
+def prediction_pair(p) -> tuple:
+    "The prediction `p` as a scoring pair: its top intent and its learned entities' spans."
+    return p.top_intent, [(e.start, e.end, span_label(e.entity, e.role)) for e in p.entities if e.kind == 'learned']
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c027
+def predicted_pairs(predictor, utterances) -> list[tuple]:
+    "`predictor`'s answers for `utterances` as scoring pairs (`prediction_pair`)."
+    return [prediction_pair(predictor.predict(u.text)) for u in utterances]
