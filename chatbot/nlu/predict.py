@@ -49,6 +49,7 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                     training=dict(trained.info, history=trained.history), metrics=metrics or {},
                     libraries=library_versions())
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
+    if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
@@ -88,6 +89,9 @@ class Predictor:
                                                                           list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
         self.calibration = calibration or None   # None: the fixed mix of artifacts made before calibration
+        # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
+        self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
+                          for x in (c, *ss)}
         self.recognizers = None
         if entities:
             from chatbot.nlu.recognizers import Recognizers
@@ -114,6 +118,7 @@ class Predictor:
         return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
+                   manifest=dict(synonyms=getattr(app, 'synonyms', None) or {}),
                    calibration=getattr(trained, 'calibration', None))
 
     def scores(self, text: str) -> tuple[np.ndarray, list]:
@@ -136,7 +141,9 @@ class Predictor:
         ents = []
         for s, e, label, sc in spans:
             name, _, role = label.partition(':')
-            ents.append(EntityResult(name, s, e, text[s:e], 'learned', sc, role or None))
+            canon = self.canonical.get(text[s:e].strip().lower())
+            ents.append(EntityResult(name, s, e, text[s:e], 'learned', sc, role or None,
+                                     dict(values=[canon]) if canon else None))
         if self.recognizers is not None:
             for m in self.recognizers(text, now=now):
                 ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role,

@@ -124,9 +124,9 @@ def to_clu(p: Prediction, verbose: bool = True) -> dict:
 
 # %% ../../nbs/service/31_service.responses.ipynb #c028
 def _rasa_value(e: EntityResult):
-    "The `value` Rasa reports: a list entity's canonical value, a prebuilt's scalar value, else the text."
+    "The `value` Rasa reports: a canonical value (list entity or synonym), a prebuilt's scalar, else the text."
     r = e.resolution or {}
-    if e.kind == 'list' and r.get('values'): return r['values'][0]
+    if e.kind in ('list', 'learned') and r.get('values'): return r['values'][0]
     if e.kind == 'prebuilt' and 'value' in r: return r['value']
     return e.text
 
@@ -144,7 +144,8 @@ def to_rasa(p: Prediction) -> dict:
                  extractor=_EXTRACTORS.get(e.kind, e.kind))
         if e.kind == 'learned': d['confidence_entity'] = float(e.score)
         if e.role: d['role'] = e.role
-        if e.kind == 'list': d['processors'] = ['EntitySynonymMapper']
+        if e.kind == 'list' or (e.kind == 'learned' and d['value'] != e.text):
+            d['processors'] = ['EntitySynonymMapper']
         if e.kind == 'prebuilt' and e.resolution: d['additional_info'] = e.resolution
         ents.append(d)
     return dict(text=p.query, intent=dict(name=p.top_intent, confidence=float(p.score)),
