@@ -16,8 +16,9 @@ from ..nlu.predict import Predictor, EntityResult
 from ..nlu.registry import SLOTS
 import chatbot
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from .http import (ACCESS_DENIED, ApiError, client_key, install_edge, key_allows, key_required,
-                                  parse_keys, request_json, request_line_limit, run_wsgi)
+from .http import (ACCESS_DENIED, MAX_JSON_DEPTH, ApiError, client_key, install_edge, key_allows,
+                                  key_required, parse_keys, request_json, request_line_limit, run_wsgi)
+from .openapi import service_openapi
 from .responses import to_clu, to_luis_v2, to_luis_v3, to_native, to_rasa
 
 log = logging.getLogger('chatbot.service.serve')
@@ -29,7 +30,7 @@ __all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'LATENCY_BUCKETS', 'MAX_OF
            'parse_timezone_offset', 'external_entities', 'default_config', 'serve_config', 'build_host', 'create_app',
            'resolve_model', 'predict', 'log_request', 'config_int', 'luis_v3_slot', 'luis_v3_version', 'luis_v2',
            'native_predict', 'list_apps', 'clu', 'rasa_parse', 'rasa_version', 'rasa_status', 'app_status', 'healthz',
-           'readyz', 'prometheus', 'install_hooks', 'run_server']
+           'readyz', 'openapi', 'prometheus', 'install_hooks', 'run_server']
 
 # %% ../../nbs/service/32_service.serve.ipynb #c006
 APP_ID_NAMESPACE = uuid.UUID('0b7d6f35-27f4-4c53-9d8f-4b8a1e9f6c21')
@@ -587,6 +588,13 @@ def readyz():
     body = dict(ready=ready, apps=[app_status(host, a) for a in sorted(host.sources)])
     if '*registry' in host.errors: body['registry_error'] = host.errors['*registry']
     return jsonify(body), 200 if ready else 503
+
+@ops.route('/openapi.json', endpoint='openapi')
+def openapi():
+    "The service's OpenAPI description (`chatbot.service.openapi`), with this app's limits."
+    c = current_app.config
+    return jsonify(service_openapi(config_int('MAX_QUERY_CHARS'), config_int('MAX_BATCH'), c['MAX_CONTENT_LENGTH'],
+                                   c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH, chatbot.__version__))
 
 @ops.route('/metrics', endpoint='prometheus')
 def prometheus():
