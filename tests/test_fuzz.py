@@ -50,14 +50,17 @@ def check(client, method: str, path: str, what='', **kw):
 # --- the servers ---
 
 @pytest.fixture(scope='module')
-def service_app(mini_model):
-    "The prediction service over the mini model (a real `Predictor`, real recognizers), open, not logging."
+def service_app(mini_model, tmp_path_factory):
+    "The prediction service over the mini model (a real `Predictor`, real recognizers), open, logging to SQLite."
     from chatbot.service.serve import create_app, FolderSource, ModelHost
     _, path = mini_model
-    app = create_app(dict(LOG=False), host=ModelHost([FolderSource(path)], poll_interval=60))
+    logs = tmp_path_factory.mktemp('fuzz-service')/'logs.db'
+    app = create_app(dict(LOG=True, LOG_URL=f'sqlite:///{logs}'),
+                     host=ModelHost([FolderSource(path)], poll_interval=60))
     assert app.test_client().get('/readyz').status_code == 200
     yield app
     app.extensions['chatbot.host'].stop()
+    app.extensions['chatbot.log'].close()
 
 @pytest.fixture(scope='module')
 def gateway_app(tmp_path_factory):
