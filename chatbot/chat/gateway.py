@@ -21,8 +21,9 @@ __all__ = ['openapi', 'create_gateway_app', 'build_gateway']
 def openapi():
     "The gateway's OpenAPI description (`chatbot.service.openapi`), with this app's limits."
     c = current_app.config
-    return jsonify(gateway_openapi(current_app.extensions['chatbot.chat.gateway'].max_chars, c['MAX_CONTENT_LENGTH'],
-                                   c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH, chatbot.__version__))
+    gw = current_app.extensions['chatbot.chat.gateway']
+    return jsonify(gateway_openapi(gw.max_chars, c['MAX_CONTENT_LENGTH'], c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH,
+                                   chatbot.__version__))
 
 # %% ../../nbs/chat/45_chat.gateway.ipynb #c007
 def create_gateway_app(gw: Gateway, settings: Settings | None = None) -> Flask:

@@ -34,8 +34,9 @@ def sendbird_event(payload: dict, # The webhook's JSON body
     if bot_user_id and sender.get('user_id') == bot_user_id: return None
     text = p.get('message')
     if not isinstance(text, str) or not text.strip(): return None
-    if not isinstance(sender.get('user_id'), (str, int)) or not isinstance(ch.get('channel_url'), str): return None
-    if not str(sender['user_id']).strip() or not ch['channel_url']: return None
+    user, url = sender.get('user_id'), ch.get('channel_url')
+    if not isinstance(user, (str, int)) or not str(user).strip() or not isinstance(url, str) or not url:
+        return None
     args = ('sendbird', str(sender['user_id']), text)
     kw = dict(message_id=f"sendbird-{p.get('message_id')}",
               channel_data=dict(channel_url=ch['channel_url'], nickname=sender.get('nickname')))

@@ -59,7 +59,8 @@ def error_body(err: ApiError, style: str = 'luis') -> dict:
     "The JSON body of `err` in LUIS's (and every other route's) shape, or Rasa's with `style='rasa'`."
     if style == 'rasa':
         body = dict(version='3.6.21', status='failure', reason=err.code, message=err.message, code=err.status)
-        if err.target or err.extra: body['details'] = dict(target=err.target, **err.extra) if err.target else err.extra
+        if err.target: body['details'] = dict(target=err.target, **err.extra)
+        elif err.extra: body['details'] = err.extra
         return body
     body = dict(code=err.code, message=err.message)
     if err.target: body['target'] = err.target
@@ -174,11 +175,11 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
         raise ApiError(400, 'JsonTooDeep', f'the request body nests {depth:,} levels deep; the limit is '
                        f'{max_depth}', 'body', limit=max_depth)
     try: data = json.loads(raw)
-    except (ValueError, RecursionError): raise ApiError(400, 'BadArgument', 'the request body is not valid JSON',
-                                                        'body') from None
+    except (ValueError, RecursionError):
+        raise ApiError(400, 'BadArgument', 'the request body is not valid JSON', 'body') from None
     if b'\\u' in raw and (where := lone_surrogate_at(data)) is not None:
-        raise ApiError(400, 'BadArgument', f"'{where}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape "
-                       'that is half of a pair), which is not text', where)
+        raise ApiError(400, 'BadArgument', f"'{where}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF "
+                       'escape that is half of a pair), which is not text', where)
     return data
 
 # %% ../../nbs/service/30_service.http.ipynb #c041

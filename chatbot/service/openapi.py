@@ -22,8 +22,8 @@ ERROR_SCHEMA = {
 
 RASA_ERROR_SCHEMA = {
     'type': 'object', 'required': ['status', 'reason', 'message', 'code'],
-    'properties': {'version': {'type': 'string'}, 'status': {'const': 'failure'}, 'reason': {'type': 'string'},
-                   'message': {'type': 'string'}, 'code': {'type': 'integer'},
+    'properties': {'version': {'type': 'string'}, 'status': {'const': 'failure'},
+                   'reason': {'type': 'string'}, 'message': {'type': 'string'}, 'code': {'type': 'integer'},
                    'details': {'type': 'object', 'description': 'The field (`target`) and the limit'}}}
 
 SECURITY_SCHEMES = {
@@ -75,12 +75,14 @@ def _luis_v3(max_chars: int) -> dict:
 # %% ../../nbs/service/29_service.openapi.ipynb #c011
 def _predict_ops(summary: str, path_params: list, req: dict, tag: str) -> dict:
     "GET and POST of one LUIS v3 predict route."
-    resp = {**_ok('The prediction, in LUIS v3 shape', {'type': 'object', 'required': ['query', 'prediction']}),
-            **_errors(400, 401, 404, 409)}
+    shape = {'type': 'object', 'required': ['query', 'prediction']}
+    resp = {**_ok('The prediction, in LUIS v3 shape', shape), **_errors(400, 401, 404, 409)}
     get = dict(summary=summary + ' (query in the URL)', tags=[tag], parameters=path_params + req['params'],
                responses=resp)
-    post = dict(summary=summary + ' (query in the body)', tags=[tag], parameters=path_params + req['params'][1:],
-                requestBody={'required': False, **_json(req['body'])}, responses={**resp, **_errors(400, 413)})
+    post = dict(summary=summary + ' (query in the body)', tags=[tag],
+                parameters=path_params + req['params'][1:],
+                requestBody={'required': False, **_json(req['body'])},
+                responses={**resp, **_errors(400, 413)})
     return dict(get=get, post=post)
 
 # %% ../../nbs/service/29_service.openapi.ipynb #c012
@@ -107,9 +109,12 @@ def service_openapi(max_query_chars: int = 2000, # The longest query, in charact
             'conversationItem': {'type': 'object', 'required': ['text'], 'properties': {
                 'id': s, 'participantId': s, 'text': text}}}},
         'parameters': {'type': 'object', 'required': ['projectName'], 'properties': {
-            'projectName': {'type': 'string', 'minLength': 1}, 'deploymentName': s, 'verbose': {'type': 'boolean'}}}}}
+            'projectName': {'type': 'string', 'minLength': 1}, 'deploymentName': s,
+            'verbose': {'type': 'boolean'}}}}}
     rasa_body = {'type': 'object', 'required': ['text'],
                  'properties': {'text': text, 'app': s, 'message_id': s}}
+    v2_flags = [_param(k, 'query', flag) for k in ('verbose', 'staging', 'log')]
+    v2_ok, e = _ok('The prediction, in LUIS v2 shape'), _errors
     paths = {
         '/luis/prediction/v3.0/apps/{appId}/slots/{slotName}/predict': _predict_ops(
             'LUIS v3 prediction by slot', [app_id, _param('slotName', 'path', {'type': 'string',
@@ -121,36 +126,38 @@ def service_openapi(max_query_chars: int = 2000, # The longest query, in charact
                 app_id, _param('q', 'query', text, 'The text'),
                 _param('timezoneOffset', 'query', {'type': 'number', 'minimum': -1440, 'maximum': 1440},
                        'Minutes from UTC, for dates'),
-                *[_param(k, 'query', flag) for k in ('verbose', 'staging', 'log')]],
-                responses={**_ok('The prediction, in LUIS v2 shape'), **_errors(400, 401, 404, 409)}),
-            'post': dict(summary='LUIS v2 prediction, the text as a JSON string body (the v2 SDK)', tags=['LUIS'],
-                         parameters=[app_id, *[_param(k, 'query', flag) for k in ('verbose', 'staging', 'log')]],
+                *v2_flags], responses={**v2_ok, **e(400, 401, 404, 409)}),
+            'post': dict(summary='LUIS v2 prediction, the text as a JSON string body (the v2 SDK)',
+                         tags=['LUIS'], parameters=[app_id, *v2_flags],
                          requestBody={'required': True, **_json({'oneOf': [text, {
                              'type': 'object', 'properties': {'q': text}}]})},
-                         responses={**_ok('The prediction, in LUIS v2 shape'), **_errors(400, 401, 404, 409, 413)})},
+                         responses={**v2_ok, **e(400, 401, 404, 409, 413)})},
         '/language/:analyze-conversations': {'post': dict(
-            summary='CLU conversation analysis', tags=['CLU'], requestBody={'required': True, **_json(clu_body)},
+            summary='CLU conversation analysis', tags=['CLU'],
+            requestBody={'required': True, **_json(clu_body)},
             parameters=[_param('api-version', 'query', s), _param('log', 'query', flag)],
-            responses={**_ok('A ConversationResult'), **_errors(400, 401, 404, 409, 413)})},
+            responses={**_ok('A ConversationResult'), **e(400, 401, 404, 409, 413)})},
         '/model/parse': {'post': dict(
             summary="Rasa's parse", tags=['Rasa'], requestBody={'required': True, **_json(rasa_body)},
             parameters=[_param('app', 'query', s, 'The app, when the server serves several'),
                         _param('slot', 'query', s), _param('token', 'query', s, 'The key, the Rasa way')],
             responses={**_ok('Intent, ranking and entities, in Rasa shape'),
-                       **_errors(400, 401, 404, 409, 413, rasa=True)})},
+                       **e(400, 401, 404, 409, 413, rasa=True)})},
         '/version': {'get': dict(summary="Rasa's version", tags=['Rasa'], responses=_ok('The versions'))},
-        '/status': {'get': dict(summary="Rasa's status", tags=['Rasa'], parameters=[_param('app', 'query', s)],
-                                responses={**_ok('The model served'), **_errors(400, 401, 404, 409, rasa=True)})},
+        '/status': {'get': dict(summary="Rasa's status", tags=['Rasa'],
+                                parameters=[_param('app', 'query', s)],
+                                responses={**_ok('The model served'), **e(400, 401, 404, 409, rasa=True)})},
         '/v1/apps/{appId}/predict': {'post': dict(
             summary='One text or a batch (`texts`), any slot or version', tags=['Native'],
             parameters=[app_id, _param('slot', 'query', s), _param('log', 'query', flag)],
             requestBody={'required': True, **_json(native_body)},
-            responses={**_ok('The prediction, or `predictions` for a batch'), **_errors(400, 401, 404, 409, 413)})},
+            responses={**_ok('The prediction, or `predictions` for a batch'), **e(400, 401, 404, 409, 413)})},
         '/v1/apps': {'get': dict(summary='The apps served', tags=['Native'],
-                                 responses={**_ok('`apps`: name, id, source, slots, error'), **_errors(401)})},
+                                 responses={**_ok('`apps`: name, id, source, slots, error'), **e(401)})},
         '/healthz': {'get': dict(summary='The process answers', tags=['Operations'], responses=_ok('`ok`'))},
         '/readyz': {'get': dict(summary='Every app has a loaded model', tags=['Operations'], responses={
-            **_ok('Ready, with what each slot serves'), '503': {'description': 'Not ready yet', **_json({})}})},
+            **_ok('Ready, with what each slot serves'),
+            '503': {'description': 'Not ready yet', **_json({})}})},
         '/metrics': {'get': dict(summary='Prometheus metrics', tags=['Operations'], responses={'200': {
             'description': 'Prometheus text exposition', 'content': {'text/plain': {'schema': s}}}})},
         '/openapi.json': {'get': dict(summary='This description', tags=['Operations'],
@@ -183,7 +190,8 @@ def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
     message = {'type': 'object', 'required': ['text'],
                'properties': {'text': {'type': 'string', 'minLength': 1, 'maxLength': max_chars}}}
     history = {'type': 'array', 'items': {'type': 'object', 'properties': {
-        'id': s, 'direction': {'enum': ['inbound', 'outbound']}, 'text': s, 'created_at': {'type': 'number'}}}}
+        'id': s, 'direction': {'enum': ['inbound', 'outbound']}, 'text': s,
+        'created_at': {'type': 'number'}}}}
     event = {'type': 'object', 'required': ['category'], 'properties': {
         'category': {'type': 'string', 'examples': ['group_channel:message_send']},
         'sender': {'type': 'object', 'properties': {'user_id': s, 'nickname': s}},
@@ -203,7 +211,8 @@ def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
             parameters=[_param('x-sendbird-signature', 'header', s,
                                'Hex HMAC-SHA256 of the body, keyed with the master API token')],
             requestBody={'required': True, **_json(event)},
-            responses={**_ok('`accepted` (with the message id) or `ignored`'), **_errors(400, 401, 413, 503)})},
+            responses={**_ok('`accepted` (with the message id) or `ignored`'),
+                       **_errors(400, 401, 413, 503)})},
         '/': {'get': dict(summary='The web chat page', tags=['Web'], security=[{}], responses={'200': {
             'description': 'HTML', 'content': {'text/html': {'schema': s}}}})},
         '/healthz': {'get': dict(summary='The process answers', tags=['Operations'], security=[{}],

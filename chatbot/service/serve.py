@@ -305,7 +305,7 @@ def parse_reference_time(value, name: str = 'datetimeReference') -> datetime | N
     if value in (None, ''): return None
     try: t = datetime.fromisoformat(value.replace('Z', '+00:00'))
     except (ValueError, AttributeError):
-        raise ApiError(400, 'BadArgument', f"{name} {value!r} is not an ISO 8601 date and time", name) from None
+        raise ApiError(400, 'BadArgument', f'{name} {value!r} is not an ISO 8601 date and time', name) from None
     return t.replace(tzinfo=None)
 
 def parse_timezone_offset(value, name: str = 'timezoneOffset') -> datetime | None:
@@ -314,8 +314,8 @@ def parse_timezone_offset(value, name: str = 'timezoneOffset') -> datetime | Non
     try: minutes = float(value)
     except (TypeError, ValueError): minutes = float('nan')
     if not -MAX_OFFSET_MINUTES <= minutes <= MAX_OFFSET_MINUTES:          # also NaN and infinities
-        raise ApiError(400, 'BadArgument', f'{name} must be a number of minutes from -{MAX_OFFSET_MINUTES} to '
-                       f'{MAX_OFFSET_MINUTES}, got {value!r}', name, limit=MAX_OFFSET_MINUTES)
+        raise ApiError(400, 'BadArgument', f'{name} must be a number of minutes from -{MAX_OFFSET_MINUTES} '
+                       f'to {MAX_OFFSET_MINUTES}, got {value!r}', name, limit=MAX_OFFSET_MINUTES)
     return datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=minutes)
 
 def _index(x, name: str) -> int:
@@ -336,10 +336,12 @@ def external_entities(items, query: str) -> list[EntityResult]:
             raise ApiError(400, 'BadArgument', f'{at} needs entityName, startIndex and entityLength', at)
         name = x['entityName']
         if not isinstance(name, str) or not name:
-            raise ApiError(400, 'BadArgument', f'{at}.entityName must be a name, got {name!r}', f'{at}.entityName')
+            raise ApiError(400, 'BadArgument', f'{at}.entityName must be a name, got {name!r}',
+                           f'{at}.entityName')
         s, n = _index(x['startIndex'], f'{at}.startIndex'), _index(x['entityLength'], f'{at}.entityLength')
         if s < 0 or n <= 0 or s + n > len(query):
-            raise ApiError(400, 'BadArgument', f'{at} ({s}, length {n}) is outside the query of {len(query)} characters', at)
+            raise ApiError(400, 'BadArgument',
+                           f'{at} ({s}, length {n}) is outside the query of {len(query)} characters', at)
         out.append(EntityResult(name, s, s + n, query[s:s + n], 'external', resolution=x.get('resolution')))
     return out
 
@@ -457,10 +459,12 @@ def _v3(app_id, slot=None, version=None):
     if body is not None and not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with a "query"')
     body, a = body or {}, request.args
     opts = body.get('options') or {}
-    if not isinstance(opts, dict): raise ApiError(400, 'BadArgument', '"options" must be a JSON object', 'options')
+    if not isinstance(opts, dict):
+        raise ApiError(400, 'BadArgument', '"options" must be a JSON object', 'options')
     q = check_query(body.get('query', a.get('query')), config_int('MAX_QUERY_CHARS'))
     verbose, show_all = parse_bool(a.get('verbose'), 'verbose'), parse_bool(a.get('show-all-intents'), 'show-all-intents')
-    p = predict(lm, q, 'luis.v3', now=parse_reference_time(opts.get('datetimeReference'), 'options.datetimeReference'), extra=external_entities(body.get('externalEntities'), q),
+    p = predict(lm, q, 'luis.v3', now=parse_reference_time(opts.get('datetimeReference'), 'options.datetimeReference'),
+                extra=external_entities(body.get('externalEntities'), q),
                 prefer_external=parse_bool(opts.get('preferExternalEntities'), 'preferExternalEntities'), log=parse_bool(a.get('log'), 'log', True))
     return jsonify(to_luis_v3(p, verbose=verbose, show_all_intents=show_all))
 
@@ -480,9 +484,11 @@ def luis_v2(app_id):
         if isinstance(body, str): q = body
         elif isinstance(body, dict): q = body.get('q', body.get('query', q))
         elif body is not None:
-            raise ApiError(400, 'BadArgument', 'the request body must be a JSON string or an object with "q"', 'body')
+            raise ApiError(400, 'BadArgument', 'the request body must be a JSON string or an object with "q"',
+                           'body')
     q = check_query(q, config_int('MAX_QUERY_CHARS'), 'q')
-    p = predict(lm, q, 'luis.v2', now=parse_timezone_offset(a.get('timezoneOffset')), log=parse_bool(a.get('log'), 'log', True))
+    p = predict(lm, q, 'luis.v2', now=parse_timezone_offset(a.get('timezoneOffset')),
+                log=parse_bool(a.get('log'), 'log', True))
     return jsonify(to_luis_v2(p, verbose=parse_bool(a.get('verbose'), 'verbose')))
 
 # %% ../../nbs/service/32_service.serve.ipynb #c039
@@ -492,22 +498,27 @@ native = Blueprint('native', __name__)
 def native_predict(app_id):
     body = request_json(request)
     if not isinstance(body, dict):
-        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with "text" or "texts"', 'body')
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with "text" or "texts"',
+                       'body')
     version, slot = body.get('version'), body.get('slot')
     if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
-        raise ApiError(400, 'BadArgument', f'"version" must be a string, got {type(version).__name__}', 'version')
+        raise ApiError(400, 'BadArgument', f'"version" must be a string, got {type(version).__name__}',
+                       'version')
     if slot is not None and not isinstance(slot, str):
         raise ApiError(400, 'BadArgument', f'"slot" must be a string, got {type(slot).__name__}', 'slot')
-    lm = resolve_model(app_id, slot or request.args.get('slot') or 'production', str(version) if version is not None else None)
+    lm = resolve_model(app_id, slot or request.args.get('slot') or 'production',
+                       str(version) if version is not None else None)
     log, now, top = parse_bool(body.get('log', request.args.get('log')), 'log', True), parse_reference_time(body.get('datetimeReference')), body.get('top')
-    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1): raise ApiError(400, 'BadArgument', '"top" must be a positive integer', 'top')
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
+        raise ApiError(400, 'BadArgument', '"top" must be a positive integer', 'top')
     limit = config_int('MAX_QUERY_CHARS')
     if 'texts' in body:
         texts = body['texts']
-        if not isinstance(texts, list) or not texts: raise ApiError(400, 'BadArgument', '"texts" must be a non-empty list of strings', 'texts')
-        if len(texts) > config_int('MAX_BATCH'):
-            raise ApiError(400, 'BadArgument', f"a batch holds at most {config_int('MAX_BATCH')} texts, got {len(texts)}", 'texts',
-                           limit=config_int('MAX_BATCH'))
+        if not isinstance(texts, list) or not texts:
+            raise ApiError(400, 'BadArgument', '"texts" must be a non-empty list of strings', 'texts')
+        if len(texts) > (most := config_int('MAX_BATCH')):
+            raise ApiError(400, 'BadArgument', f'a batch holds at most {most} texts, got {len(texts)}', 'texts',
+                           limit=most)
         texts = [check_query(t, limit, f'texts[{i}]') for i, t in enumerate(texts)]
         preds = [predict(lm, t, 'native.batch', now=now, log=log) for t in texts]
         return jsonify(dict(predictions=[to_native(p, top) for p in preds], model_version=lm.version))
@@ -523,16 +534,20 @@ def list_apps():
 @native.route('/language/:analyze-conversations', methods=['POST'], endpoint='clu')
 def clu():
     body = request_json(request)
-    if not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object', 'body')
+    if not isinstance(body, dict):
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object', 'body')
     params, inp = body.get('parameters') or {}, body.get('analysisInput') or {}
     for name, x in (('parameters', params), ('analysisInput', inp)):
-        if not isinstance(x, dict): raise ApiError(400, 'BadArgument', f'"{name}" must be a JSON object, got {type(x).__name__}', name)
+        if not isinstance(x, dict):
+            raise ApiError(400, 'BadArgument', f'"{name}" must be a JSON object, got {type(x).__name__}', name)
     item = inp.get('conversationItem') or {}
     project, dep = params.get('projectName'), params.get('deploymentName') or 'production'
     if not isinstance(project, str) or not project:
-        raise ApiError(400, 'BadArgument', 'parameters.projectName is required, a string', 'parameters.projectName')
+        raise ApiError(400, 'BadArgument', 'parameters.projectName is required, a string',
+                       'parameters.projectName')
     if not isinstance(dep, str):
-        raise ApiError(400, 'BadArgument', 'parameters.deploymentName must be a string', 'parameters.deploymentName')
+        raise ApiError(400, 'BadArgument', 'parameters.deploymentName must be a string',
+                       'parameters.deploymentName')
     lm = resolve_model(project, dep, None) if dep.lower() in SLOTS else resolve_model(project, None, dep)
     q = check_query(item.get('text') if isinstance(item, dict) else None, config_int('MAX_QUERY_CHARS'), 'analysisInput.conversationItem.text')
     p = predict(lm, q, 'clu', log=parse_bool(request.args.get('log'), 'log', True))
@@ -549,10 +564,12 @@ def _only_app():
 @rasa.route('/model/parse', methods=['POST'], endpoint='parse')
 def rasa_parse():
     body = request_json(request)
-    if not isinstance(body, dict): raise ApiError(400, 'BadRequest', 'the request body must be a JSON object with "text"', 'body')
+    if not isinstance(body, dict):
+        raise ApiError(400, 'BadRequest', 'the request body must be a JSON object with "text"', 'body')
     app = request.args.get('app') or body.get('app')
     if app is not None and not isinstance(app, str):
-        raise ApiError(400, 'BadRequest', f'"app" must be the name of an app, got {type(app).__name__}', 'app')
+        raise ApiError(400, 'BadRequest', f'"app" must be the name of an app, got {type(app).__name__}',
+                       'app')
     lm = resolve_model(app or _only_app(), request.args.get('slot') or 'production')
     p = predict(lm, check_query(body.get('text'), config_int('MAX_QUERY_CHARS'), 'text'), 'rasa.parse')
     out = to_rasa(p)
@@ -593,8 +610,9 @@ def readyz():
 def openapi():
     "The service's OpenAPI description (`chatbot.service.openapi`), with this app's limits."
     c = current_app.config
-    return jsonify(service_openapi(config_int('MAX_QUERY_CHARS'), config_int('MAX_BATCH'), c['MAX_CONTENT_LENGTH'],
-                                   c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH, chatbot.__version__))
+    return jsonify(service_openapi(config_int('MAX_QUERY_CHARS'), config_int('MAX_BATCH'),
+                                   c['MAX_CONTENT_LENGTH'], c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH,
+                                   chatbot.__version__))
 
 @ops.route('/metrics', endpoint='prometheus')
 def prometheus():
