@@ -5,7 +5,6 @@
 # %% ../../nbs/service/30_service.http.ipynb #c004
 from __future__ import annotations
 import hmac, json, logging, re, time, uuid
-from itertools import accumulate
 from functools import wraps
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -14,7 +13,7 @@ log = logging.getLogger('chatbot.service.http')
 
 # %% auto #0
 __all__ = ['log', 'ACCESS_DENIED', 'HTTP_CODES', 'DRAIN_LIMIT', 'MAX_JSON_DEPTH', 'parse_keys', 'key_allows', 'client_key',
-           'ApiError', 'error_body', 'key_required', 'drain_body', 'install_edge', 'json_depth', 'lone_surrogate_at',
+           'ApiError', 'error_body', 'key_required', 'drain_body', 'install_edge', 'json_too_deep', 'lone_surrogate_at',
            'parse_json', 'request_json', 'request_line_limit', 'run_wsgi']
 
 # %% ../../nbs/service/30_service.http.ipynb #c006
@@ -145,17 +144,21 @@ def install_edge(app, # The Flask app
 MAX_JSON_DEPTH = 64
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKET = re.compile(rb'[\[\]{}]')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}')
 _SURROGATE = re.compile('[\ud800-\udfff]')
 
-# %% ../../nbs/service/30_service.http.ipynb #c033
-def json_depth(raw: bytes) -> int:
-    "How deeply the arrays and objects of JSON text `raw` nest, counted without parsing it."
-    if b'[' not in raw and b'{' not in raw: return 0
-    steps = [1 if b in b'[{' else -1 for b in _BRACKET.findall(_JSON_STRING.sub(b'""', raw))]
-    return max(accumulate(steps), default=0)
+# %% ../../nbs/service/30_service.http.ipynb #c034
+def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    "Do the arrays and objects of JSON text `raw` nest more than `max_depth` deep? Checked without parsing."
+    if b'[' not in raw and b'{' not in raw: return False
+    s = _JSON_STRING.sub(b'', raw).translate(None, _NOT_BRACKETS)
+    if re.search(rb'[\[{]{%d}' % (max_depth + 1), s): return True
+    for _ in range(max_depth):
+        s, before = s.replace(b'[]', b'').replace(b'{}', b''), s
+        if not s or s == before: return False
+    return True
 
-# %% ../../nbs/service/30_service.http.ipynb #c036
+# %% ../../nbs/service/30_service.http.ipynb #c037
 def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
 
 def lone_surrogate_at(x, path: str = '') -> str | None:
@@ -168,12 +171,12 @@ def lone_surrogate_at(x, path: str = '') -> str | None:
         if (found := lone_surrogate_at(v, p)) is not None: return found
     return None
 
-# %% ../../nbs/service/30_service.http.ipynb #c038
+# %% ../../nbs/service/30_service.http.ipynb #c039
 def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
     "JSON text `raw` parsed, or the `ApiError` 400 that says why it cannot be (not JSON, too deep, not text)."
-    if (depth := json_depth(raw)) > max_depth:
-        raise ApiError(400, 'JsonTooDeep', f'the request body nests {depth:,} levels deep; the limit is '
-                       f'{max_depth}', 'body', limit=max_depth)
+    if json_too_deep(raw, max_depth):
+        raise ApiError(400, 'JsonTooDeep', f'the request body nests arrays and objects more than {max_depth} '
+                       f'levels deep; the limit is {max_depth}', 'body', limit=max_depth)
     try: data = json.loads(raw)
     except (ValueError, RecursionError):
         raise ApiError(400, 'BadArgument', 'the request body is not valid JSON', 'body') from None
@@ -182,20 +185,20 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
                        'escape that is half of a pair), which is not text', where)
     return data
 
-# %% ../../nbs/service/30_service.http.ipynb #c041
+# %% ../../nbs/service/30_service.http.ipynb #c042
 def request_json(req):
     "The JSON body of request `req`, `None` when there is none; `ApiError` 400 when it is not usable JSON."
     raw = req.get_data(cache=True)
     if not raw.strip(): return None
     return parse_json(raw, int(current_app.config.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH))
 
-# %% ../../nbs/service/30_service.http.ipynb #c044
+# %% ../../nbs/service/30_service.http.ipynb #c045
 def request_line_limit(max_chars: int) -> int:
     "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
     need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
     return need if need <= 8190 else 0
 
-# %% ../../nbs/service/30_service.http.ipynb #c047
+# %% ../../nbs/service/30_service.http.ipynb #c048
 def run_wsgi(load, # Builds the WSGI app, once in each worker
              host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
              name: str = 'chatbot', # The process title
