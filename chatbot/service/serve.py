@@ -328,7 +328,8 @@ def _index(x, name: str) -> int:
 def external_entities(items, query: str) -> list[EntityResult]:
     "LUIS v3 `externalEntities` as entity results, checked against the query."
     if items in (None, []): return []
-    if not isinstance(items, list): raise ApiError(400, 'BadArgument', 'externalEntities must be a list')
+    if not isinstance(items, list):
+        raise ApiError(400, 'BadArgument', 'externalEntities must be a list', 'externalEntities')
     out = []
     for i, x in enumerate(items):
         at = f'externalEntities[{i}]'
@@ -456,7 +457,8 @@ luis = Blueprint('luis', __name__)
 def _v3(app_id, slot=None, version=None):
     lm = resolve_model(app_id, slot, version)
     body = request_json(request) if request.method == 'POST' else None
-    if body is not None and not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with a "query"')
+    if body is not None and not isinstance(body, dict):
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with a "query"', 'body')
     body, a = body or {}, request.args
     opts = body.get('options') or {}
     if not isinstance(opts, dict):
@@ -559,7 +561,8 @@ rasa = Blueprint('rasa', __name__)
 def _only_app():
     apps = sorted(current_app.extensions['chatbot.host'].sources)
     if len(apps) == 1: return apps[0]
-    raise ApiError(400, 'BadRequest', f"this server serves {len(apps)} apps ({', '.join(apps) or 'none yet'}): add ?app=NAME")
+    raise ApiError(400, 'BadRequest', f"this server serves {len(apps)} apps ({', '.join(apps) or 'none yet'}): "
+                   'add ?app=NAME', 'app')
 
 @rasa.route('/model/parse', methods=['POST'], endpoint='parse')
 def rasa_parse():
