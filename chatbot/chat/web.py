@@ -107,6 +107,9 @@ def post_message(user):
 @conversations.route('/v1/conversations/<user>/messages', methods=['GET'])
 @key_required
 def get_messages(user):
+    if not user.strip() or len(user) > 128:          # as `new_message` checks it: no such conversation can exist
+        raise ApiError(400, 'BadArgument', 'the user id must be a non-empty string of at most 128 characters',
+                       'user', limit=128)
     return jsonify(current_app.extensions['chatbot.chat.gateway'].history(_channel(), user))
 
 @conversations.route('/')
