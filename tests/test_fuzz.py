@@ -231,3 +231,24 @@ def test_any_signed_sendbird_event(gateway_app, body):
     r = check(gateway_app.test_client(), 'POST', '/webhooks/sendbird', data=raw,
               headers={'x-sendbird-signature': sig}, content_type='application/json')
     assert r.status_code in (200, 400), (r.status_code, r.json)
+
+# --- with keys set: refusals are JSON too, whatever key is presented and however ---
+
+@pytest.fixture(scope='module')
+def keyed_app(mini_model):
+    from chatbot.service.serve import create_app, FolderSource, ModelHost
+    app = create_app(dict(LOG=False, PREDICTION_KEYS='00000000-0000-0000-0000-000000000001,mini=k2'),
+                     host=ModelHost([FolderSource(mini_model[1])], poll_interval=60))
+    yield app
+    app.extensions['chatbot.host'].stop()
+
+@FUZZ
+@given(path=st.sampled_from(sorted(SERVICE_BODIES) + ['/v1/apps', '/status', '/readyz', '/metrics']),
+       how=st.sampled_from(['Ocp-Apim-Subscription-Key', 'Authorization', 'subscription-key', 'token']),
+       key=st.text(st.characters(codec='latin-1', exclude_characters='\r\n\x00'), max_size=40)
+           | st.sampled_from(['k2', 'Bearer k2', '00000000-0000-0000-0000-000000000001']))
+def test_any_key_presented_any_way(keyed_app, path, how, key):
+    kw = dict(query_string={how: key}) if how in ('subscription-key', 'token') else dict(headers={how: key})
+    method = 'GET' if path in ('/v1/apps', '/status', '/readyz', '/metrics') else 'POST'
+    body = json.dumps(SERVICE_BODIES.get(path, {})).encode() if method == 'POST' else None
+    check(keyed_app.test_client(), method, path, data=body, content_type='application/json', **kw)
