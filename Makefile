@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_MODEL := .chatbot/models/demo
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up shell install test check-export lint nbtest docs pytest bench bench-serve bench-gateway bench-dashboards demo-model serve clean
+.PHONY: up shell install test fuzz check-export lint nbtest docs pytest bench bench-serve bench-gateway bench-dashboards demo-model serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ pytest: $(INSTALLED) $(AZURITE) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -ra
 
 test: check-export lint nbtest docs pytest
+
+# The fuzz suite at length: many more generated requests per route than CI's quick, derandomized run (`make test`
+# runs tests/test_fuzz.py with 30 examples each), with a fresh random seed every time; FUZZ_EXAMPLES sets how many.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(INSTALLED)
+	CHATBOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CHATBOT_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -ra tests/test_fuzz.py tests/test_hostile.py
 
 bench: $(INSTALLED) $(AZURITE)
 	$(BIN)/python bench/run.py --write BENCHMARKS.md

@@ -5,17 +5,27 @@
 # %% ../../nbs/chat/45_chat.gateway.ipynb #c004
 from __future__ import annotations
 import importlib
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
+import chatbot
 from ..config import Settings
 from .pipeline import Gateway
 from .sendbird import SendBirdSender, sendbird
 from .web import conversations
-from ..service.http import install_edge, parse_keys
+from ..service.http import MAX_JSON_DEPTH, install_edge, parse_keys
+from ..service.openapi import gateway_openapi
 
 # %% auto #0
-__all__ = ['create_gateway_app', 'build_gateway']
+__all__ = ['openapi', 'create_gateway_app', 'build_gateway']
 
 # %% ../../nbs/chat/45_chat.gateway.ipynb #c006
+def openapi():
+    "The gateway's OpenAPI description (`chatbot.service.openapi`), with this app's limits."
+    c = current_app.config
+    gw = current_app.extensions['chatbot.chat.gateway']
+    return jsonify(gateway_openapi(gw.max_chars, c['MAX_CONTENT_LENGTH'], c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH,
+                                   chatbot.__version__))
+
+# %% ../../nbs/chat/45_chat.gateway.ipynb #c007
 def create_gateway_app(gw: Gateway, settings: Settings | None = None) -> Flask:
     "The gateway's receivers as a Flask app, with the keys and SendBird token of `settings` (none: open)."
     app = Flask('chatbot.chat.gateway')
@@ -28,9 +38,10 @@ def create_gateway_app(gw: Gateway, settings: Settings | None = None) -> Flask:
     install_edge(app)
     for bp in (conversations, sendbird): app.register_blueprint(bp)
     app.add_url_rule('/healthz', 'healthz', lambda: jsonify(status='ok'))
+    app.add_url_rule('/openapi.json', 'openapi', openapi)
     return app
 
-# %% ../../nbs/chat/45_chat.gateway.ipynb #c012
+# %% ../../nbs/chat/45_chat.gateway.ipynb #c013
 def build_gateway(settings: Settings, # Backends, rules, understanding, channels, limits
                   nlu: bool = True # False for processes that never understand (the receivers)
                  ) -> Gateway:

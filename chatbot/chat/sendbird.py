@@ -8,7 +8,7 @@ import hashlib, hmac, json, logging, time, urllib.error, urllib.request
 from flask import Blueprint, current_app, jsonify, request
 from ..config import DEFAULT_MAX_MESSAGE_CHARS
 from .pipeline import MessageTooLong, new_message, receive, too_long_message
-from ..service.http import ApiError
+from ..service.http import ApiError, request_json
 
 log = logging.getLogger('chatbot.chat.sendbird')
 
@@ -34,7 +34,9 @@ def sendbird_event(payload: dict, # The webhook's JSON body
     if bot_user_id and sender.get('user_id') == bot_user_id: return None
     text = p.get('message')
     if not isinstance(text, str) or not text.strip(): return None
-    if not sender.get('user_id') or not ch.get('channel_url'): return None
+    user, url = sender.get('user_id'), ch.get('channel_url')
+    if not isinstance(user, (str, int)) or not str(user).strip() or not isinstance(url, str) or not url:
+        return None
     args = ('sendbird', str(sender['user_id']), text)
     kw = dict(message_id=f"sendbird-{p.get('message_id')}",
               channel_data=dict(channel_url=ch['channel_url'], nickname=sender.get('nickname')))
@@ -54,10 +56,9 @@ def webhook():
     given = request.headers.get('x-sendbird-signature', '')
     if not hmac.compare_digest(given.encode(), sendbird_signature(raw, token).encode()):
         raise ApiError(401, '401', 'bad or missing x-sendbird-signature')
-    try: payload = json.loads(raw)
-    except ValueError: raise ApiError(400, 'BadArgument', 'the webhook body is not JSON') from None
+    payload = request_json(request)      # too deep, not text, not JSON: a 400 naming the field
     if not isinstance(payload, dict):
-        raise ApiError(400, 'BadArgument', 'the webhook body must be a JSON object')
+        raise ApiError(400, 'BadArgument', 'the webhook body must be a JSON object', 'body')
     msg = sendbird_event(payload, cfg.get('SENDBIRD_BOT_USER_ID'), gw.max_chars, gw.rules.default_language)
     if msg is None: return jsonify(status='ignored')
     return jsonify(status='accepted', id=receive(gw, msg))

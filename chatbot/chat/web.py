@@ -6,7 +6,7 @@
 from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from .pipeline import MessageError, MessageTooLong, new_message, receive
-from ..service.http import ApiError, key_required
+from ..service.http import ApiError, key_required, request_json
 
 # %% auto #0
 __all__ = ['CHAT_PAGE', 'conversations', 'chat_page', 'post_message', 'get_messages', 'page']
@@ -88,7 +88,7 @@ def _message_error(e: MessageError) -> ApiError:
     "The HTTP answer to a message the pipeline refused."
     if isinstance(e, MessageTooLong):
         return ApiError(400, 'MessageTooLong', str(e), e.field, limit=e.limit)
-    return ApiError(400, 'BadArgument', str(e))
+    return ApiError(400, 'BadArgument', str(e), 'user' if str(e).startswith('the user id') else 'text')
 
 # %% ../../nbs/chat/44_chat.web.ipynb #c014
 conversations = Blueprint('conversations', __name__)
@@ -97,7 +97,7 @@ conversations = Blueprint('conversations', __name__)
 @key_required
 def post_message(user):
     gw = current_app.extensions['chatbot.chat.gateway']
-    body = request.get_json(silent=True)
+    body = request_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, 'BadArgument', 'the body must be a JSON object with "text"', 'text')
     try: msg = new_message(_channel(), user, body.get('text'), max_chars=gw.max_chars)
@@ -107,6 +107,9 @@ def post_message(user):
 @conversations.route('/v1/conversations/<user>/messages', methods=['GET'])
 @key_required
 def get_messages(user):
+    if not user.strip() or len(user) > 128:          # as `new_message` checks it: no such conversation can exist
+        raise ApiError(400, 'BadArgument', 'the user id must be a non-empty string of at most 128 characters',
+                       'user', limit=128)
     return jsonify(current_app.extensions['chatbot.chat.gateway'].history(_channel(), user))
 
 @conversations.route('/')

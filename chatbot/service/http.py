@@ -4,7 +4,7 @@
 
 # %% ../../nbs/service/30_service.http.ipynb #c004
 from __future__ import annotations
-import hmac, logging, time, uuid
+import hmac, json, logging, re, time, uuid
 from functools import wraps
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -12,8 +12,9 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger('chatbot.service.http')
 
 # %% auto #0
-__all__ = ['log', 'ACCESS_DENIED', 'HTTP_CODES', 'parse_keys', 'key_allows', 'client_key', 'ApiError', 'error_body',
-           'key_required', 'install_edge', 'request_json', 'request_line_limit', 'run_wsgi']
+__all__ = ['log', 'ACCESS_DENIED', 'HTTP_CODES', 'DRAIN_LIMIT', 'MAX_JSON_DEPTH', 'parse_keys', 'key_allows', 'client_key',
+           'ApiError', 'error_body', 'key_required', 'drain_body', 'install_edge', 'json_too_deep', 'lone_surrogate_at',
+           'parse_json', 'request_json', 'request_line_limit', 'run_wsgi']
 
 # %% ../../nbs/service/30_service.http.ipynb #c006
 def parse_keys(spec) -> dict:
@@ -56,7 +57,10 @@ class ApiError(Exception):
 def error_body(err: ApiError, style: str = 'luis') -> dict:
     "The JSON body of `err` in LUIS's (and every other route's) shape, or Rasa's with `style='rasa'`."
     if style == 'rasa':
-        return dict(version='3.6.21', status='failure', reason=err.code, message=err.message, code=err.status)
+        body = dict(version='3.6.21', status='failure', reason=err.code, message=err.message, code=err.status)
+        if err.target: body['details'] = dict(target=err.target, **err.extra)
+        elif err.extra: body['details'] = err.extra
+        return body
     body = dict(code=err.code, message=err.message)
     if err.target: body['target'] = err.target
     return dict(error={**body, **err.extra})
@@ -82,6 +86,21 @@ HTTP_CODES = {400: 'BadArgument', 401: '401', 403: 'Forbidden', 404: 'NotFound',
               429: 'TooManyRequests'}
 
 # %% ../../nbs/service/30_service.http.ipynb #c026
+DRAIN_LIMIT = 8 << 20
+
+def drain_body(environ: dict, limit: int = DRAIN_LIMIT) -> int:
+    "Read and drop what is left of a request's body, up to `limit` bytes; the bytes read."
+    stream, done = environ.get('wsgi.input'), 0
+    try: want = min(int(environ.get('CONTENT_LENGTH') or limit), limit)
+    except ValueError: want = limit
+    while stream is not None and done < want:
+        try: chunk = stream.read(min(65536, want - done))
+        except (OSError, ValueError): break
+        if not chunk: break
+        done += len(chunk)
+    return done
+
+# %% ../../nbs/service/30_service.http.ipynb #c029
 def install_edge(app, # The Flask app
                  style=lambda: 'luis', # Called in a request: the shape of its error body ('luis' or 'rasa')
                  on_api_error=None # Called with each `ApiError` before it is answered
@@ -105,8 +124,12 @@ def install_edge(app, # The Flask app
     @app.errorhandler(HTTPException)
     def http_error(e):
         msg = e.description
-        if e.code == 413: msg = f"the request body is over the {app.config['MAX_CONTENT_LENGTH']} byte limit"
-        err = ApiError(e.code, HTTP_CODES.get(e.code, str(e.code)), msg)
+        extra = {}
+        if e.code == 413:
+            limit = app.config['MAX_CONTENT_LENGTH']
+            msg, extra = f'the request body is over the {limit} byte limit', dict(target='body', limit=limit)
+            drain_body(request.environ)
+        err = ApiError(e.code, HTTP_CODES.get(e.code, str(e.code)), msg, **extra)
         return jsonify(error_body(err, style())), e.code
 
     @app.errorhandler(Exception)
@@ -117,22 +140,65 @@ def install_edge(app, # The Flask app
         return jsonify(error_body(err, style())), 500
     return app
 
-# %% ../../nbs/service/30_service.http.ipynb #c029
-def request_json(req):
-    "The JSON body of request `req`, `None` when there is none; `ApiError` 400 when it is not JSON."
-    if not req.get_data(cache=True): return None
-    data = req.get_json(force=True, silent=True, cache=True)
-    if data is None and req.get_data(cache=True).strip() not in (b'null',):
-        raise ApiError(400, 'BadArgument', 'the request body is not valid JSON')
+# %% ../../nbs/service/30_service.http.ipynb #c032
+MAX_JSON_DEPTH = 64
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}')
+_SURROGATE = re.compile('[\ud800-\udfff]')
+
+# %% ../../nbs/service/30_service.http.ipynb #c034
+def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    "Do the arrays and objects of JSON text `raw` nest more than `max_depth` deep? Checked without parsing."
+    if b'[' not in raw and b'{' not in raw: return False
+    s = _JSON_STRING.sub(b'', raw).translate(None, _NOT_BRACKETS)
+    if re.search(rb'[\[{]{%d}' % (max_depth + 1), s): return True
+    for _ in range(max_depth):
+        s, before = s.replace(b'[]', b'').replace(b'{}', b''), s
+        if not s or s == before: return False
+    return True
+
+# %% ../../nbs/service/30_service.http.ipynb #c037
+def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
+
+def lone_surrogate_at(x, path: str = '') -> str | None:
+    "The path of the first string or key in parsed JSON `x` that holds a lone surrogate, else `None`."
+    if isinstance(x, str): return (path or 'body') if _SURROGATE.search(x) else None
+    items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
+    for k, v in items:
+        p = f'{path}[{k}]' if isinstance(k, int) else f'{path}.{_printable(k)}' if path else _printable(k)
+        if isinstance(k, str) and _SURROGATE.search(k): return p
+        if (found := lone_surrogate_at(v, p)) is not None: return found
+    return None
+
+# %% ../../nbs/service/30_service.http.ipynb #c039
+def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
+    "JSON text `raw` parsed, or the `ApiError` 400 that says why it cannot be (not JSON, too deep, not text)."
+    if json_too_deep(raw, max_depth):
+        raise ApiError(400, 'JsonTooDeep', f'the request body nests arrays and objects more than {max_depth} '
+                       f'levels deep; the limit is {max_depth}', 'body', limit=max_depth)
+    try: data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, 'BadArgument', 'the request body is not valid JSON', 'body') from None
+    if b'\\u' in raw and (where := lone_surrogate_at(data)) is not None:
+        raise ApiError(400, 'BadArgument', f"'{where}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF "
+                       'escape that is half of a pair), which is not text', where)
     return data
 
-# %% ../../nbs/service/30_service.http.ipynb #c032
+# %% ../../nbs/service/30_service.http.ipynb #c042
+def request_json(req):
+    "The JSON body of request `req`, `None` when there is none; `ApiError` 400 when it is not usable JSON."
+    raw = req.get_data(cache=True)
+    if not raw.strip(): return None
+    return parse_json(raw, int(current_app.config.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH))
+
+# %% ../../nbs/service/30_service.http.ipynb #c045
 def request_line_limit(max_chars: int) -> int:
     "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
     need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
     return need if need <= 8190 else 0
 
-# %% ../../nbs/service/30_service.http.ipynb #c035
+# %% ../../nbs/service/30_service.http.ipynb #c048
 def run_wsgi(load, # Builds the WSGI app, once in each worker
              host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
              name: str = 'chatbot', # The process title

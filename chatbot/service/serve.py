@@ -4,7 +4,7 @@
 
 # %% ../../nbs/service/32_service.serve.ipynb #c003
 from __future__ import annotations
-import logging, os, threading, time, uuid
+import logging, math, os, threading, time, uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -16,20 +16,21 @@ from ..nlu.predict import Predictor, EntityResult
 from ..nlu.registry import SLOTS
 import chatbot
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from .http import (ACCESS_DENIED, ApiError, client_key, install_edge, key_allows, key_required,
-                                  parse_keys, request_json, request_line_limit, run_wsgi)
+from .http import (ACCESS_DENIED, MAX_JSON_DEPTH, ApiError, client_key, install_edge, key_allows,
+                                  key_required, parse_keys, request_json, request_line_limit, run_wsgi)
+from .openapi import service_openapi
 from .responses import to_clu, to_luis_v2, to_luis_v3, to_native, to_rasa
 
 log = logging.getLogger('chatbot.service.serve')
 
 # %% auto #0
-__all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'LATENCY_BUCKETS', 'luis', 'native', 'rasa', 'ops', 'app_guid',
-           'RemoteArtifact', 'FolderSource', 'RegistrySource', 'LoadedModel', 'ModelHost', 'parse_bool', 'metrics',
-           'metrics_text', 'record_model_change', 'check_query', 'parse_reference_time', 'external_entities',
-           'default_config', 'serve_config', 'build_host', 'create_app', 'resolve_model', 'predict', 'log_request',
-           'config_int', 'luis_v3_slot', 'luis_v3_version', 'luis_v2', 'native_predict', 'list_apps', 'clu',
-           'rasa_parse', 'rasa_version', 'rasa_status', 'app_status', 'healthz', 'readyz', 'prometheus',
-           'install_hooks', 'run_server']
+__all__ = ['log', 'APP_ID_NAMESPACE', 'WARMUP_TEXTS', 'LATENCY_BUCKETS', 'MAX_OFFSET_MINUTES', 'luis', 'native', 'rasa', 'ops',
+           'app_guid', 'RemoteArtifact', 'FolderSource', 'RegistrySource', 'LoadedModel', 'ModelHost', 'parse_bool',
+           'metrics', 'metrics_text', 'record_model_change', 'check_query', 'parse_reference_time',
+           'parse_timezone_offset', 'external_entities', 'default_config', 'serve_config', 'build_host', 'create_app',
+           'resolve_model', 'predict', 'log_request', 'config_int', 'luis_v3_slot', 'luis_v3_version', 'luis_v2',
+           'native_predict', 'list_apps', 'clu', 'rasa_parse', 'rasa_version', 'rasa_status', 'app_status', 'healthz',
+           'readyz', 'openapi', 'prometheus', 'install_hooks', 'run_server']
 
 # %% ../../nbs/service/32_service.serve.ipynb #c006
 APP_ID_NAMESPACE = uuid.UUID('0b7d6f35-27f4-4c53-9d8f-4b8a1e9f6c21')
@@ -249,7 +250,7 @@ def parse_bool(value, name: str, default: bool = False) -> bool:
     v = str(value).strip().lower()
     if v in ('true', '1', 'yes'): return True
     if v in ('false', '0', 'no'): return False
-    raise ApiError(400, 'BadArgument', f"parameter '{name}' must be true or false, got {value!r}")
+    raise ApiError(400, 'BadArgument', f"parameter '{name}' must be true or false, got {value!r}", name)
 
 # %% ../../nbs/service/32_service.serve.ipynb #c021
 LATENCY_BUCKETS = (.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1.0, 2.5)
@@ -287,6 +288,8 @@ def record_model_change(app: str, old: dict, new: dict):
         if all(lm is not o for o in old.values()): m['loads'].labels(a).inc()
 
 # %% ../../nbs/service/32_service.serve.ipynb #c023
+MAX_OFFSET_MINUTES = 1440
+
 def check_query(q, max_chars: int, name: str = 'query') -> str:
     "`q` if it is a usable query of at most `max_chars` characters, else the `ApiError` naming field `name`."
     def bad(message, code='BadArgument'): return ApiError(400, code, message, name)
@@ -297,28 +300,53 @@ def check_query(q, max_chars: int, name: str = 'query') -> str:
         raise bad(f"'{name}' is {len(q):,} characters; the limit is {max_chars}", 'QueryTooLong')
     return q
 
-def parse_reference_time(value) -> datetime | None:
-    "LUIS v3's `datetimeReference` (ISO 8601) as a naive local datetime."
+def parse_reference_time(value, name: str = 'datetimeReference') -> datetime | None:
+    "LUIS v3's `datetimeReference` (ISO 8601) as a naive local datetime; `name`: the field, for errors."
     if value in (None, ''): return None
-    try: t = datetime.fromisoformat(str(value).replace('Z', '+00:00'))
-    except ValueError: raise ApiError(400, 'BadArgument', f"datetimeReference {value!r} is not an ISO 8601 date and time")
+    try: t = datetime.fromisoformat(value.replace('Z', '+00:00'))
+    except (ValueError, AttributeError):
+        raise ApiError(400, 'BadArgument', f'{name} {value!r} is not an ISO 8601 date and time', name) from None
     return t.replace(tzinfo=None)
+
+def parse_timezone_offset(value, name: str = 'timezoneOffset') -> datetime | None:
+    "LUIS v2's `timezoneOffset` (minutes from UTC, at most a day either way) as the naive local time now."
+    if value in (None, ''): return None
+    try: minutes = float(value)
+    except (TypeError, ValueError): minutes = float('nan')
+    if not -MAX_OFFSET_MINUTES <= minutes <= MAX_OFFSET_MINUTES:          # also NaN and infinities
+        raise ApiError(400, 'BadArgument', f'{name} must be a number of minutes from -{MAX_OFFSET_MINUTES} '
+                       f'to {MAX_OFFSET_MINUTES}, got {value!r}', name, limit=MAX_OFFSET_MINUTES)
+    return datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=minutes)
+
+def _index(x, name: str) -> int:
+    "A JSON whole number (`3` or `3.0`, not `true` or `1e400`) from field `name`."
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer(): x = int(x)
+    if not isinstance(x, int) or isinstance(x, bool):
+        raise ApiError(400, 'BadArgument', f'{name} must be a whole number, got {x!r}', name)
+    return x
 
 def external_entities(items, query: str) -> list[EntityResult]:
     "LUIS v3 `externalEntities` as entity results, checked against the query."
     if items in (None, []): return []
-    if not isinstance(items, list): raise ApiError(400, 'BadArgument', 'externalEntities must be a list')
+    if not isinstance(items, list):
+        raise ApiError(400, 'BadArgument', 'externalEntities must be a list', 'externalEntities')
     out = []
     for i, x in enumerate(items):
-        try: name, s, n = str(x['entityName']), int(x['startIndex']), int(x['entityLength'])
-        except (TypeError, KeyError, ValueError):
-            raise ApiError(400, 'BadArgument', f'externalEntities[{i}] needs entityName, startIndex and entityLength')
+        at = f'externalEntities[{i}]'
+        if not isinstance(x, dict) or not all(k in x for k in ('entityName', 'startIndex', 'entityLength')):
+            raise ApiError(400, 'BadArgument', f'{at} needs entityName, startIndex and entityLength', at)
+        name = x['entityName']
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, 'BadArgument', f'{at}.entityName must be a name, got {name!r}',
+                           f'{at}.entityName')
+        s, n = _index(x['startIndex'], f'{at}.startIndex'), _index(x['entityLength'], f'{at}.entityLength')
         if s < 0 or n <= 0 or s + n > len(query):
-            raise ApiError(400, 'BadArgument', f'externalEntities[{i}] ({s}, length {n}) is outside the query of {len(query)} characters')
+            raise ApiError(400, 'BadArgument',
+                           f'{at} ({s}, length {n}) is outside the query of {len(query)} characters', at)
         out.append(EntityResult(name, s, s + n, query[s:s + n], 'external', resolution=x.get('resolution')))
     return out
 
-# %% ../../nbs/service/32_service.serve.ipynb #c026
+# %% ../../nbs/service/32_service.serve.ipynb #c028
 def default_config(s: Settings) -> dict:
     "Configuration defaults from the settings `s`: the backends' locations, keys and limits."
     return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'),
@@ -326,7 +354,7 @@ def default_config(s: Settings) -> dict:
                 LOG=True, LOG_URL=s.log_url, MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000,
                 POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c028
+# %% ../../nbs/service/32_service.serve.ipynb #c030
 def serve_config(config: dict | None = None, settings: Settings | None = None):
     "The service's configuration: `settings` (default: embedded, in `./.chatbot`), then `config`; limits checked."
     from flask import Config
@@ -340,7 +368,7 @@ def serve_config(config: dict | None = None, settings: Settings | None = None):
             raise ValueError(f'{k} (CHATBOT_SERVE_{k}) must be a whole number of at least 1, got {cfg[k]!r}')
     return cfg
 
-# %% ../../nbs/service/32_service.serve.ipynb #c031
+# %% ../../nbs/service/32_service.serve.ipynb #c033
 def build_host(cfg) -> ModelHost:
     "The model host the configuration asks for."
     on_change = record_model_change
@@ -375,7 +403,7 @@ def create_app(config: dict | None = None, host: ModelHost | None = None, settin
     host.start()
     return app
 
-# %% ../../nbs/service/32_service.serve.ipynb #c033
+# %% ../../nbs/service/32_service.serve.ipynb #c035
 def resolve_model(app_id: str, slot: str | None = 'production', version: str | None = None) -> LoadedModel:
     "The model that answers for `app_id` in `slot` (or `version`), after checking the client's key."
     host = current_app.extensions['chatbot.host']
@@ -423,19 +451,22 @@ def log_request(route: str, app: str, version: str | None, query: str | None, p=
 def config_int(name: str) -> int:
     return int(current_app.config[name])
 
-# %% ../../nbs/service/32_service.serve.ipynb #c035
+# %% ../../nbs/service/32_service.serve.ipynb #c037
 luis = Blueprint('luis', __name__)
 
 def _v3(app_id, slot=None, version=None):
     lm = resolve_model(app_id, slot, version)
     body = request_json(request) if request.method == 'POST' else None
-    if body is not None and not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with a "query"')
+    if body is not None and not isinstance(body, dict):
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with a "query"', 'body')
     body, a = body or {}, request.args
     opts = body.get('options') or {}
-    if not isinstance(opts, dict): raise ApiError(400, 'BadArgument', '"options" must be a JSON object')
+    if not isinstance(opts, dict):
+        raise ApiError(400, 'BadArgument', '"options" must be a JSON object', 'options')
     q = check_query(body.get('query', a.get('query')), config_int('MAX_QUERY_CHARS'))
     verbose, show_all = parse_bool(a.get('verbose'), 'verbose'), parse_bool(a.get('show-all-intents'), 'show-all-intents')
-    p = predict(lm, q, 'luis.v3', now=parse_reference_time(opts.get('datetimeReference')), extra=external_entities(body.get('externalEntities'), q),
+    p = predict(lm, q, 'luis.v3', now=parse_reference_time(opts.get('datetimeReference'), 'options.datetimeReference'),
+                extra=external_entities(body.get('externalEntities'), q),
                 prefer_external=parse_bool(opts.get('preferExternalEntities'), 'preferExternalEntities'), log=parse_bool(a.get('log'), 'log', True))
     return jsonify(to_luis_v3(p, verbose=verbose, show_all_intents=show_all))
 
@@ -454,31 +485,42 @@ def luis_v2(app_id):
         body = request_json(request)
         if isinstance(body, str): q = body
         elif isinstance(body, dict): q = body.get('q', body.get('query', q))
-        elif body is not None: raise ApiError(400, 'BadArgument', 'the request body must be a JSON string or an object with "q"')
+        elif body is not None:
+            raise ApiError(400, 'BadArgument', 'the request body must be a JSON string or an object with "q"',
+                           'body')
     q = check_query(q, config_int('MAX_QUERY_CHARS'), 'q')
-    now = None
-    if a.get('timezoneOffset'):
-        try: now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=float(a['timezoneOffset']))
-        except ValueError: raise ApiError(400, 'BadArgument', f"timezoneOffset must be a number of minutes, got {a['timezoneOffset']!r}")
-    p = predict(lm, q, 'luis.v2', now=now, log=parse_bool(a.get('log'), 'log', True))
+    p = predict(lm, q, 'luis.v2', now=parse_timezone_offset(a.get('timezoneOffset')),
+                log=parse_bool(a.get('log'), 'log', True))
     return jsonify(to_luis_v2(p, verbose=parse_bool(a.get('verbose'), 'verbose')))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c037
+# %% ../../nbs/service/32_service.serve.ipynb #c039
 native = Blueprint('native', __name__)
 
 @native.route('/v1/apps/<app_id>/predict', methods=['POST'], endpoint='native_predict')
 def native_predict(app_id):
     body = request_json(request)
-    if not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with "text" or "texts"')
-    version = body.get('version')
-    lm = resolve_model(app_id, body.get('slot') or request.args.get('slot') or 'production', str(version) if version is not None else None)
+    if not isinstance(body, dict):
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object with "text" or "texts"',
+                       'body')
+    version, slot = body.get('version'), body.get('slot')
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (str, int))):
+        raise ApiError(400, 'BadArgument', f'"version" must be a string, got {type(version).__name__}',
+                       'version')
+    if slot is not None and not isinstance(slot, str):
+        raise ApiError(400, 'BadArgument', f'"slot" must be a string, got {type(slot).__name__}', 'slot')
+    lm = resolve_model(app_id, slot or request.args.get('slot') or 'production',
+                       str(version) if version is not None else None)
     log, now, top = parse_bool(body.get('log', request.args.get('log')), 'log', True), parse_reference_time(body.get('datetimeReference')), body.get('top')
-    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1): raise ApiError(400, 'BadArgument', '"top" must be a positive integer')
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
+        raise ApiError(400, 'BadArgument', '"top" must be a positive integer', 'top')
     limit = config_int('MAX_QUERY_CHARS')
     if 'texts' in body:
         texts = body['texts']
-        if not isinstance(texts, list) or not texts: raise ApiError(400, 'BadArgument', '"texts" must be a non-empty list of strings')
-        if len(texts) > config_int('MAX_BATCH'): raise ApiError(400, 'BadArgument', f"a batch holds at most {config_int('MAX_BATCH')} texts, got {len(texts)}")
+        if not isinstance(texts, list) or not texts:
+            raise ApiError(400, 'BadArgument', '"texts" must be a non-empty list of strings', 'texts')
+        if len(texts) > (most := config_int('MAX_BATCH')):
+            raise ApiError(400, 'BadArgument', f'a batch holds at most {most} texts, got {len(texts)}', 'texts',
+                           limit=most)
         texts = [check_query(t, limit, f'texts[{i}]') for i, t in enumerate(texts)]
         preds = [predict(lm, t, 'native.batch', now=now, log=log) for t in texts]
         return jsonify(dict(predictions=[to_native(p, top) for p in preds], model_version=lm.version))
@@ -494,29 +536,44 @@ def list_apps():
 @native.route('/language/:analyze-conversations', methods=['POST'], endpoint='clu')
 def clu():
     body = request_json(request)
-    if not isinstance(body, dict): raise ApiError(400, 'BadArgument', 'the request body must be a JSON object')
-    params = body.get('parameters') or {}
-    item = (body.get('analysisInput') or {}).get('conversationItem') or {}
-    if not isinstance(params, dict) or not params.get('projectName'): raise ApiError(400, 'BadArgument', 'parameters.projectName is required')
-    dep = str(params.get('deploymentName') or 'production')
-    lm = resolve_model(str(params['projectName']), dep, None) if dep.lower() in SLOTS else resolve_model(str(params['projectName']), None, dep)
+    if not isinstance(body, dict):
+        raise ApiError(400, 'BadArgument', 'the request body must be a JSON object', 'body')
+    params, inp = body.get('parameters') or {}, body.get('analysisInput') or {}
+    for name, x in (('parameters', params), ('analysisInput', inp)):
+        if not isinstance(x, dict):
+            raise ApiError(400, 'BadArgument', f'"{name}" must be a JSON object, got {type(x).__name__}', name)
+    item = inp.get('conversationItem') or {}
+    project, dep = params.get('projectName'), params.get('deploymentName') or 'production'
+    if not isinstance(project, str) or not project:
+        raise ApiError(400, 'BadArgument', 'parameters.projectName is required, a string',
+                       'parameters.projectName')
+    if not isinstance(dep, str):
+        raise ApiError(400, 'BadArgument', 'parameters.deploymentName must be a string',
+                       'parameters.deploymentName')
+    lm = resolve_model(project, dep, None) if dep.lower() in SLOTS else resolve_model(project, None, dep)
     q = check_query(item.get('text') if isinstance(item, dict) else None, config_int('MAX_QUERY_CHARS'), 'analysisInput.conversationItem.text')
     p = predict(lm, q, 'clu', log=parse_bool(request.args.get('log'), 'log', True))
     return jsonify(to_clu(p, verbose=parse_bool(params.get('verbose'), 'verbose', True)))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c039
+# %% ../../nbs/service/32_service.serve.ipynb #c041
 rasa = Blueprint('rasa', __name__)
 
 def _only_app():
     apps = sorted(current_app.extensions['chatbot.host'].sources)
     if len(apps) == 1: return apps[0]
-    raise ApiError(400, 'BadRequest', f"this server serves {len(apps)} apps ({', '.join(apps) or 'none yet'}): add ?app=NAME")
+    raise ApiError(400, 'BadRequest', f"this server serves {len(apps)} apps ({', '.join(apps) or 'none yet'}): "
+                   'add ?app=NAME', 'app')
 
 @rasa.route('/model/parse', methods=['POST'], endpoint='parse')
 def rasa_parse():
     body = request_json(request)
-    if not isinstance(body, dict): raise ApiError(400, 'BadRequest', 'the request body must be a JSON object with "text"')
-    lm = resolve_model(request.args.get('app') or body.get('app') or _only_app(), request.args.get('slot') or 'production')
+    if not isinstance(body, dict):
+        raise ApiError(400, 'BadRequest', 'the request body must be a JSON object with "text"', 'body')
+    app = request.args.get('app') or body.get('app')
+    if app is not None and not isinstance(app, str):
+        raise ApiError(400, 'BadRequest', f'"app" must be the name of an app, got {type(app).__name__}',
+                       'app')
+    lm = resolve_model(app or _only_app(), request.args.get('slot') or 'production')
     p = predict(lm, check_query(body.get('text'), config_int('MAX_QUERY_CHARS'), 'text'), 'rasa.parse')
     out = to_rasa(p)
     if 'message_id' in body: out['message_id'] = body['message_id']
@@ -530,7 +587,7 @@ def rasa_status():
     lm = resolve_model(request.args.get('app') or _only_app(), 'production')
     return jsonify(model_id=lm.version, model_file=lm.source, num_active_training_jobs=0)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c041
+# %% ../../nbs/service/32_service.serve.ipynb #c043
 def app_status(host: ModelHost, app: str) -> dict:
     "What `app` serves in each slot, and its last load error."
     src = host.sources[app]
@@ -538,7 +595,7 @@ def app_status(host: ModelHost, app: str) -> dict:
              for slot in SLOTS if (lm := host.get(app, slot)) is not None}
     return dict(name=app, id=src.app_id, source=src.describe(), slots=slots, error=host.errors.get(app))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c042
+# %% ../../nbs/service/32_service.serve.ipynb #c044
 ops = Blueprint('ops', __name__)
 
 @ops.route('/healthz', endpoint='healthz')
@@ -552,16 +609,24 @@ def readyz():
     if '*registry' in host.errors: body['registry_error'] = host.errors['*registry']
     return jsonify(body), 200 if ready else 503
 
+@ops.route('/openapi.json', endpoint='openapi')
+def openapi():
+    "The service's OpenAPI description (`chatbot.service.openapi`), with this app's limits."
+    c = current_app.config
+    return jsonify(service_openapi(config_int('MAX_QUERY_CHARS'), config_int('MAX_BATCH'),
+                                   c['MAX_CONTENT_LENGTH'], c.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH,
+                                   chatbot.__version__))
+
 @ops.route('/metrics', endpoint='prometheus')
 def prometheus():
     from prometheus_client import CONTENT_TYPE_LATEST
     if (w := current_app.extensions['chatbot.log']) is not None: metrics()['log_dropped'].set(w.stats['dropped'])
     return Response(metrics_text(current_app.config.get('METRICS_DIR')), mimetype=CONTENT_TYPE_LATEST)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c044
+# %% ../../nbs/service/32_service.serve.ipynb #c046
 def _style() -> str: return 'rasa' if request.blueprint == 'rasa' else 'luis'
 
-# %% ../../nbs/service/32_service.serve.ipynb #c045
+# %% ../../nbs/service/32_service.serve.ipynb #c047
 def _log_refused(e: ApiError):
     "Log a refused prediction of a known app (its key was accepted), unless the client said `log=false`."
     if not g.get('app') or request.blueprint not in ('luis', 'native', 'rasa'): return
@@ -569,7 +634,7 @@ def _log_refused(e: ApiError):
     q = request.args.get('query') or request.args.get('q')
     log_request(request.endpoint, g.app, None, q[:1000] if q else None, status=e.status)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c046
+# %% ../../nbs/service/32_service.serve.ipynb #c048
 def _count(resp):
     "Count the request and its time by route, app and status."
     m, route, a = metrics(), request.endpoint or 'unmatched', g.get('app', '')
@@ -577,13 +642,13 @@ def _count(resp):
     m['latency'].labels(route, a).observe(time.perf_counter() - g.get('t0', time.perf_counter()))
     return resp
 
-# %% ../../nbs/service/32_service.serve.ipynb #c047
+# %% ../../nbs/service/32_service.serve.ipynb #c049
 def install_hooks(app):
     "The HTTP edge's request ids and JSON errors (Rasa's shape on Rasa's routes), and metrics, on `app`."
     install_edge(app, _style, _log_refused)
     app.after_request(_count)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c052
+# %% ../../nbs/service/32_service.serve.ipynb #c054
 def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
                log_level: str = 'info', timeout: int = 30, settings: Settings | None = None):
     "Serve `create_app(config, settings=settings)` with gunicorn until stopped."
