@@ -114,6 +114,26 @@ def test_financial_demo_rasa():
 # ---------------------------------------------------------------- training, briefly
 
 @needs_real
+def test_financial_demo_synonyms_come_back_canonical_on_model_parse(tmp_path):
+    "As Rasa's EntitySynonymMapper: the span stays 'credit card', the value is the canonical 'credit'."
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model
+    from chatbot.nlu.train import train
+    from chatbot.service.serve import create_app
+    app, _ = load_app(REAL/'rasa'/'financial-demo-nlu.yml')
+    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=8), progress=False)
+    save_model(trained, tmp_path/'m', app)
+    service = create_app(dict(MODEL=str(tmp_path/'m'), LOG=False))
+    try:
+        body = service.test_client().post('/model/parse', json={'text': 'I want to pay my credit card bill'}).json
+    finally: service.extensions['chatbot.host'].stop()
+    ent = next(e for e in body['entities'] if e['entity'] == 'account_type')
+    assert body['intent']['name'] == 'pay_cc'
+    assert (body['text'][ent['start']:ent['end']], ent['value']) == ('credit card', 'credit')
+    assert ent['processors'] == ['EntitySynonymMapper']
+
+
+@needs_real
 @pytest.mark.parametrize('name', ['luis/FlightBooking.json', 'lu/pizza-tutorials-with-entities.lu'])
 def test_real_apps_train_and_predict(name, tmp_path):
     from chatbot.nlu.model import HParams
