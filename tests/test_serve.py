@@ -160,10 +160,13 @@ def test_native_clu_and_rasa_routes(served):
 
 def test_health_readiness_and_metrics(served):
     s, path = served
-    status, ready, _ = s.call('GET', '/readyz')
+    assert s.call('GET', '/readyz')[:2] == (200, {'ready': True})      # keys are set: no app names without one
+    status, ready, _ = s.call('GET', '/readyz', headers=AUTH)
     assert status == 200 and ready['ready'] and ready['apps'][0]['id'] == app_guid('mini') and ready['apps'][0]['slots']['production']['version']
     for _ in range(4): s.call('GET', v3_path(query='hello'), headers=AUTH)
-    status, text, headers = s.call('GET', '/metrics')
+    status, body, _ = s.call('GET', '/metrics')
+    assert status == 401 and body['error']['code'] == '401'
+    status, text, headers = s.call('GET', '/metrics', headers=AUTH)
     assert status == 200 and headers['Content-Type'].startswith('text/plain')
     counted = sum(float(line.rsplit(' ', 1)[1]) for line in text.splitlines()
                   if line.startswith('chatbot_requests_total{') and 'route="luis.v3_slot"' in line and 'status="200"' in line)

@@ -156,10 +156,11 @@ def service_openapi(max_query_chars: int = 2000, # The longest query, in charact
                                  responses={**_ok('`apps`: name, id, source, slots, error'), **e(401)})},
         '/healthz': {'get': dict(summary='The process answers', tags=['Operations'], responses=_ok('`ok`'))},
         '/readyz': {'get': dict(summary='Every app has a loaded model', tags=['Operations'], responses={
-            **_ok('Ready, with what each slot serves'),
+            **_ok('`ready`; with a key (or no keys set), also what each slot serves'),
             '503': {'description': 'Not ready yet', **_json({})}})},
-        '/metrics': {'get': dict(summary='Prometheus metrics', tags=['Operations'], responses={'200': {
-            'description': 'Prometheus text exposition', 'content': {'text/plain': {'schema': s}}}})},
+        '/metrics': {'get': dict(summary='Prometheus metrics (a key when keys are set)', tags=['Operations'],
+                                 responses={'200': {'description': 'Prometheus text exposition',
+                                                    'content': {'text/plain': {'schema': s}}}, **e(401)})},
         '/openapi.json': {'get': dict(summary='This description', tags=['Operations'],
                                       responses=_ok('OpenAPI 3.1'))}}
     return _document('chatbot prediction service', version, paths, dict(
