@@ -265,7 +265,7 @@ def cmd_serve(a):
 def cmd_gateway(a):
     from chatbot.chat.gateway import build_gateway, create_gateway_app
     from chatbot.chat.pipeline import configure_tracing
-    from chatbot.service.http import run_wsgi
+    from chatbot.service.http import request_line_limit, run_wsgi
     s = a.settings
     build_gateway(s, nlu=False).log.close()  # configuration errors show here, once, as one line
 
@@ -279,7 +279,8 @@ def cmd_gateway(a):
     print(f'chatbot gateway: chat page http://{a.host}:{port}/ , REST /v1/conversations/USER/messages , '
           'SendBird /webhooks/sendbird',
           file=sys.stderr, flush=True)
-    run_wsgi(load, a.host, port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit)
+    run_wsgi(load, a.host, port, a.workers, a.threads, 'chatbot-gateway', worker_exit=worker_exit,
+             limit_request_line=request_line_limit(128))   # room for the longest user id in the path
 
 def cmd_worker(a):
     import signal, threading

@@ -69,6 +69,7 @@ class Settings:
     nlu_key: str = _secret()
     prediction_keys: str = _secret()
     gateway_keys: str = _secret()
+    session_secret: str = _secret()       # signs the web chat's session tokens
     admin_password: str = _secret()
     sendbird_api_token: str = _secret()
     azure_connection_string: str = _secret()
@@ -135,6 +136,7 @@ _TEXT_VARS = dict(store_url='CHATBOT_STORE_URL', registry_url='CHATBOT_REGISTRY_
                   model_webhook='CHATBOT_MODEL_WEBHOOK',
                   admin_user='CHATBOT_ADMIN_USER', admin_password='CHATBOT_ADMIN_PASSWORD',
                   prediction_keys='CHATBOT_PREDICTION_KEYS', gateway_keys='CHATBOT_GATEWAY_KEYS',
+                  session_secret='CHATBOT_SESSION_SECRET',
                   sendbird_app_id='SENDBIRD_APP_ID', sendbird_api_token='SENDBIRD_API_TOKEN',
                   sendbird_bot_user_id='SENDBIRD_BOT_USER_ID', sendbird_api_url='SENDBIRD_API_URL',
                   azure_connection_string='AZURE_STORAGE_CONNECTION_STRING',

@@ -10,7 +10,7 @@ import chatbot
 from ..config import Settings
 from .pipeline import Gateway
 from .sendbird import SendBirdSender, sendbird
-from .web import conversations
+from .web import conversations, session_secret
 from ..service.http import MAX_JSON_DEPTH, install_edge, parse_keys
 from ..service.openapi import gateway_openapi
 
@@ -34,6 +34,7 @@ def create_gateway_app(gw: Gateway, settings: Settings | None = None) -> Flask:
                       SENDBIRD_BOT_USER_ID=getattr(settings, 'sendbird_bot_user_id', ''))
     app.json.ensure_ascii, app.json.sort_keys = False, False
     app.extensions['chatbot.keys'] = parse_keys(getattr(settings, 'gateway_keys', ''))
+    app.extensions['chatbot.session_secret'] = session_secret(settings)
     app.extensions['chatbot.chat.gateway'] = gw
     install_edge(app)
     for bp in (conversations, sendbird): app.register_blueprint(bp)

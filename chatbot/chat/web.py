@@ -4,12 +4,14 @@
 
 # %% ../../nbs/chat/44_chat.web.ipynb #c004
 from __future__ import annotations
+import base64, hashlib, hmac, json, secrets, time
 from flask import Blueprint, Response, current_app, jsonify, request
 from .pipeline import MessageError, MessageTooLong, new_message, receive
-from ..service.http import ApiError, key_required, request_json
+from ..service.http import ACCESS_DENIED, ApiError, client_key, key_allows, request_json
 
 # %% auto #0
-__all__ = ['CHAT_PAGE', 'conversations', 'chat_page', 'post_message', 'get_messages', 'page']
+__all__ = ['CHAT_PAGE', 'TOKEN_TTL', 'TOKEN_PREFIX', 'RELOAD', 'conversations', 'session_token', 'token_problem',
+           'session_secret', 'chat_page', 'post_message', 'get_messages', 'page']
 
 # %% ../../nbs/chat/44_chat.web.ipynb #c006
 CHAT_PAGE = '''<!doctype html>
@@ -35,14 +37,28 @@ CHAT_PAGE = '''<!doctype html>
 <script>
 const log = document.getElementById('log'), user = document.getElementById('user'),
       text = document.getElementById('text'), err = document.getElementById('err');
-user.value = localStorage.getItem('chatbot-user') || ('web-' + Math.random().toString(36).slice(2, 8));
+const fresh = __SESSION__;
+let session = null;
+try { session = JSON.parse(localStorage.getItem('chatbot-session')); } catch (e) {}
+if (!session || !session.token || session.expires * 1000 < Date.now() + 60000) session = fresh;
+localStorage.setItem('chatbot-session', JSON.stringify(session));
+user.value = (!fresh.locked && localStorage.getItem('chatbot-user')) || session.user;
+user.readOnly = fresh.locked;
+const auth = (u) => u === session.user ? {'Authorization': 'Bearer ' + session.token} : {};
+function renew(status) {                // a token this gateway no longer takes: use the page's fresh one
+  if (status !== 401 || session === fresh) return false;
+  session = fresh; localStorage.setItem('chatbot-session', JSON.stringify(session));
+  if (fresh.locked) { user.value = fresh.user; shown = 0; owner = null; log.textContent = ''; }
+  return true;
+}
 let shown = 0, owner = null;
 const url = (u) => '/v1/conversations/' + encodeURIComponent(u) + '/messages?channel=web';
 async function refresh() {
   if (document.hidden || !user.value) return;
   const u = user.value;
   let msgs;
-  try { const r = await fetch(url(u)); if (!r.ok) return; msgs = await r.json(); } catch (e) { return; }
+  try { const r = await fetch(url(u), {headers: auth(u)}); if (!r.ok) { renew(r.status); return; }
+        msgs = await r.json(); } catch (e) { return; }
   if (u !== user.value) return;                  // the user id changed while this request was out
   if (u !== owner || msgs.length < shown) { log.textContent = ''; shown = 0; owner = u; }
   for (const m of msgs.slice(shown)) {
@@ -56,9 +72,10 @@ document.getElementById('f').onsubmit = async (e) => {
   e.preventDefault(); const t = text.value.trim(); if (!t) return;
   localStorage.setItem('chatbot-user', user.value); text.value = ''; err.textContent = '';
   try {
-    const r = await fetch(url(user.value), {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                            body: JSON.stringify({text: t})});
+    const headers = {'Content-Type': 'application/json', ...auth(user.value)};
+    const r = await fetch(url(user.value), {method: 'POST', headers, body: JSON.stringify({text: t})});
     if (!r.ok) {
+      if (renew(r.status)) throw new Error('the session had expired; send it again');
       const b = await r.json().catch(() => null);
       throw new Error((b && b.error && b.error.message) || 'HTTP ' + r.status);
     }
@@ -71,11 +88,51 @@ setInterval(refresh, 400); refresh();
 '''
 
 # %% ../../nbs/chat/44_chat.web.ipynb #c008
-def chat_page(max_chars: int) -> str:
-    "The web chat page, its message box holding at most `max_chars` characters."
-    return CHAT_PAGE.replace('__MAX_CHARS__', str(int(max_chars)))
+TOKEN_TTL = 24 * 3600
+TOKEN_PREFIX = 'cs1.'
+RELOAD = 'reload the chat page for a new one'
+
+def _b64(b: bytes) -> str: return base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+
+def _mac(secret: str, user: str, expires: int) -> str:
+    return _b64(hmac.new(secret.encode(), f'web\0{user}\0{expires}'.encode(), hashlib.sha256).digest())
+
+# %% ../../nbs/chat/44_chat.web.ipynb #c009
+def session_token(secret: str, user: str, ttl: int = TOKEN_TTL, now: float | None = None) -> str:
+    "A signed token that opens the web conversation of `user` for `ttl` seconds."
+    expires = int((time.time() if now is None else now) + ttl)
+    return f'{TOKEN_PREFIX}{expires}.{_b64(user.encode())}.{_mac(secret, user, expires)}'
 
 # %% ../../nbs/chat/44_chat.web.ipynb #c011
+def token_problem(secret: str, token: str, user: str, now: float | None = None) -> str | None:
+    "Why `token` does not open the web conversation of `user`, or `None` when it does."
+    try:
+        expires, who, mac = token[len(TOKEN_PREFIX):].split('.')
+        expires, who = int(expires), base64.urlsafe_b64decode(who + '=' * (-len(who) % 4)).decode()
+    except (ValueError, UnicodeDecodeError): return 'is malformed'
+    if not token.startswith(TOKEN_PREFIX): return 'is malformed'
+    if not hmac.compare_digest(mac, _mac(secret, who, expires)):
+        return 'has a bad signature (forged, or signed with a secret this gateway no longer has)'
+    if expires <= (time.time() if now is None else now): return 'has expired; ' + RELOAD
+    if who != user: return f'is for another conversation, not {user!r}'
+    return None
+
+# %% ../../nbs/chat/44_chat.web.ipynb #c014
+def session_secret(settings) -> str:
+    "The secret that signs session tokens: the settings' own, else one derived from the gateway keys."
+    if own := getattr(settings, 'session_secret', ''): return own
+    if keys := getattr(settings, 'gateway_keys', ''):
+        return hmac.new(b'chatbot web session', keys.encode(), hashlib.sha256).hexdigest()
+    return secrets.token_hex(32)
+
+# %% ../../nbs/chat/44_chat.web.ipynb #c017
+def chat_page(max_chars: int, session: dict | None = None) -> str:
+    "The web chat page, its message box holding at most `max_chars` characters, with its `session`."
+    js = json.dumps(session or dict(user='web-' + secrets.token_hex(6), token='', expires=0, locked=False))
+    page = CHAT_PAGE.replace('__MAX_CHARS__', str(int(max_chars)))
+    return page.replace('__SESSION__', js.replace('<', '\\u003c'))
+
+# %% ../../nbs/chat/44_chat.web.ipynb #c020
 def _channel() -> str:
     "The channel a request speaks for: `rest` (the default) or `web`."
     ch = request.args.get('channel', 'rest')
@@ -83,19 +140,34 @@ def _channel() -> str:
         raise ApiError(400, 'BadArgument', f"channel must be 'rest' or 'web', got {ch!r}", 'channel')
     return ch
 
-# %% ../../nbs/chat/44_chat.web.ipynb #c012
+# %% ../../nbs/chat/44_chat.web.ipynb #c021
 def _message_error(e: MessageError) -> ApiError:
     "The HTTP answer to a message the pipeline refused."
     if isinstance(e, MessageTooLong):
         return ApiError(400, 'MessageTooLong', str(e), e.field, limit=e.limit)
     return ApiError(400, 'BadArgument', str(e), 'user' if str(e).startswith('the user id') else 'text')
 
-# %% ../../nbs/chat/44_chat.web.ipynb #c014
+# %% ../../nbs/chat/44_chat.web.ipynb #c023
+def _authorize(user: str):
+    "Refuse (401) a request without a gateway key or this web conversation's token, when keys are set."
+    keys, given = current_app.extensions.get('chatbot.keys') or {}, client_key(request)
+    if not keys or key_allows(keys, '', '', given): return
+    if given and given.startswith(TOKEN_PREFIX):
+        if _channel() != 'web':
+            raise ApiError(401, 'InvalidSessionToken', 'a session token opens only its web conversation '
+                           '(?channel=web)', 'channel')
+        problem = token_problem(current_app.extensions['chatbot.session_secret'], given, user)
+        if problem:
+            raise ApiError(401, 'InvalidSessionToken', f'the session token {problem}', 'Authorization')
+        return
+    raise ApiError(401, '401', ACCESS_DENIED)
+
+# %% ../../nbs/chat/44_chat.web.ipynb #c024
 conversations = Blueprint('conversations', __name__)
 
 @conversations.route('/v1/conversations/<user>/messages', methods=['POST'])
-@key_required
 def post_message(user):
+    _authorize(user)
     gw = current_app.extensions['chatbot.chat.gateway']
     body = request_json(request)
     if not isinstance(body, dict):
@@ -105,8 +177,8 @@ def post_message(user):
     return jsonify(id=receive(gw, msg)), 202
 
 @conversations.route('/v1/conversations/<user>/messages', methods=['GET'])
-@key_required
 def get_messages(user):
+    _authorize(user)
     if not user.strip() or len(user) > 128:          # as `new_message` checks it: no such conversation can exist
         raise ApiError(400, 'BadArgument', 'the user id must be a non-empty string of at most 128 characters',
                        'user', limit=128)
@@ -114,4 +186,10 @@ def get_messages(user):
 
 @conversations.route('/')
 def page():
-    return Response(chat_page(current_app.extensions['chatbot.chat.gateway'].max_chars), mimetype='text/html')
+    user, locked = 'web-' + secrets.token_hex(6), bool(current_app.extensions.get('chatbot.keys'))
+    token = session_token(current_app.extensions['chatbot.session_secret'], user)
+    session = dict(user=user, token=token, expires=int(token.split('.')[1]), locked=locked)
+    resp = Response(chat_page(current_app.extensions['chatbot.chat.gateway'].max_chars, session),
+                    mimetype='text/html')
+    resp.headers['Cache-Control'] = 'no-store'      # each page load its own session
+    return resp

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/service/30_service.http.ipynb #c004
 from __future__ import annotations
-import hmac, json, logging, re, time, uuid
+import hmac, json, logging, os, re, time, uuid
 from functools import wraps
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,8 +13,8 @@ log = logging.getLogger('chatbot.service.http')
 
 # %% auto #0
 __all__ = ['log', 'ACCESS_DENIED', 'HTTP_CODES', 'DRAIN_LIMIT', 'MAX_JSON_DEPTH', 'parse_keys', 'key_allows', 'client_key',
-           'ApiError', 'error_body', 'key_required', 'drain_body', 'install_edge', 'json_too_deep', 'lone_surrogate_at',
-           'parse_json', 'request_json', 'request_line_limit', 'run_wsgi']
+           'ApiError', 'error_body', 'key_required', 'drain_body', 'request_id', 'install_edge', 'json_too_deep',
+           'lone_surrogate_at', 'parse_json', 'request_json', 'request_line_limit', 'control_socket', 'run_wsgi']
 
 # %% ../../nbs/service/30_service.http.ipynb #c006
 def parse_keys(spec) -> dict:
@@ -101,6 +101,13 @@ def drain_body(environ: dict, limit: int = DRAIN_LIMIT) -> int:
     return done
 
 # %% ../../nbs/service/30_service.http.ipynb #c029
+_REQUEST_ID = re.compile(r'[\x21-\x7e]{1,128}')
+
+def request_id(given: str | None) -> str:
+    "The client's request id when it is 1-128 printable ASCII characters, else a new one."
+    return given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+# %% ../../nbs/service/30_service.http.ipynb #c032
 def install_edge(app, # The Flask app
                  style=lambda: 'luis', # Called in a request: the shape of its error body ('luis' or 'rasa')
                  on_api_error=None # Called with each `ApiError` before it is answered
@@ -109,7 +116,7 @@ def install_edge(app, # The Flask app
     @app.before_request
     def start():
         g.t0 = time.perf_counter()
-        g.request_id = request.headers.get('X-Request-Id') or uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get('X-Request-Id'))
 
     @app.after_request
     def stamp(resp):
@@ -140,14 +147,14 @@ def install_edge(app, # The Flask app
         return jsonify(error_body(err, style())), 500
     return app
 
-# %% ../../nbs/service/30_service.http.ipynb #c032
+# %% ../../nbs/service/30_service.http.ipynb #c035
 MAX_JSON_DEPTH = 64
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}')
 _SURROGATE = re.compile('[\ud800-\udfff]')
 
-# %% ../../nbs/service/30_service.http.ipynb #c034
+# %% ../../nbs/service/30_service.http.ipynb #c037
 def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
     "Do the arrays and objects of JSON text `raw` nest more than `max_depth` deep? Checked without parsing."
     if b'[' not in raw and b'{' not in raw: return False
@@ -158,7 +165,7 @@ def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
         if not s or s == before: return False
     return True
 
-# %% ../../nbs/service/30_service.http.ipynb #c037
+# %% ../../nbs/service/30_service.http.ipynb #c040
 def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
 
 def lone_surrogate_at(x, path: str = '') -> str | None:
@@ -171,7 +178,7 @@ def lone_surrogate_at(x, path: str = '') -> str | None:
         if (found := lone_surrogate_at(v, p)) is not None: return found
     return None
 
-# %% ../../nbs/service/30_service.http.ipynb #c039
+# %% ../../nbs/service/30_service.http.ipynb #c042
 def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
     "JSON text `raw` parsed, or the `ApiError` 400 that says why it cannot be (not JSON, too deep, not text)."
     if json_too_deep(raw, max_depth):
@@ -185,20 +192,27 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
                        'escape that is half of a pair), which is not text', where)
     return data
 
-# %% ../../nbs/service/30_service.http.ipynb #c042
+# %% ../../nbs/service/30_service.http.ipynb #c045
 def request_json(req):
     "The JSON body of request `req`, `None` when there is none; `ApiError` 400 when it is not usable JSON."
     raw = req.get_data(cache=True)
     if not raw.strip(): return None
     return parse_json(raw, int(current_app.config.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH))
 
-# %% ../../nbs/service/30_service.http.ipynb #c045
+# %% ../../nbs/service/30_service.http.ipynb #c048
 def request_line_limit(max_chars: int) -> int:
     "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
     need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
     return need if need <= 8190 else 0
 
-# %% ../../nbs/service/30_service.http.ipynb #c048
+# %% ../../nbs/service/30_service.http.ipynb #c051
+def control_socket(name: str, pid: int | None = None) -> str:
+    "A gunicorn control socket path of its own for server `name` in process `pid` (this one by default)."
+    from gunicorn.config import ControlSocket
+    folder = os.path.dirname(ControlSocket.default)
+    return os.path.join(folder, f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{pid or os.getpid()}.ctl")
+
+# %% ../../nbs/service/30_service.http.ipynb #c054
 def run_wsgi(load, # Builds the WSGI app, once in each worker
              host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
              name: str = 'chatbot', # The process title
@@ -210,7 +224,7 @@ def run_wsgi(load, # Builds the WSGI app, once in each worker
     opts = dict(bind=f'{host}:{port}', workers=workers, threads=threads,
                 worker_class='gthread' if threads > 1 else 'sync', timeout=timeout, graceful_timeout=20,
                 keepalive=5, loglevel=log_level, accesslog=None, errorlog='-', preload_app=False, proc_name=name,
-                **hooks)
+                control_socket=control_socket(name), **hooks)
 
     class Server(BaseApplication):
         def load_config(self):

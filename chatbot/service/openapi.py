@@ -201,6 +201,10 @@ def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
         'channel': {'type': 'object', 'properties': {'channel_url': s}}}}
     paths = {
         '/v1/conversations/{user}/messages': {
+            'description': 'With gateway keys set, a key, or (for `?channel=web`) the session token of that '
+                           'conversation from the chat page, as `Authorization: Bearer`; a bad token is a 401 '
+                           '`InvalidSessionToken` saying why (malformed, bad signature, expired, another '
+                           'conversation).',
             'post': dict(summary='Send a message; the reply appears in the conversation', tags=['REST'],
                          parameters=[user, channel], requestBody={'required': True, **_json(message)},
                          responses={**_ok('Queued', {'type': 'object', 'properties': {'id': s}}, 202),
@@ -214,7 +218,8 @@ def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
             requestBody={'required': True, **_json(event)},
             responses={**_ok('`accepted` (with the message id) or `ignored`'),
                        **_errors(400, 401, 413, 503)})},
-        '/': {'get': dict(summary='The web chat page', tags=['Web'], security=[{}], responses={'200': {
+        '/': {'get': dict(summary='The web chat page, with a new session token', tags=['Web'], security=[{}],
+                          responses={'200': {
             'description': 'HTML', 'content': {'text/html': {'schema': s}}}})},
         '/healthz': {'get': dict(summary='The process answers', tags=['Operations'], security=[{}],
                                  responses=_ok('`ok`'))},
