@@ -114,3 +114,57 @@ def test_two_serve_instances_each_have_their_own_control_socket(mini_model, tmp_
     finally:
         codes = [s.stop() for s in servers]
     assert codes == [0, 0] and not socks[1].exists()
+
+# --- the dashboards' login ---
+
+class Browser:
+    "Cookies kept, redirects not followed: `(status, body)` of each request."
+    def __init__(self, base):
+        import http.cookiejar, urllib.request
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k): return None
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  NoRedirect)
+
+    def call(self, path, form=None):
+        import urllib.error
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=10) as r: return r.status, r.read().decode()
+        except urllib.error.HTTPError as e: return e.code, e.read().decode()
+
+    def login(self, password):
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', self.call('/login')[1]).group(1)
+        return self.call('/login', {'_xsrf': xsrf, 'password': password})
+
+def test_dashboard_logins_are_throttled_and_logout_works(tmp_path):
+    import subprocess, sys
+    from conftest import ROOT
+    port = free_port()
+    code = ('from chatbot.admin.core import serve_dashboards; '
+            f'serve_dashboards({port}, password="open-sesame", login_limit=3, login_window=2, '
+            f'directory={str(ROOT/"dashboards")!r})')
+    log = tmp_path/'voila.log'
+    p = subprocess.Popen([sys.executable, '-c', code], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(log, 'wb'),
+                         env=dict(os.environ, CHATBOT_HOME=str(tmp_path)))
+    try:
+        b = Browser(f'http://127.0.0.1:{port}')
+        wait_for(lambda: _ok(b.base + '/login') or p.poll() is not None, timeout=60, what='the dashboards')
+        assert p.poll() is None, log.read_text()[-3000:]
+        assert b.call('/')[0] == 302                                   # not logged in: to the login page
+        assert [b.login('wrong')[0] for _ in range(3)] == [401, 401, 401]
+        for pw in ('wrong', 'open-sesame'):                            # now even the right one waits
+            status, body = b.login(pw)
+            assert status == 429 and 'Too many failed logins from your address: 3 within 2 seconds' in body, body
+        wait_for(lambda: b.login('open-sesame')[0] != 429, what='the end of the throttle window')
+        assert b.call('/')[0] == 200                                   # logged in: the cookie opens the tree
+        status, body = b.call('/logout')
+        assert status == 200 and 'Successfully logged out' in body, body
+        assert b.call('/')[0] == 302                                   # the session is gone
+        other = Browser(b.base)
+        for _ in range(3): assert other.call('/?token=guess')[0] == 302     # guessing in the URL counts too
+        assert other.login('open-sesame')[0] == 429
+        assert 'Traceback' not in log.read_text()
+    finally:
+        p.terminate(); p.wait(timeout=20)

@@ -4,14 +4,15 @@
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c003
 from __future__ import annotations
-import getpass, ipaddress
+import getpass, hmac, ipaddress, math, time
 from functools import cached_property
 from pathlib import Path
 from ..backends import azure
 
 # %% auto #0
 __all__ = ['DASHBOARDS', 'admin_actor', 'Admin', 'AdminAccessError', 'is_loopback', 'check_admin_access', 'dashboards_dir',
-           'voila_argv', 'serve_dashboards', 'version_rows', 'compare_versions', 'previous_production', 'rollback']
+           'voila_argv', 'LoginThrottle', 'dashboard_identity', 'serve_dashboards', 'version_rows', 'compare_versions',
+           'previous_production', 'rollback']
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c006
 def admin_actor(user: str = '') -> str:
@@ -103,10 +104,74 @@ def voila_argv(directory: Path, port: int, host: str = '127.0.0.1') -> list[str]
             '--VoilaConfiguration.file_allowlist=[".*\\.(png|jpg|svg|css|html)"]']
 
 # %% ../../nbs/admin/54_admin.core.ipynb #c029
+class LoginThrottle:
+    "Failed logins per client address: after `limit` within `window` seconds, none until the oldest leaves it."
+    def __init__(self, limit: int = 5, window: float = 300.0, clock=time.monotonic):
+        self.limit, self.window, self.clock, self.fails = limit, window, clock, {}
+
+    def wait(self, addr: str) -> float:
+        "Seconds until `addr` may try to log in again; 0 when it may now."
+        now = self.clock()
+        recent = [t for t in self.fails.get(addr, ()) if t > now - self.window]
+        if recent: self.fails[addr] = recent
+        else: self.fails.pop(addr, None)
+        return recent[0] + self.window - now if len(recent) >= self.limit else 0.0
+
+    def failed(self, addr: str):
+        "Count a failed login from `addr` (addresses with no recent failure are forgotten as the table grows)."
+        if len(self.fails) > 10_000:
+            for a in list(self.fails): self.wait(a)
+        self.fails.setdefault(addr, []).append(self.clock())
+
+    def succeeded(self, addr: str): self.fails.pop(addr, None)
+
+    def message(self, wait: float) -> str:
+        return (f'Too many failed logins from your address: {self.limit} within {self.window:g} seconds. '
+                f'Try again in {math.ceil(wait)} seconds.')
+
+# %% ../../nbs/admin/54_admin.core.ipynb #c032
+def dashboard_identity(throttle: LoginThrottle):
+    "A Jupyter identity provider class whose login is throttled by `throttle` and whose `/logout` works."
+    from jupyter_server.auth.decorator import allow_unauthenticated
+    from jupyter_server.auth.identity import PasswordIdentityProvider
+    from jupyter_server.auth.logout import LogoutHandler
+    from voila.voila_identity_provider import VoilaLoginHandler
+
+    class Login(VoilaLoginHandler):
+        @allow_unauthenticated          # as the method it overrides: Jupyter refuses (403) any other
+        def post(self):
+            addr = self.request.remote_ip
+            if wait := throttle.wait(addr):
+                self.set_status(429)
+                self.set_header('Retry-After', str(math.ceil(wait)))
+                return self._render(message={'error': throttle.message(wait)})
+            super().post()
+            if self.get_status() == 401: throttle.failed(addr)
+            elif self.get_status() < 400: throttle.succeeded(addr)
+
+    class Logout(LogoutHandler):
+        static_url = VoilaLoginHandler.static_url
+
+    class Identity(PasswordIdentityProvider):
+        def get_handlers(self):
+            return [('/login', Login)] * self.login_available + [('/logout', Logout)] * self.logout_available
+
+        async def get_user_token(self, handler):
+            given, addr = self.get_token(handler), handler.request.remote_ip
+            if not given or not self.token or throttle.wait(addr): return None
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                throttle.failed(addr)
+                return None
+            return await super().get_user_token(handler)
+    return Identity
+
+# %% ../../nbs/admin/54_admin.core.ipynb #c035
 def serve_dashboards(port: int = 8082, # Port to listen on
                      host: str = '127.0.0.1', # Address to bind; not loopback needs a password
                      password: str | None = None, # Login password (`CHATBOT_ADMIN_PASSWORD` at the edge)
-                     directory=None # Folder of dashboard notebooks; default `dashboards_dir()`
+                     directory=None, # Folder of dashboard notebooks; default `dashboards_dir()`
+                     login_limit: int = 5, # Failed logins from one address ...
+                     login_window: float = 300.0 # ... within this many seconds, before it must wait
                     ) -> None:
     "Serve the dashboards with Voila until interrupted; refuses a non-loopback `host` without a password."
     check_admin_access(host, password)
@@ -114,9 +179,10 @@ def serve_dashboards(port: int = 8082, # Port to listen on
     if not directory.is_dir(): raise FileNotFoundError(f"dashboards folder {directory} does not exist")
     from voila.app import Voila
     # a password becomes Jupyter's token: the login page asks for it, then a cookie keeps the session
-    Voila.launch_instance(argv=voila_argv(directory, port, host), token=password or '')
+    Voila.launch_instance(argv=voila_argv(directory, port, host), token=password or '',
+                          identity_provider_class=dashboard_identity(LoginThrottle(login_limit, login_window)))
 
-# %% ../../nbs/admin/54_admin.core.ipynb #c033
+# %% ../../nbs/admin/54_admin.core.ipynb #c039
 def version_rows(registry, app: str) -> list[dict]:
     "One row per model version of `app`, newest first: version, created, metrics, and the slots serving it."
     slots = registry.slots(app) if app in registry.apps() else {}
@@ -129,7 +195,7 @@ def version_rows(registry, app: str) -> list[dict]:
                          slots=[s for s in ('production', 'staging') if slots.get(s) == v.version]))
     return rows
 
-# %% ../../nbs/admin/54_admin.core.ipynb #c035
+# %% ../../nbs/admin/54_admin.core.ipynb #c041
 def compare_versions(registry, app: str, a: str, b: str) -> dict:
     ("Metrics of versions `a` and `b` of `app` side by side: overall, and F1 per intent "
      "(changes largest first).")
@@ -149,7 +215,7 @@ def compare_versions(registry, app: str, a: str, b: str) -> dict:
                             ('entity F1', lambda m: (m.get('entity') or {}).get('f1')))]
     return dict(a=a, b=b, data=(ma.get('data'), mb.get('data')), overall=overall, per_intent=per)
 
-# %% ../../nbs/admin/54_admin.core.ipynb #c037
+# %% ../../nbs/admin/54_admin.core.ipynb #c043
 def previous_production(registry, app: str) -> str | None:
     "The version production served before its current one, from the slot history; None if there is none."
     current = registry.resolve(app, 'production')
@@ -159,7 +225,7 @@ def previous_production(registry, app: str) -> str | None:
         if e.get('action') == 'swap' and e.get('production') == current: return e.get('staging')
     return None
 
-# %% ../../nbs/admin/54_admin.core.ipynb #c039
+# %% ../../nbs/admin/54_admin.core.ipynb #c045
 def rollback(registry, app: str, actor: str) -> str:
     "Publish to production the version it served before; returns it, or `ValueError` when there is none."
     prev = previous_production(registry, app)
