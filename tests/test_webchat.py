@@ -101,3 +101,35 @@ def test_refused_message_stays_in_the_box_with_the_reason(page, stack):
     expect(page.locator('#err')).to_contain_text('Not sent: ')
     expect(page.locator('#err')).to_contain_text('the limit is 2000')
     expect(page.locator('#text')).to_have_value('x' * 2001)
+
+def test_web_chat_works_with_gateway_keys_through_its_session_token(page, stack):
+    "With `CHATBOT_GATEWAY_KEYS` set REST needs a key, and the page still chats, on its own token and conversation."
+    import json
+    from test_gateway import Proc, _ok
+    from tests_util import free_port, wait_for
+    from playwright.sync_api import expect
+    stack['start_worker']()
+    port = free_port()
+    keyed = Proc(['gateway', '--port', str(port)], {**stack['env'], 'CHATBOT_GATEWAY_KEYS': 'web-test-key'}, stack['home'],
+                 'gateway-keyed')                                   # the same queues and state as the stack's worker
+    base = f'http://127.0.0.1:{port}'
+    try:
+        wait_for(lambda: _ok(base + '/healthz'))
+        page.goto(base + '/')
+        user = page.locator('#user').input_value()
+        assert re.fullmatch(r'web-[0-9a-f]{12}', user) and page.locator('#user').get_attribute('readonly') is not None
+        send(page, '주문하고 싶어요')
+        expect(page.locator('#log .msg')).to_have_text(['주문하고 싶어요', '어떤 상품을 주문하시겠어요?'], timeout=90_000)
+        assert http('GET', f'{base}/v1/conversations/{user}/messages?channel=web')[0] == 401      # no key, no token
+        page.reload()                                               # the kept token: the same conversation
+        expect(page.locator('#user')).to_have_value(user)
+        expect(page.locator('#log .msg')).to_have_count(2)
+        stale = json.loads(page.evaluate("localStorage.getItem('chatbot-session')"))
+        stale['token'] = stale['token'][:-4] + 'AAAA'              # as if signed by an old secret
+        page.evaluate(f"localStorage.setItem('chatbot-session', {json.dumps(json.dumps(stale))})")
+        page.reload()                                               # refused: the page moves to its fresh session
+        expect(page.locator('#user')).not_to_have_value(user)
+        send(page, 'where is the Gangnam store?')
+        expect(page.locator('#log .msg.outbound')).to_have_text(['Gangnam: 123 Teheran-ro, Gangnam-gu, Seoul'], timeout=30_000)
+        assert not page.js_errors, page.js_errors
+    finally: keyed.stop()
