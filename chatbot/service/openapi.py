@@ -8,7 +8,8 @@ from __future__ import annotations
 OPENAPI_VERSION = '3.1.0'
 
 # %% auto #0
-__all__ = ['OPENAPI_VERSION', 'ERROR_SCHEMA', 'RASA_ERROR_SCHEMA', 'SECURITY_SCHEMES', 'service_openapi', 'gateway_openapi']
+__all__ = ['OPENAPI_VERSION', 'ERROR_SCHEMA', 'RASA_ERROR_SCHEMA', 'SECURITY_SCHEMES', 'TOKEN_NOTE', 'service_openapi',
+           'gateway_openapi']
 
 # %% ../../nbs/service/29_service.openapi.ipynb #c006
 ERROR_SCHEMA = {
@@ -178,6 +179,11 @@ def _document(title: str, version: str, paths: dict, limits: dict, rasa: bool = 
             'components': {'schemas': schemas, 'securitySchemes': SECURITY_SCHEMES}}
 
 # %% ../../nbs/service/29_service.openapi.ipynb #c017
+TOKEN_NOTE = ('With gateway keys set, a key, or (for `?channel=web`) the session token of that conversation from '
+              'the chat page, as `Authorization: Bearer`; a bad token is a 401 `InvalidSessionToken` saying why '
+              '(malformed, bad signature, expired, another conversation).')
+
+# %% ../../nbs/service/29_service.openapi.ipynb #c018
 def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
                     max_body: int = 256 * 1024, # The largest body, in bytes
                     max_depth: int = 64, # The deepest JSON nesting
@@ -201,15 +207,13 @@ def gateway_openapi(max_chars: int = 2000, # The longest message, in characters
         'channel': {'type': 'object', 'properties': {'channel_url': s}}}}
     paths = {
         '/v1/conversations/{user}/messages': {
-            'description': 'With gateway keys set, a key, or (for `?channel=web`) the session token of that '
-                           'conversation from the chat page, as `Authorization: Bearer`; a bad token is a 401 '
-                           '`InvalidSessionToken` saying why (malformed, bad signature, expired, another '
-                           'conversation).',
             'post': dict(summary='Send a message; the reply appears in the conversation', tags=['REST'],
+                         description=TOKEN_NOTE,
                          parameters=[user, channel], requestBody={'required': True, **_json(message)},
                          responses={**_ok('Queued', {'type': 'object', 'properties': {'id': s}}, 202),
                                     **_errors(400, 401, 413)}),
             'get': dict(summary='The conversation so far', tags=['REST'], parameters=[user, channel],
+                        description=TOKEN_NOTE,
                         responses={**_ok('Messages, oldest first', history), **_errors(400, 401)})},
         '/webhooks/sendbird': {'post': dict(
             summary="SendBird's webhook", tags=['SendBird'], security=[{}],
