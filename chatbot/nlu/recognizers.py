@@ -4,11 +4,11 @@
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c003
 from __future__ import annotations
-import re
+import math, re, threading
 from dataclasses import dataclass, asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from .app import Entity, AppValidationError
+from .app import Entity, AppValidationError, PREBUILT_ALIASES
 
 # %% auto #0
 __all__ = ['Match', 'Recognizers']
@@ -600,8 +600,69 @@ def _find_datetimes(text: str, # the text to search
             for s, e, typ, timex, vals in _longest(_datetime_candidates(text, now, mdy, cues))]
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c173
+_RT_MODELS = dict(age='get_age_model', dimension='get_dimension_model', temperature='get_temperature_model')
+_rt_cache, _rt_lock = {}, threading.Lock()
+
+def _rt_models() -> dict:
+    "Recognizers-Text's English age, dimension and temperature models, built once per process."
+    if _rt_cache: return _rt_cache
+    with _rt_lock:
+        if not _rt_cache:
+            try:
+                import emoji
+                if not hasattr(emoji, 'UNICODE_EMOJI'): emoji.UNICODE_EMOJI = emoji.EMOJI_DATA
+                from recognizers_text import Culture
+                from recognizers_number_with_unit import NumberWithUnitRecognizer
+            except ImportError as e:
+                raise ValueError(f"prebuilt {', '.join(_RT_MODELS)} entities need the package recognizers-"
+                                 f"text-number-with-unit (reinstall chatbot): {e}") from None
+            r = NumberWithUnitRecognizer(Culture.English)
+            _rt_cache.update({t: getattr(r, f)() for t, f in _RT_MODELS.items()})
+    return _rt_cache
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c176
+_RT_MAX_CHARS = 500
+
+def _rt_pieces(text: str, size: int = _RT_MAX_CHARS) -> list[tuple]:
+    "`(offset, piece)` for pieces of `text` of at most `size` characters, lower case of the same length."
+    out, i = [], 0
+    while i < len(text):
+        j = min(len(text), i + size)
+        if j < len(text) and (k := max(text.rfind(c, i + 1, j) for c in ' \t\n')) > i: j = k
+        p = text[i:j]
+        if len(p.lower()) != len(p): p = ''.join(c if len(c.lower()) == 1 else ' ' for c in p)
+        out.append((i, p)); i = j
+    return out
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c179
+def _rt_value(v):
+    "A Recognizers-Text value string as a finite int or float, or None."
+    try: f = float(v)
+    except (TypeError, ValueError): return None
+    return (int(f) if f.is_integer() else f) if math.isfinite(f) else None
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c182
+_PM_RE = re.compile(r'pm\Z', re.I)
+
+def _find_units(text: str, types) -> dict:
+    "`{type: [(start, end, number, units), ...]}` for ages, dimensions and temperatures in `text`."
+    models, out = _rt_models(), {t: [] for t in types}
+    for off, piece in _rt_pieces(text):
+        for t in types:
+            try: found = models[t].parse(piece)
+            except Exception: continue   # a library bug on odd input: no answer, not a failed prediction
+            for r in found:
+                s, e, res = off + r.start, off + r.end + 1, r.resolution or {}
+                v, unit = _rt_value(res.get('value')), res.get('unit')
+                if (v is None or not unit or not 0 <= s < e <= len(text) or text[s:e].lower() != r.text
+                        or (unit == 'Picometer' and _PM_RE.search(r.text))): continue
+                out[t].append((s, e, v, unit))
+    return {t: _longest(v) for t, v in out.items()}
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c187
 _PREBUILT_SUBTYPES = dict(ordinal='ordinalV2', money='currency', percentage='percentage', email='email',
-                          url='url', phone='phonenumber')
+                          url='url', phone='phonenumber', age='age', dimension='dimension',
+                          temperature='temperature')
 
 class Recognizers:
     "Deterministic recognizers for an app's list, regex and prebuilt entities."
@@ -613,7 +674,10 @@ class Recognizers:
         self._regexes = [(e.name, re.compile(e.pattern)) for e in self.entities if e.kind == 'regex']
         self._prebuilt = {}
         for e in self.entities:
-            if e.kind == 'prebuilt': self._prebuilt.setdefault(e.prebuilt or e.name, []).append(e.name)
+            if e.kind == 'prebuilt':
+                t = e.prebuilt or e.name
+                self._prebuilt.setdefault(PREBUILT_ALIASES.get(t, t), []).append(e.name)
+        if self._prebuilt.keys() & _RT_MODELS: _rt_models()   # load its models now, not on the first request
         self._mdy = self.culture in ('en-us', 'en', 'en-ph', 'en-ca')
 
     def to_dict(self) -> dict:
@@ -652,6 +716,9 @@ class Recognizers:
             out['ordinal'] = [(s, e, {'offset': n, 'relativeTo': 'start'}, 'ordinalV2')
                               for s, e, n in _find_ordinals(text, c)]
         if 'datetime' in want: out['datetime'] = _find_datetimes(text, now, self._mdy, c)
+        if units := [t for t in _RT_MODELS if t in want]:
+            for t, found in _find_units(text, units).items():
+                out[t] = [(s, e, {'number': v, 'units': u}, t) for s, e, v, u in found]
         return out
 
     def __call__(self, text: str, now: datetime | date | None = None) -> list[Match]:
