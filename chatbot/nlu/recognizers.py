@@ -259,12 +259,13 @@ def _find_ordinals(text: str, cues: _Cues | None = None) -> list[tuple]:
     return _longest(out)
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c075
-_CURRENCY_UNITS = {'$': 'Dollar', 'us$': 'Dollar', 'usd': 'Dollar', 'dollar': 'Dollar', 'dollars': 'Dollar',
+_USD, _JPY = 'United States dollar', 'Japanese yen'
+_CURRENCY_UNITS = {'$': 'Dollar', 'us$': _USD, 'usd': _USD, 'dollar': 'Dollar', 'dollars': 'Dollar',
                    'buck': 'Dollar', 'bucks': 'Dollar', '달러': 'Dollar', '불': 'Dollar', '€': 'Euro',
-                   'eur': 'Euro', 'euro': 'Euro', 'euros': 'Euro', '유로': 'Euro', '£': 'Pound', 'gbp': 'Pound',
-                   'pound': 'Pound', 'pounds': 'Pound', '파운드': 'Pound', '¥': 'Yen', 'jpy': 'Yen',
-                   'yen': 'Yen', '엔': 'Yen', '₩': 'Won', 'krw': 'Won', 'won': 'Won', '원': 'Won',
-                   'cent': 'Cent', 'cents': 'Cent', '센트': 'Cent'}
+                   'eur': 'Euro', 'euro': 'Euro', 'euros': 'Euro', '유로': 'Euro', '£': 'Pound',
+                   'gbp': 'British pound', 'pound': 'Pound', 'pounds': 'Pound', '파운드': 'Pound', '¥': _JPY,
+                   'jpy': _JPY, 'yen': _JPY, '엔': _JPY, '₩': 'Won', 'krw': 'South Korean won', 'won': 'Won',
+                   '원': 'Won', 'cent': 'Cent', 'cents': 'Cent', '센트': 'Cent'}
 _MONEY_BEFORE_RE = re.compile(r'(?:(US\$|[$€£¥₩])|(?<![A-Za-z])(USD|EUR|KRW|GBP|JPY))\s?$', re.I)
 _MONEY_AFTER_RE = re.compile(r'\s?(?:(dollars?|bucks?|usd|euros?|eur|pounds?|gbp|yen|jpy|won|krw|cents?)'
                              r'(?![A-Za-z])|(달러|불|유로|엔|원|파운드|센트))', re.I)
@@ -660,6 +661,21 @@ def _find_units(text: str, types) -> dict:
     return {t: _longest(v) for t, v in out.items()}
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c187
+_KO_DIMENSIONS = dict(킬로미터='Kilometer', 센티미터='Centimeter', 밀리미터='Millimeter', 미터='Meter',
+                      킬로그램='Kilogram', 그램='Gram', 밀리리터='Milliliter', 리터='Liter')
+_KO_UNIT_AFTER_RE = re.compile(r'\s?(?:(살|세)|(' + '|'.join(_KO_DIMENSIONS) + '))'
+                               rf'(?:(?![가-힣])|[{_PARTICLE_START}])')
+
+def _find_ko_units(text: str, numbers: list[tuple]) -> dict:
+    "`{'age': [...], 'dimension': [...]}` of `(start, end, number, units)` for Korean ages and metric units."
+    out = {'age': [], 'dimension': []}
+    for s, e, v in numbers:
+        if m := _KO_UNIT_AFTER_RE.match(text, e):
+            if m.group(1): out['age'].append((s, m.end(1), v, 'Year'))
+            else: out['dimension'].append((s, m.end(2), v, _KO_DIMENSIONS[m.group(2)]))
+    return out
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c190
 _PREBUILT_SUBTYPES = dict(ordinal='ordinalV2', money='currency', percentage='percentage', email='email',
                           url='url', phone='phonenumber', age='age', dimension='dimension',
                           temperature='temperature')
@@ -717,8 +733,12 @@ class Recognizers:
                               for s, e, n in _find_ordinals(text, c)]
         if 'datetime' in want: out['datetime'] = _find_datetimes(text, now, self._mdy, c)
         if units := [t for t in _RT_MODELS if t in want]:
-            for t, found in _find_units(text, units).items():
-                out[t] = [(s, e, {'number': v, 'units': u}, t) for s, e, v, u in found]
+            found = _find_units(text, units)
+            if c.hangul and found.keys() & {'age', 'dimension'}:
+                for t, xs in _find_ko_units(text, _find_numbers(text, c)).items():
+                    if t in found: found[t] = _longest(found[t] + xs)
+            for t, xs in found.items():
+                out[t] = [(s, e, {'number': v, 'units': u}, t) for s, e, v, u in xs]
         return out
 
     def __call__(self, text: str, now: datetime | date | None = None) -> list[Match]:
