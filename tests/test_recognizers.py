@@ -92,13 +92,13 @@ CASES = [
     ('주말에 돼요?', 'datetime', '주말', _dt('daterange', {'start': '2026-03-07', 'end': '2026-03-09'}, timex='2026-W10-WE')),
     ('3일 후에', 'datetime', '3일 후', _dt('date', '2026-03-08', timex='2026-03-08')),
     # email, url, phone
-    ('mail me at Kim@Example.com', 'email', 'Kim@Example.com', {'value': 'Kim@example.com'}),
+    ('mail me at Kim@Example.com', 'email', 'Kim@Example.com', {'value': 'Kim@Example.com'}),
     ('see https://example.com/a?b=1.', 'url', 'https://example.com/a?b=1', {'value': 'https://example.com/a?b=1'}),
     ('www.naver.com에서 봤어요', 'url', 'www.naver.com', {'value': 'www.naver.com'}),
-    ('call +82 10-1234-5678', 'phone', '+82 10-1234-5678', {'value': '+821012345678'}),
-    ('010-1234-5678로 연락', 'phone', '010-1234-5678', {'value': '01012345678'}),
-    ('call (555) 123-4567', 'phone', '(555) 123-4567', {'value': '5551234567'}),
-    ('call 555-123-4567', 'phone', '555-123-4567', {'value': '5551234567'}),
+    ('call +82 10-1234-5678', 'phone', '+82 10-1234-5678', {'value': '+82 10-1234-5678'}),
+    ('010-1234-5678로 연락', 'phone', '010-1234-5678', {'value': '010-1234-5678'}),
+    ('call (555) 123-4567', 'phone', '(555) 123-4567', {'value': '(555) 123-4567'}),
+    ('call 555-123-4567', 'phone', '555-123-4567', {'value': '555-123-4567'}),
     # money and percentages
     ('it costs $20', 'money', '$20', {'number': 20, 'units': 'Dollar'}),
     ('20 dollars', 'money', '20 dollars', {'number': 20, 'units': 'Dollar'}),

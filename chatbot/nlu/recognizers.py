@@ -300,12 +300,8 @@ _PHONE_RE = re.compile(r"(?<![A-Za-z0-9+])(?:\+\d{1,3}(?:[\s.\-]?\(?\d{1,4}\)?){
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c087
 def _find_emails(text: str) -> list[tuple]:
     "`(start, end, value)` for e-mail addresses."
-    out = []
-    if '@' not in text: return out
-    for m in _EMAIL_RE.finditer(text):
-        local, domain = m.group().rsplit('@', 1)
-        out.append((m.start(), m.end(), f'{local}@{domain.lower()}'))
-    return out
+    if '@' not in text: return []
+    return [(m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c090
 def _find_urls(text: str) -> list[tuple]:
@@ -326,7 +322,7 @@ def _find_phones(text: str) -> list[tuple]:
     for m in _PHONE_RE.finditer(text):
         digits = re.sub(r'\D', '', m.group())
         if 7 <= len(digits) <= 15:
-            out.append((m.start(), m.end(), ('+' if m.group().startswith('+') else '') + digits))
+            out.append((m.start(), m.end(), m.group()))
     return out
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c096
