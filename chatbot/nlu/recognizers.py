@@ -656,7 +656,15 @@ def _find_units(text: str, types) -> dict:
                 out[t].append((s, e, v, unit))
     return {t: _longest(v) for t, v in out.items()}
 
-# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c187
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c185
+_RT_CUES = frozenset(_EN_NUMBER_WORDS | set(_EN_ORDINALS) | {'half', 'quarter', 'couple', 'pair', 'dozens',
+                     'hundreds', 'thousands', 'millions', 'billions', 'trillion', 'trillions'})
+
+def _may_have_units(c: _Cues) -> bool:
+    "Could the text with cues `c` hold an age, dimension or temperature (a digit or a number word)?"
+    return c.digit or c.has(_RT_CUES)
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c190
 _KO_DIMENSIONS = dict(킬로미터='Kilometer', 센티미터='Centimeter', 밀리미터='Millimeter', 미터='Meter',
                       킬로그램='Kilogram', 그램='Gram', 밀리리터='Milliliter', 리터='Liter')
 _KO_UNIT_AFTER_RE = re.compile(r'\s?(?:(살|세)|(' + '|'.join(_KO_DIMENSIONS) + '))'
@@ -671,7 +679,7 @@ def _find_ko_units(text: str, numbers: list[tuple]) -> dict:
             else: out['dimension'].append((s, m.end(2), v, _KO_DIMENSIONS[m.group(2)]))
     return out
 
-# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c190
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c193
 _PREBUILT_SUBTYPES = dict(ordinal='ordinalV2', money='currency', percentage='percentage', email='email',
                           url='url', phone='phonenumber', age='age', dimension='dimension',
                           temperature='temperature')
@@ -729,7 +737,7 @@ class Recognizers:
                               for s, e, n in _find_ordinals(text, c)]
         if 'datetime' in want: out['datetime'] = _find_datetimes(text, now, self._mdy, c)
         if units := [t for t in _RT_MODELS if t in want]:
-            found = _find_units(text, units)
+            found = _find_units(text, units) if _may_have_units(c) else {t: [] for t in units}
             if c.hangul and found.keys() & {'age', 'dimension'}:
                 for t, xs in _find_ko_units(text, _find_numbers(text, c)).items():
                     if t in found: found[t] = _longest(found[t] + xs)
