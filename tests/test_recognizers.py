@@ -122,6 +122,8 @@ CASES = [
     ('it is 72 degrees', 'temperature', '72 degrees', {'number': 72, 'units': 'Degree'}),
     ('set it to 68 fahrenheit', 'temperature', '68 fahrenheit', {'number': 68, 'units': 'F'}),
     ('-10 degrees outside', 'temperature', '-10 degrees', {'number': -10, 'units': 'Degree'}),
+    ('내일은 영하 5도래요', 'temperature', '영하 5도', {'number': -5, 'units': 'Degree'}),
+    ('섭씨 20도로 맞춰 줘', 'temperature', '섭씨 20도', {'number': 20, 'units': 'C'}),
 ]
 
 @pytest.mark.parametrize('text,entity,span,resolution', CASES, ids=[f'{c[1]}:{c[0]}' for c in CASES])
@@ -139,6 +141,7 @@ NEGATIVES = [
     ('2026-03-05', 'number'), ('010-1234-5678', 'number'), ('3시간 동안', 'datetime'), ('march 32', 'datetime'),
     ('firstly', 'ordinal'), ('a@b', 'email'), ('3 프로젝트', 'percentage'), ('hello there', 'datetime'),
     ('meet at 6 pm', 'dimension'), ('m', 'dimension'), ('3세트 주세요', 'age'), ('5 apples', 'dimension'),
+    ('3도 주세요', 'temperature'),
 ]
 
 @pytest.mark.parametrize('text,entity', NEGATIVES)

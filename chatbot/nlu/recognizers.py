@@ -669,14 +669,21 @@ _KO_DIMENSIONS = dict(킬로미터='Kilometer', 센티미터='Centimeter', 밀�
                       킬로그램='Kilogram', 그램='Gram', 밀리리터='Milliliter', 리터='Liter')
 _KO_UNIT_AFTER_RE = re.compile(r'\s?(?:(살|세)|(' + '|'.join(_KO_DIMENSIONS) + '))'
                                rf'(?:(?![가-힣])|[{_PARTICLE_START}])')
+_KO_TEMP_BEFORE_RE, _KO_TEMP_AFTER_RE = re.compile(r'(?:(섭씨|화씨)\s?)?(?:(영하)\s?)?$'), re.compile(r'\s?(도씨|도)')
 
 def _find_ko_units(text: str, numbers: list[tuple]) -> dict:
-    "`{'age': [...], 'dimension': [...]}` of `(start, end, number, units)` for Korean ages and metric units."
-    out = {'age': [], 'dimension': []}
+    "`{'age': [...], 'dimension': [...], 'temperature': [...]}` of `(start, end, number, units)`, Korean."
+    out = {'age': [], 'dimension': [], 'temperature': []}
     for s, e, v in numbers:
         if m := _KO_UNIT_AFTER_RE.match(text, e):
             if m.group(1): out['age'].append((s, m.end(1), v, 'Year'))
             else: out['dimension'].append((s, m.end(2), v, _KO_DIMENSIONS[m.group(2)]))
+        elif m := _KO_TEMP_AFTER_RE.match(text, e):
+            b = _KO_TEMP_BEFORE_RE.search(text, max(0, s - 6), s)
+            scale, below, deg = b.group(1), b.group(2), m.group(1)
+            if scale or below or deg == '도씨':
+                unit = 'F' if scale == '화씨' else 'C' if scale or deg == '도씨' else 'Degree'
+                out['temperature'].append((b.start() if b.group() else s, m.end(), -v if below else v, unit))
     return out
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c193
@@ -738,7 +745,7 @@ class Recognizers:
         if 'datetime' in want: out['datetime'] = _find_datetimes(text, now, self._mdy, c)
         if units := [t for t in _RT_MODELS if t in want]:
             found = _find_units(text, units) if _may_have_units(c) else {t: [] for t in units}
-            if c.hangul and found.keys() & {'age', 'dimension'}:
+            if c.hangul:
                 for t, xs in _find_ko_units(text, _find_numbers(text, c)).items():
                     if t in found: found[t] = _longest(found[t] + xs)
             for t, xs in found.items():
