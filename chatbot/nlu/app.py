@@ -9,18 +9,21 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 # %% auto #0
-__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'AppValidationError', 'EntitySpan', 'Utterance',
-           'Feature', 'Entity', 'Pattern', 'PhraseList', 'App']
+__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'PREBUILT_ALIASES', 'AppValidationError',
+           'EntitySpan', 'Utterance', 'Feature', 'Entity', 'Pattern', 'PhraseList', 'App']
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c006
 NONE_INTENT = 'None'
 ENTITY_KINDS = ('learned', 'list', 'regex', 'prebuilt', 'pattern.any')
-PREBUILT_TYPES = ('number', 'ordinal', 'datetime', 'email', 'phone', 'url', 'money', 'percentage')
-# LUIS prebuilt entities kept in an app (and written back) although no recognizer here finds them yet
-OTHER_PREBUILTS = ('age', 'dimension', 'temperature', 'geographyV2', 'personName', 'keyPhrase', 'geography',
-                   'encyclopedia', 'datetimeV1', 'ordinalV1', 'currency')
+PREBUILT_TYPES = ('number', 'ordinal', 'datetime', 'email', 'phone', 'url', 'money', 'percentage', 'age',
+                  'dimension', 'temperature')
+# LUIS prebuilt entities kept in an app (and written back); all but the aliases find nothing here
+OTHER_PREBUILTS = ('geographyV2', 'personName', 'keyPhrase', 'geography', 'encyclopedia', 'datetimeV1',
+                   'ordinalV1', 'currency')
+# other names of a recognised type: LUIS's `money` entity has type `builtin.currency`
+PREBUILT_ALIASES = {'currency': 'money'}
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c008
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c009
 class AppValidationError(ValueError):
     "An app or utterance failed validation; `problems` lists each one as `location: message`."
     def __init__(self, problems: list[str]):
@@ -29,7 +32,7 @@ class AppValidationError(ValueError):
         more = f'\n  ... and {len(self.problems)-20} more' if len(self.problems) > 20 else ''
         super().__init__(f"{len(self.problems)} problem(s):\n  {shown}{more}")
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c011
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c012
 @dataclass
 class EntitySpan:
     "A labelled span `text[start:end]` of entity `entity` (optionally in a `role`), with nested child labels."
@@ -69,7 +72,7 @@ class EntitySpan:
         yield depth, self
         for c in self.children: yield from c.walk(depth + 1)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c014
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c015
 def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]:
     "Problems of sibling `spans` (and, recursively, their children) over `text`."
     out, spans = [], sorted(spans, key=lambda e: (e.start, e.end))
@@ -92,7 +95,7 @@ def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]
                        f"{b.entity!r} {b.start}..{b.end} overlap")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c016
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c017
 @dataclass
 class Utterance:
     "One labelled example: its text, intent and entity spans (top-level, each with its child labels)."
@@ -122,7 +125,7 @@ class Utterance:
         if not self.text.strip(): out.append(f"{where}: text is empty")
         return out + _span_problems(self.text, self.entities, where)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c019
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c020
 @dataclass
 class Feature:
     "A feature of an entity or intent: a phrase list (`kind='phraselist'`) or an entity (`'model'`)."
@@ -140,12 +143,12 @@ class Feature:
             raise AppValidationError([f"feature {d!r}: needs a 'name'"])
         return cls(str(d['name']), str(d.get('kind') or 'model'), bool(d.get('required')))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c022
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c023
 def _opt(d: dict, **kw) -> dict:
     "`d` with the keyword items that are not empty."
     return {**d, **{k: v for k, v in kw.items() if v not in (None, [], {}, '')}}
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c024
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c025
 @dataclass
 class Entity:
     "An entity definition of one of `ENTITY_KINDS`, with learned children and features."
@@ -220,7 +223,7 @@ class Entity:
             out += [p.replace("entity ", f"entity {self.name!r} > ", 1) for p in c.problems()]
         return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c027
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c028
 @dataclass
 class Pattern:
     "A LUIS pattern: `text` with `{entity}` / `{entity:role}` slots, `[optional]` and `(a|b)`, for `intent`."
@@ -240,7 +243,7 @@ class Pattern:
         slots = re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}', self.text)
         return [(m[1].strip(), (m[2] or '').strip() or None) for m in slots]
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c029
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c030
 @dataclass
 class PhraseList:
     "Words or phrases that act as a feature: a LUIS phrase list, or a Rasa lookup table or regex list."
@@ -266,7 +269,7 @@ class PhraseList:
                    bool(d.get('enabled_for_all', True)),
                    bool(d.get('activated', True)), dict(d.get('extra') or {}))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c032
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
 def _label_problems(app, u, where: str) -> list[str]:
     "Problems of `u`'s labels against `app`'s entity declarations, child labels included."
     out = []
@@ -286,7 +289,7 @@ def _label_problems(app, u, where: str) -> list[str]:
     check(u.entities, None)
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c034
 def _reference_problems(app) -> list[str]:
     "Features, patterns and intent features that name what the app does not declare."
     out, names, lists = [], {e.name for e in app.entities}, {p.name for p in app.phrase_lists}
@@ -316,7 +319,7 @@ def _reference_problems(app) -> list[str]:
             if e not in names and e not in roles: out.append(f"{where}: unknown entity {e!r}")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c034
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c035
 @dataclass
 class App:
     "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features with them."

@@ -13,7 +13,7 @@ import yaml
 
 from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utterance,
                              AppValidationError,
-                             NONE_INTENT, PREBUILT_TYPES, OTHER_PREBUILTS, _opt)
+                             NONE_INTENT, PREBUILT_TYPES, OTHER_PREBUILTS, PREBUILT_ALIASES, _opt)
 
 # %% auto #0
 __all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport', 'ExportReport', 'not_honoured',
@@ -87,9 +87,10 @@ def not_honoured(app: App) -> list[str]:
         out.append(f"{_plural(len(app.phrase_lists), 'phrase list')} / lookup table(s) / regex feature(s) "
                    f"({_shown([p.name for p in app.phrase_lists])}; not used by the model)")
     if app.intent_features: out.append(f"features of intents {_shown(list(app.intent_features))}")
-    if odd := [e.name for e in app.entities
-               if e.kind == 'prebuilt' and (e.prebuilt or e.name) not in PREBUILT_TYPES]:
-        out.append(f"prebuilt entities {_shown(odd)} (no recognizer here yet; they find nothing)")
+    if odd := [f"{e.name} ({e.prebuilt or e.name})" for e in app.entities if e.kind == 'prebuilt'
+               and PREBUILT_ALIASES.get(e.prebuilt or e.name, e.prebuilt or e.name) not in PREBUILT_TYPES]:
+        out.append(f"prebuilt entities {_shown(odd, 20)} (LUIS found these with its own models; "
+                   "no recognizer here, so they find nothing)")
     if app.synonyms: out.append(f"{_plural(len(app.synonyms), 'synonym mapping')} (App.canonical_value; "
                                 "not applied at prediction yet)")
     if s := app.extra.get('luis', {}).get('settings'):
@@ -249,9 +250,11 @@ def app_from_jsonl(text: str, name: str = 'app', source: str = 'data.jsonl') -> 
 PREBUILT_FROM_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'ordinalV2': 'ordinal',
                       'datetimeV2': 'datetime',
                       'datetime': 'datetime', 'email': 'email', 'phonenumber': 'phone', 'url': 'url',
-                      'money': 'money', 'percentage': 'percentage'}
+                      'money': 'money', 'percentage': 'percentage', 'age': 'age', 'dimension': 'dimension',
+                      'temperature': 'temperature'}
 PREBUILT_TO_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'datetime': 'datetimeV2', 'email': 'email',
-                    'phone': 'phonenumber', 'url': 'url', 'money': 'money', 'percentage': 'percentage'}
+                    'phone': 'phonenumber', 'url': 'url', 'money': 'money', 'percentage': 'percentage',
+                    'age': 'age', 'dimension': 'dimension', 'temperature': 'temperature'}
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c053
 def _names(xs) -> list[str]:
@@ -1158,7 +1161,8 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
-                 'Quantity.Percentage': 'percentage'}
+                 'Quantity.Percentage': 'percentage', 'Quantity.Age': 'age',
+                 'Quantity.Dimension': 'dimension', 'Quantity.Temperature': 'temperature'}
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c180
 def _utf16_to_index(text: str, offset: int) -> int:

@@ -4,11 +4,11 @@
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c003
 from __future__ import annotations
-import re
+import math, re, threading
 from dataclasses import dataclass, asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from .app import Entity, AppValidationError
+from .app import Entity, AppValidationError, PREBUILT_ALIASES
 
 # %% auto #0
 __all__ = ['Match', 'Recognizers']
@@ -259,12 +259,13 @@ def _find_ordinals(text: str, cues: _Cues | None = None) -> list[tuple]:
     return _longest(out)
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c075
-_CURRENCY_UNITS = {'$': 'Dollar', 'us$': 'Dollar', 'usd': 'Dollar', 'dollar': 'Dollar', 'dollars': 'Dollar',
+_USD, _JPY = 'United States dollar', 'Japanese yen'
+_CURRENCY_UNITS = {'$': 'Dollar', 'us$': _USD, 'usd': _USD, 'dollar': 'Dollar', 'dollars': 'Dollar',
                    'buck': 'Dollar', 'bucks': 'Dollar', '달러': 'Dollar', '불': 'Dollar', '€': 'Euro',
-                   'eur': 'Euro', 'euro': 'Euro', 'euros': 'Euro', '유로': 'Euro', '£': 'Pound', 'gbp': 'Pound',
-                   'pound': 'Pound', 'pounds': 'Pound', '파운드': 'Pound', '¥': 'Yen', 'jpy': 'Yen',
-                   'yen': 'Yen', '엔': 'Yen', '₩': 'Won', 'krw': 'Won', 'won': 'Won', '원': 'Won',
-                   'cent': 'Cent', 'cents': 'Cent', '센트': 'Cent'}
+                   'eur': 'Euro', 'euro': 'Euro', 'euros': 'Euro', '유로': 'Euro', '£': 'Pound',
+                   'gbp': 'British pound', 'pound': 'Pound', 'pounds': 'Pound', '파운드': 'Pound', '¥': _JPY,
+                   'jpy': _JPY, 'yen': _JPY, '엔': _JPY, '₩': 'Won', 'krw': 'South Korean won', 'won': 'Won',
+                   '원': 'Won', 'cent': 'Cent', 'cents': 'Cent', '센트': 'Cent'}
 _MONEY_BEFORE_RE = re.compile(r'(?:(US\$|[$€£¥₩])|(?<![A-Za-z])(USD|EUR|KRW|GBP|JPY))\s?$', re.I)
 _MONEY_AFTER_RE = re.compile(r'\s?(?:(dollars?|bucks?|usd|euros?|eur|pounds?|gbp|yen|jpy|won|krw|cents?)'
                              r'(?![A-Za-z])|(달러|불|유로|엔|원|파운드|센트))', re.I)
@@ -299,12 +300,8 @@ _PHONE_RE = re.compile(r"(?<![A-Za-z0-9+])(?:\+\d{1,3}(?:[\s.\-]?\(?\d{1,4}\)?){
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c087
 def _find_emails(text: str) -> list[tuple]:
     "`(start, end, value)` for e-mail addresses."
-    out = []
-    if '@' not in text: return out
-    for m in _EMAIL_RE.finditer(text):
-        local, domain = m.group().rsplit('@', 1)
-        out.append((m.start(), m.end(), f'{local}@{domain.lower()}'))
-    return out
+    if '@' not in text: return []
+    return [(m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c090
 def _find_urls(text: str) -> list[tuple]:
@@ -325,7 +322,7 @@ def _find_phones(text: str) -> list[tuple]:
     for m in _PHONE_RE.finditer(text):
         digits = re.sub(r'\D', '', m.group())
         if 7 <= len(digits) <= 15:
-            out.append((m.start(), m.end(), ('+' if m.group().startswith('+') else '') + digits))
+            out.append((m.start(), m.end(), m.group()))
     return out
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c096
@@ -600,8 +597,99 @@ def _find_datetimes(text: str, # the text to search
             for s, e, typ, timex, vals in _longest(_datetime_candidates(text, now, mdy, cues))]
 
 # %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c173
+_RT_MODELS = dict(age='get_age_model', dimension='get_dimension_model', temperature='get_temperature_model')
+_rt_cache, _rt_lock = {}, threading.Lock()
+
+def _rt_models() -> dict:
+    "Recognizers-Text's English age, dimension and temperature models, built once per process."
+    if _rt_cache: return _rt_cache
+    with _rt_lock:
+        if not _rt_cache:
+            try:
+                import emoji
+                if not hasattr(emoji, 'UNICODE_EMOJI'): emoji.UNICODE_EMOJI = emoji.EMOJI_DATA
+                from recognizers_text import Culture
+                from recognizers_number_with_unit import NumberWithUnitRecognizer
+            except ImportError as e:
+                raise ValueError(f"prebuilt {', '.join(_RT_MODELS)} entities need the package recognizers-"
+                                 f"text-number-with-unit (reinstall chatbot): {e}") from None
+            r = NumberWithUnitRecognizer(Culture.English)
+            _rt_cache.update({t: getattr(r, f)() for t, f in _RT_MODELS.items()})
+    return _rt_cache
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c176
+_RT_MAX_CHARS = 500
+
+def _rt_pieces(text: str, size: int = _RT_MAX_CHARS) -> list[tuple]:
+    "`(offset, piece)` for pieces of `text` of at most `size` characters, lower case of the same length."
+    out, i = [], 0
+    while i < len(text):
+        j = min(len(text), i + size)
+        if j < len(text) and (k := max(text.rfind(c, i + 1, j) for c in ' \t\n')) > i: j = k
+        p = text[i:j]
+        if len(p.lower()) != len(p): p = ''.join(c if len(c.lower()) == 1 else ' ' for c in p)
+        out.append((i, p)); i = j
+    return out
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c179
+def _rt_value(v):
+    "A Recognizers-Text value string as a finite int or float, or None."
+    try: f = float(v)
+    except (TypeError, ValueError): return None
+    return (int(f) if f.is_integer() else f) if math.isfinite(f) else None
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c182
+_PM_RE = re.compile(r'pm\Z', re.I)
+
+def _find_units(text: str, types) -> dict:
+    "`{type: [(start, end, number, units), ...]}` for ages, dimensions and temperatures in `text`."
+    models, out = _rt_models(), {t: [] for t in types}
+    for off, piece in _rt_pieces(text):
+        for t in types:
+            try: found = models[t].parse(piece)
+            except Exception: continue   # a library bug on odd input: no answer, not a failed prediction
+            for r in found:
+                s, e, res = off + r.start, off + r.end + 1, r.resolution or {}
+                v, unit = _rt_value(res.get('value')), res.get('unit')
+                if (v is None or not unit or not 0 <= s < e <= len(text) or text[s:e].lower() != r.text
+                        or (unit == 'Picometer' and _PM_RE.search(r.text))): continue
+                out[t].append((s, e, v, unit))
+    return {t: _longest(v) for t, v in out.items()}
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c185
+_RT_CUES = frozenset(_EN_NUMBER_WORDS | set(_EN_ORDINALS) | {'half', 'quarter', 'couple', 'pair', 'dozens',
+                     'hundreds', 'thousands', 'millions', 'billions', 'trillion', 'trillions'})
+
+def _may_have_units(c: _Cues) -> bool:
+    "Could the text with cues `c` hold an age, dimension or temperature (a digit or a number word)?"
+    return c.digit or c.has(_RT_CUES)
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c190
+_KO_DIMENSIONS = dict(킬로미터='Kilometer', 센티미터='Centimeter', 밀리미터='Millimeter', 미터='Meter',
+                      킬로그램='Kilogram', 그램='Gram', 밀리리터='Milliliter', 리터='Liter')
+_KO_UNIT_AFTER_RE = re.compile(r'\s?(?:(살|세)|(' + '|'.join(_KO_DIMENSIONS) + '))'
+                               rf'(?:(?![가-힣])|[{_PARTICLE_START}])')
+_KO_TEMP_BEFORE_RE, _KO_TEMP_AFTER_RE = re.compile(r'(?:(섭씨|화씨)\s?)?(?:(영하)\s?)?$'), re.compile(r'\s?(도씨|도)')
+
+def _find_ko_units(text: str, numbers: list[tuple]) -> dict:
+    "`{'age': [...], 'dimension': [...], 'temperature': [...]}` of `(start, end, number, units)`, Korean."
+    out = {'age': [], 'dimension': [], 'temperature': []}
+    for s, e, v in numbers:
+        if m := _KO_UNIT_AFTER_RE.match(text, e):
+            if m.group(1): out['age'].append((s, m.end(1), v, 'Year'))
+            else: out['dimension'].append((s, m.end(2), v, _KO_DIMENSIONS[m.group(2)]))
+        elif m := _KO_TEMP_AFTER_RE.match(text, e):
+            b = _KO_TEMP_BEFORE_RE.search(text, max(0, s - 6), s)
+            scale, below, deg = b.group(1), b.group(2), m.group(1)
+            if scale or below or deg == '도씨':
+                unit = 'F' if scale == '화씨' else 'C' if scale or deg == '도씨' else 'Degree'
+                out['temperature'].append((b.start() if b.group() else s, m.end(), -v if below else v, unit))
+    return out
+
+# %% ../../nbs/nlu/13_nlu.recognizers.ipynb #c193
 _PREBUILT_SUBTYPES = dict(ordinal='ordinalV2', money='currency', percentage='percentage', email='email',
-                          url='url', phone='phonenumber')
+                          url='url', phone='phonenumber', age='age', dimension='dimension',
+                          temperature='temperature')
 
 class Recognizers:
     "Deterministic recognizers for an app's list, regex and prebuilt entities."
@@ -613,7 +701,10 @@ class Recognizers:
         self._regexes = [(e.name, re.compile(e.pattern)) for e in self.entities if e.kind == 'regex']
         self._prebuilt = {}
         for e in self.entities:
-            if e.kind == 'prebuilt': self._prebuilt.setdefault(e.prebuilt or e.name, []).append(e.name)
+            if e.kind == 'prebuilt':
+                t = e.prebuilt or e.name
+                self._prebuilt.setdefault(PREBUILT_ALIASES.get(t, t), []).append(e.name)
+        if self._prebuilt.keys() & _RT_MODELS: _rt_models()   # load its models now, not on the first request
         self._mdy = self.culture in ('en-us', 'en', 'en-ph', 'en-ca')
 
     def to_dict(self) -> dict:
@@ -652,6 +743,13 @@ class Recognizers:
             out['ordinal'] = [(s, e, {'offset': n, 'relativeTo': 'start'}, 'ordinalV2')
                               for s, e, n in _find_ordinals(text, c)]
         if 'datetime' in want: out['datetime'] = _find_datetimes(text, now, self._mdy, c)
+        if units := [t for t in _RT_MODELS if t in want]:
+            found = _find_units(text, units) if _may_have_units(c) else {t: [] for t in units}
+            if c.hangul:
+                for t, xs in _find_ko_units(text, _find_numbers(text, c)).items():
+                    if t in found: found[t] = _longest(found[t] + xs)
+            for t, xs in found.items():
+                out[t] = [(s, e, {'number': v, 'units': u}, t) for s, e, v, u in xs]
         return out
 
     def __call__(self, text: str, now: datetime | date | None = None) -> list[Match]:

@@ -20,7 +20,8 @@ def luis_name(e: EntityResult) -> str:
 
 # %% ../../nbs/service/31_service.responses.ipynb #c009
 _BUILTIN = {'integer': 'number', 'decimal': 'number', 'currency': 'currency', 'ordinalV2': 'ordinalV2',
-            'email': 'email', 'url': 'url', 'phonenumber': 'phonenumber', 'percentage': 'percentage'}
+            'email': 'email', 'url': 'url', 'phonenumber': 'phonenumber', 'percentage': 'percentage',
+            'age': 'age', 'dimension': 'dimension', 'temperature': 'temperature'}
 
 def luis_type(e: EntityResult) -> str:
     "LUIS's type of `e`: `builtin.*` for prebuilt recognizers, the entity name otherwise."
@@ -81,6 +82,7 @@ def _v2_resolution(e: EntityResult) -> dict | None:
                             for v in r['values']])
     if 'number' in r and 'units' in r: return dict(unit=r['units'], value=str(r['number']))
     if 'offset' in r: return dict(offset=str(r['offset']), relativeTo=r.get('relativeTo', 'start'))
+    if e.subtype == 'percentage' and 'value' in r: return dict(value=f"{r['value']}%")
     out = dict(value=str(r.get('value', e.text)))
     if e.subtype in ('integer', 'decimal'): out = dict(subtype=e.subtype, **out)
     return out
