@@ -58,12 +58,12 @@ MODEL_TYPES = {'learned': (1, 'Entity Extractor', 'model'),
                'list': (5, 'List Entity Extractor', 'model'),
                'regex': (8, 'Regex Entity Extractor', 'model')}
 
-def _v3_entities(entities, verbose: bool) -> dict:
-    "LUIS v3's `entities` object for `entities`, each child in its parent's object."
+def _v3_entities(entities, verbose: bool, nested: bool = False) -> dict:
+    "LUIS v3's `entities` object for `entities`, each child in its parent's object (`nested`: a parent's)."
     out, inst = {}, {}
     for e in entities:
         key, shown = luis_name(e), e.instance or e
-        out.setdefault(key, []).append(_v3_entities(e.children, verbose) if e.children is not None
+        out.setdefault(key, []).append(_v3_entities(e.children, verbose, True) if e.children is not None
                                        else luis_v3_value(shown))
         tid, tname, src = MODEL_TYPES.get(e.kind, MODEL_TYPES['learned'])
         item = dict(type=luis_type(shown), text=e.text, startIndex=e.start, length=e.end - e.start,
@@ -71,7 +71,7 @@ def _v3_entities(entities, verbose: bool) -> dict:
         if e.kind == 'learned': item['score'] = float(e.score)
         if e.role: item['role'] = e.role
         inst.setdefault(key, []).append(item)
-    if verbose and inst: out['$instance'] = inst
+    if verbose and (inst or nested): out['$instance'] = inst
     return out
 
 def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = True) -> dict:
