@@ -58,6 +58,7 @@ MODEL_TYPES = {'learned': (1, 'Entity Extractor', 'model'),
                'list': (5, 'List Entity Extractor', 'model'),
                'regex': (8, 'Regex Entity Extractor', 'model')}
 
+# %% ../../nbs/service/31_service.responses.ipynb #c018
 def _v3_entities(entities, verbose: bool, nested: bool = False) -> dict:
     "LUIS v3's `entities` object for `entities`, each child in its parent's object (`nested`: a parent's)."
     out, inst = {}, {}
@@ -74,6 +75,7 @@ def _v3_entities(entities, verbose: bool, nested: bool = False) -> dict:
     if verbose and (inst or nested): out['$instance'] = inst
     return out
 
+# %% ../../nbs/service/31_service.responses.ipynb #c019
 def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = True) -> dict:
     "A LUIS v3 prediction response body for `p`."
     intents = p.intents if show_all_intents else {p.top_intent: p.intents.get(p.top_intent, 0.0)}
@@ -81,7 +83,7 @@ def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = Tru
                                                intents={k: dict(score=float(v)) for k, v in intents.items()},
                                                entities=_v3_entities(p.entities, verbose)))
 
-# %% ../../nbs/service/31_service.responses.ipynb #c021
+# %% ../../nbs/service/31_service.responses.ipynb #c024
 def _v2_resolution(e: EntityResult) -> dict | None:
     "LUIS v2's `resolution` object for a list or prebuilt entity."
     r = e.resolution or {}
@@ -97,7 +99,7 @@ def _v2_resolution(e: EntityResult) -> dict | None:
     if e.subtype in ('integer', 'decimal'): out = dict(subtype=e.subtype, **out)
     return out
 
-# %% ../../nbs/service/31_service.responses.ipynb #c024
+# %% ../../nbs/service/31_service.responses.ipynb #c027
 def _v2_entity(e: EntityResult) -> dict:
     "One entry of LUIS v2's `entities` list."
     d = dict(entity=e.text.lower(), type=luis_type(e), startIndex=e.start, endIndex=e.end - 1)
@@ -106,6 +108,7 @@ def _v2_entity(e: EntityResult) -> dict:
     if e.role: d['role'] = e.role
     return d
 
+# %% ../../nbs/service/31_service.responses.ipynb #c028
 def to_luis_v2(p: Prediction, verbose: bool = False) -> dict:
     "A LUIS v2 body for `p`: every level in `entities`, and parents with children in `compositeEntities`."
     out = dict(query=p.query, topScoringIntent=dict(intent=p.top_intent, score=float(p.score)))
@@ -120,7 +123,7 @@ def to_luis_v2(p: Prediction, verbose: bool = False) -> dict:
     if composites: out['compositeEntities'] = composites
     return out
 
-# %% ../../nbs/service/31_service.responses.ipynb #c030
+# %% ../../nbs/service/31_service.responses.ipynb #c034
 def to_clu(p: Prediction, verbose: bool = True) -> dict:
     "A CLU `ConversationResult` body for `p`."
     ents = []
@@ -140,7 +143,7 @@ def to_clu(p: Prediction, verbose: bool = True) -> dict:
         topIntent=p.top_intent, projectKind='Conversation', intents=intents if verbose else intents[:1],
         entities=ents)))
 
-# %% ../../nbs/service/31_service.responses.ipynb #c033
+# %% ../../nbs/service/31_service.responses.ipynb #c037
 def _rasa_value(e: EntityResult):
     "The `value` Rasa reports: a canonical value (list entity or synonym), a prebuilt's scalar, else the text."
     r = e.resolution or {}
@@ -148,7 +151,7 @@ def _rasa_value(e: EntityResult):
     if e.kind == 'prebuilt' and 'value' in r: return r['value']
     return e.text
 
-# %% ../../nbs/service/31_service.responses.ipynb #c036
+# %% ../../nbs/service/31_service.responses.ipynb #c040
 _EXTRACTORS = dict(learned='ChatbotEntityTagger', list='ListEntityExtractor', regex='RegexEntityExtractor',
                    prebuilt='PrebuiltEntityExtractor')
 
@@ -170,7 +173,7 @@ def to_rasa(p: Prediction) -> dict:
     return dict(text=p.query, intent=dict(name=p.top_intent, confidence=float(p.score)),
                 intent_ranking=ranking, entities=ents)
 
-# %% ../../nbs/service/31_service.responses.ipynb #c039
+# %% ../../nbs/service/31_service.responses.ipynb #c043
 def to_native(p: Prediction, top: int | None = None) -> dict:
     "Our own response body for `p`: intent, score, ranked intents, entities with kind and resolution."
     ranked = sorted(p.intents.items(), key=lambda kv: -kv[1])[:top]
