@@ -399,7 +399,7 @@ def main(argv=None) -> int:
         path = Path(a.write)
         text = render(results, read_notes(path))
         old = path.read_text(encoding='utf-8') if path.exists() else ''
-        for m in re.finditer(r'<!-- (fewshot|serving|gateway|dashboards) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
+        for m in re.finditer(r'<!-- (fewshot|serving|gateway|dashboards|nested) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
             text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)
         path.write_text(text, encoding='utf-8')
         log(f'wrote {path}')

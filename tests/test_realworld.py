@@ -313,3 +313,160 @@ def test_luis_schema_1x_reads_and_writes_as_7():
     assert [p['name'] for p in out['prebuiltEntities']] == ['datetimeV2', 'number']
     back = app_from_luis(out, 'old')[0]
     assert back.utterances == app.utterances and back.phrase_lists == app.phrase_lists
+
+
+# ---------------------------------------------------------------- nested learned entities, trained and served
+
+def _train_and_serve(app, tmp_path, epochs: int):
+    "Train `app` briefly, save it, and serve it (a Flask test app; stop it with `_stop`)."
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model
+    from chatbot.nlu.train import train
+    from chatbot.service.serve import create_app
+    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=epochs), progress=False)
+    save_model(trained, tmp_path/'m', app)
+    return create_app(dict(MODEL=str(tmp_path/'m'), LOG=False))
+
+
+def _stop(service): service.extensions['chatbot.host'].stop()
+
+
+def _v3(client, app: str, query: str) -> dict:
+    import urllib.parse
+    q = urllib.parse.urlencode(dict(query=query, verbose='true'))
+    r = client.get(f'/luis/prediction/v3.0/apps/{urllib.parse.quote(app)}/slots/production/predict?{q}')
+    assert r.status_code == 200, r.json
+    return r.json['prediction']
+
+
+@needs_real
+def test_core_bot_sample_reads_from_and_to_airports(tmp_path):
+    "FlightBooking.json, imported through the store, answers what Bot Framework's core-bot sample reads."
+    import threading, uuid
+    from werkzeug.serving import make_server
+    with SQLiteAppStore(tmp_path/'apps.db') as store:
+        store.create_app(load_app(REAL/'luis'/'FlightBooking.json')[0])
+        app = store.get_app('FlightBooking')
+    service = _train_and_serve(app, tmp_path, epochs=30)
+    try:
+        body = _v3(service.test_client(), app.name, 'book a flight from Paris to Berlin')
+        ents = body['entities']
+        # the JavaScript and C# samples: result.entities.$instance.From[0].text, result.entities.From[0].Airport[0][0]
+        assert body['topIntent'] == 'BookFlight'
+        assert (ents['$instance']['From'][0]['text'], ents['From'][0]['Airport'][0][0]) == ('Paris', 'Paris')
+        assert (ents['$instance']['To'][0]['text'], ents['To'][0]['Airport'][0][0]) == ('Berlin', 'Berlin')
+        assert 'Airport' not in ents                     # the airports answer inside From and To, as LUIS did
+        v2 = service.test_client().get(f'/luis/v2.0/apps/{app.name}?q=book a flight from Paris to Berlin').json
+        assert v2['compositeEntities'] == [
+            {'parentType': 'From', 'value': 'paris', 'children': [{'type': 'Airport', 'value': 'paris'}]},
+            {'parentType': 'To', 'value': 'berlin', 'children': [{'type': 'Airport', 'value': 'berlin'}]}]
+        # the Python sample, through Bot Framework's own LUIS v3 recognizer over HTTP
+        from botbuilder.ai.luis import LuisApplication, LuisRecognizer, LuisRecognizerOptionsV3
+        from botbuilder.core import TurnContext
+        from botbuilder.core.adapters import TestAdapter
+        from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+        from chatbot.service.serve import app_guid
+        server = make_server('127.0.0.1', 0, service, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            recognizer = LuisRecognizer(LuisApplication(app_guid(app.name), str(uuid.uuid4()),
+                                                        f'http://127.0.0.1:{server.server_port}'),
+                                        LuisRecognizerOptionsV3(include_all_intents=True))
+            act = Activity(type=ActivityTypes.message, text='book a flight from paris to london',
+                           from_property=ChannelAccount(id='u'), recipient=ChannelAccount(id='bot'),
+                           conversation=ConversationAccount(id='c'), channel_id='test', service_url='http://localhost')
+            import asyncio, concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                result = pool.submit(asyncio.run, recognizer.recognize(TurnContext(TestAdapter(), act))).result()
+        finally: server.shutdown()
+        # 13.core-bot/helpers/luis_helper.py, as written
+        from_entities = result.entities.get('$instance', {}).get('From', [])
+        assert from_entities and result.entities.get('From', [{'$instance': {}}])[0]['$instance']
+        assert from_entities[0]['text'].capitalize() == 'Paris'
+        assert result.entities['To'][0]['Airport'] == [['London']]
+    finally: _stop(service)
+
+
+@needs_real
+def test_pizza_v7_order_comes_back_with_its_children(tmp_path):
+    app, _ = load_app(REAL/'luis'/'Pizza_v7.json')
+    service = _train_and_serve(app, tmp_path, epochs=25)
+    try:
+        body = _v3(service.test_client(), app.name, 'i want two large pepperoni pizzas with extra cheese')
+    finally: _stop(service)
+    order = body['entities']['Order']
+    assert len(order) == 1 and '$instance' in body['entities'] and '$instance' in order[0]
+    pizzas = order[0]['FullPizzaWithModifiers']
+    assert pizzas and {'PizzaType', 'Size', 'Quantity', '$instance'} <= set(pizzas[0])
+    assert pizzas[0]['Size'] == [['Large']] and pizzas[0]['Quantity'] == [2]        # list and prebuilt instances
+    assert pizzas[0]['$instance']['Size'][0]['type'] == 'SizeList'
+
+
+def _itinerary_app() -> App:
+    "A hand-made app: Itinerary > Leg > Place (roles Origin, Destination) and Day, three levels, two legs at most."
+    import itertools, random
+    from chatbot.nlu.app import Utterance
+    rng = random.Random(3)
+    cities, days = ['oslo', 'rome', 'lima', 'cairo', 'dublin', 'quito', 'seoul', 'perth'], ['monday', 'friday', 'sunday']
+    one = ['fly from {o} to {d} on {day}', 'i need a ticket from {o} to {d} for {day}', 'from {o} to {d} on {day} please',
+           'get me from {o} to {d} {day}', 'travel {day} from {o} to {d}']
+    two = ['from {o} to {d} on {day} and back from {o2} to {d2} on {day2}',
+           'fly {o} to {d} on {day} then {o2} to {d2} on {day2}']
+
+    def labelled(template, vals):
+        "The text and its Itinerary span with nested Leg, Place:role and Day spans."
+        text, spans, pos = '', {}, 0
+        for piece in __import__('re').split(r'(\{\w+\})', template):
+            if piece.startswith('{'):
+                key = piece[1:-1]
+                spans[key] = (len(text), len(text) + len(vals[key]))
+                text += vals[key]
+            else: text += piece
+        legs = []
+        for sfx in ('', '2'):
+            if 'o' + sfx not in spans: continue
+            kids = sorted([EntitySpan('Place', *spans['o' + sfx], text[slice(*spans['o' + sfx])], 'Origin'),
+                           EntitySpan('Place', *spans['d' + sfx], text[slice(*spans['d' + sfx])], 'Destination'),
+                           EntitySpan('Day', *spans['day' + sfx], text[slice(*spans['day' + sfx])])], key=lambda s: s.start)
+            s, e = kids[0].start, kids[-1].end
+            legs.append(EntitySpan('Leg', s, e, text[s:e], children=kids))
+        s, e = legs[0].start, legs[-1].end
+        return Utterance(text, 'Travel', [EntitySpan('Itinerary', s, e, text[s:e], children=legs)])
+
+    utts = []
+    for t in one * 6 + two * 6:
+        o, d, o2, d2 = rng.sample(cities, 4)
+        utts.append(labelled(t, dict(o=o, d=d, o2=o2, d2=d2, day=rng.choice(days), day2=rng.choice(days))))
+    utts += [Utterance(t, 'None') for t in ['hello', 'what is the weather like', 'thanks a lot', 'tell me a joke',
+                                            'who are you', 'good morning', 'cancel that', 'how are you today',
+                                            'what time is it', 'play some music', 'open the door', 'nice to meet you']]
+    seen, unique = set(), []
+    for u in utts:
+        if u.text not in seen: seen.add(u.text); unique.append(u)
+    app = App('itinerary', intents=['None', 'Travel'], utterances=unique, entities=[
+        Entity('Itinerary', children=[Entity('Leg', children=[Entity('Place', roles=['Origin', 'Destination']),
+                                                             Entity('Day')])])])
+    return app.validate()
+
+
+def test_hand_made_app_with_roles_and_three_levels_answers_nested(tmp_path):
+    app = _itinerary_app()
+    service = _train_and_serve(app, tmp_path, epochs=20)
+    try:
+        client = service.test_client()
+        text = 'i need a ticket from perth to oslo for sunday and back from lima to seoul on monday'
+        body = _v3(client, app.name, text)
+        rasa = client.post('/model/parse', json={'text': 'fly from quito to cairo on friday'}).json
+        native = client.post(f'/v1/apps/{app.name}/predict', json={'text': 'fly from quito to cairo on friday'}).json
+    finally: _stop(service)
+    legs = body['entities']['Itinerary'][0]['Leg']
+    assert [(leg['Origin'], leg['Destination'], leg['Day']) for leg in legs] == [
+        (['perth'], ['oslo'], ['sunday']), (['lima'], ['seoul'], ['monday'])]
+    inst = body['entities']['Itinerary'][0]['Leg'][0]['$instance']
+    assert (inst['Origin'][0]['role'], inst['Origin'][0]['type'], inst['Origin'][0]['startIndex']) == ('Origin', 'Place', 21)
+    assert [(e['entity'], e.get('role'), e['value'], e.get('group')) for e in rasa['entities']] == [
+        ('Itinerary', None, 'quito to cairo on friday', None), ('Leg', None, 'quito to cairo on friday', '1'),
+        ('Place', 'Origin', 'quito', '2'), ('Place', 'Destination', 'cairo', '2'), ('Day', None, 'friday', '2')]
+    leg = native['entities'][0]['children'][0]
+    assert [(c['entity'], c.get('role'), c['text']) for c in leg['children']] == [
+        ('Place', 'Origin', 'quito'), ('Place', 'Destination', 'cairo'), ('Day', None, 'friday')]

@@ -417,8 +417,8 @@ class App:
                    utterances=list(utterances), **kw)
 
     def flat_utterances(self, level: str = 'top') -> list[Utterance]:
-        ("The utterances with flat, non-overlapping labels for the trainer: `'top'` keeps the top-level "
-         "labels, `'leaf'` replaces each label by its innermost child labels.")
+        ("The utterances with flat, non-overlapping labels (for tools that cannot nest): `'top'` keeps the "
+         "top-level labels, `'leaf'` replaces each label by its innermost child labels.")
         if level not in ('top', 'leaf'): raise ValueError(f"level must be 'top' or 'leaf', got {level!r}")
         def leaves(s): return [s] if not s.children else [x for c in s.children for x in leaves(c)]
         def flat(s): return EntitySpan(s.entity, s.start, s.end, s.value, s.role)

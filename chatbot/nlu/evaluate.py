@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 # %% auto #0
-__all__ = ['prf', 'span_label', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled', 'prediction_pair',
-           'predicted_pairs']
+__all__ = ['prf', 'span_label', 'span_paths', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled',
+           'prediction_pair', 'predicted_pairs']
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c006
 def prf(tp: int, fp: int, fn: int) -> dict:
@@ -23,12 +23,26 @@ def span_label(entity: str, role: str | None = None) -> str:
     return f'{entity}:{role}' if role else entity
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c012
-def gold_pairs(utterances) -> list[tuple]:
-    "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
-    return [(u.intent, [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities])
-            for u in utterances]
+from .model import PATH_SEP
+
+def span_paths(spans, # labelled spans (`EntitySpan`) or predicted ones (`EntityResult`), with any `children`
+               prefix: str = '', # the path of their parent, with its trailing `PATH_SEP`
+               nested: bool = True, # also the children, under their paths; `False`: the top level only
+              ) -> list[tuple]:
+    "`(start, end, label)` of `spans` and of every child inside them, a child's label its path (`a/b`)."
+    out = []
+    for s in spans:
+        lab = prefix + span_label(s.entity, s.role)
+        out.append((s.start, s.end, lab))
+        if nested: out += span_paths(getattr(s, 'children', None) or [], lab + PATH_SEP)
+    return out
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c015
+def gold_pairs(utterances, nested: bool = True) -> list[tuple]:
+    "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
+    return [(u.intent, span_paths(u.entities, nested=nested)) for u in utterances]
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c018
 def score(gold: list[tuple], pred: list[tuple]) -> dict:
     "Metrics for parallel lists of `(intent, [(start, end, label), ...])`."
     if len(gold) != len(pred): raise ValueError(f'{len(gold)} gold items but {len(pred)} predictions')
@@ -54,7 +68,7 @@ def score(gold: list[tuple], pred: list[tuple]) -> dict:
                 per_entity={k: prf(*v) for k, v in sorted(ent.items())},
                 confusion=dict(labels=labels, matrix=[[confusion[g][p] for p in labels] for g in labels]))
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c018
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
 def format_report(m: dict, top: int = 10) -> str:
     "Human-readable summary of `score` output."
     e = m['entity']
@@ -76,14 +90,14 @@ def format_report(m: dict, top: int = 10) -> str:
         lines += ['', 'most confused (gold -> predicted)'] + [f"  {c:>5}  {g} -> {p}" for c, g, p in worst]
     return '\n'.join(lines)
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c024
 def repeated_texts(utterances) -> tuple[int, int]:
     "`(texts seen more than once, texts under more than one intent)`, case and edge spaces ignored."
     seen = {}
     for u in utterances: seen.setdefault(u.text.strip().lower(), []).append(u.intent)
     return (sum(len(v) > 1 for v in seen.values()), sum(len(set(v)) > 1 for v in seen.values()))
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c023
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c026
 def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app file in any format
                  ) -> tuple[list, list[str]]: # the utterances and notes on what was scored or dropped
     "Every labelled row of `path` to score, and notes on repeats and on anything an import dropped."
@@ -105,12 +119,20 @@ def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app 
         notes.append(f'{repeated} text(s) appear more than once; every row is scored{also}')
     return utts, notes
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c026
-def prediction_pair(p) -> tuple:
-    "The prediction `p` as a scoring pair: its top intent and its learned entities' spans."
-    return p.top_intent, [(e.start, e.end, span_label(e.entity, e.role)) for e in p.entities if e.kind == 'learned']
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c029
+def prediction_pair(p, nested: bool = True) -> tuple:
+    "The prediction `p` as a scoring pair: its top intent and its learned entities' spans (children too)."
+    def learned(es): return [e for e in es if e.kind == 'learned']
+    def spans(es, prefix=''):
+        out = []
+        for e in learned(es):
+            lab = prefix + span_label(e.entity, e.role)
+            out.append((e.start, e.end, lab))
+            if nested: out += spans(getattr(e, 'children', None) or [], lab + PATH_SEP)
+        return out
+    return p.top_intent, spans(p.entities)
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c027
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c030
 def predicted_pairs(predictor, utterances) -> list[tuple]:
     "`predictor`'s answers for `utterances` as scoring pairs (`prediction_pair`)."
     return [prediction_pair(predictor.predict(u.text)) for u in utterances]

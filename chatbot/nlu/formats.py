@@ -76,13 +76,10 @@ def not_honoured(app: App) -> list[str]:
     if app.patterns: out.append(f"{_plural(len(app.patterns), 'pattern')} (not matched at prediction yet)")
     if pa := [e.name for e in app.entities if e.kind == 'pattern.any']:
         out.append(f"pattern.any entities {_shown(pa)} (filled only by patterns)")
-    for e in app.entities:
-        kids = [p for p, _ in e.walk()][1:]
-        if kids: out.append(f"entity {e.name!r}: {len(kids)} child entit{'y' if len(kids) == 1 else 'ies'} "
-                            f"({_shown(kids)}), labelled; "
-                            "the model learns and predicts the top-level entity only")
-    feats = [p for e in app.entities for p, x in e.walk() if x.features or x.instance_of]
-    if feats: out.append(f"features and instanceOf of {_shown(feats)} (not used by the model)")
+    # learned children (any depth, with roles) are learned and predicted inside their parent, and a child's
+    # instanceOf a list or prebuilt entity gives its value, so neither is reported; features are not used yet
+    feats = [p for e in app.entities for p, x in e.walk() if x.features]
+    if feats: out.append(f"features of {_shown(feats)} (not used by the model)")
     if app.phrase_lists:
         out.append(f"{_plural(len(app.phrase_lists), 'phrase list')} / lookup table(s) / regex feature(s) "
                    f"({_shown([p.name for p in app.phrase_lists])}; not used by the model)")

@@ -8,9 +8,9 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure', 'viterbi',
-           'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'bio_mask', 'crf_viterbi',
-           'decode_tags']
+__all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure',
+           'viterbi', 'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'tag_levels',
+           'tag_follows', 'bio_mask', 'crf_viterbi', 'tags_to_tree', 'decode_tree', 'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -267,26 +267,44 @@ def set_keras_weights(model, W: dict):
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c050
-from .text import tags_to_spans
-
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c054
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
+import re
+_LEVEL_SEP = re.compile(r'\|(?=[BI]-)')
+
+@lru_cache(maxsize=8192)
+def tag_levels(tag: str) -> tuple:
+    "A tag's levels, outermost first, as `(prefix, label)` pairs; `O` has none."
+    if tag == 'O': return ()
+    return tuple((t[0], t[2:]) for t in _LEVEL_SEP.split(tag))
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+def tag_follows(prev: str | None, tag: str) -> bool:
+    "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
+    lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
+    began = False
+    for k, (p, _) in enumerate(lv):
+        if p == 'B': began = True; continue
+        if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
+    return True
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
     n = len(tag_names)
     start, trans = np.zeros(n, np.float32), np.zeros((n, n), np.float32)
     for j, t in enumerate(tag_names):
-        if not t.startswith('I-'): continue
-        start[j] = -np.inf
+        if all(p == 'B' for p, _ in tag_levels(t)): continue
+        if not tag_follows(None, t): start[j] = -np.inf
         for i, s in enumerate(tag_names):
-            if s not in ('B-' + t[2:], t): trans[i, j] = -np.inf
+            if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c061
 def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     score, back = emissions[0] + start, []
@@ -300,16 +318,52 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     for prev in reversed(back): path.append(int(prev[path[-1]]))
     return path[::-1]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c058
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c064
+def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
+    "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
+    out, cur = [], None
+    for i in (range(len(tokens)) if idx is None else idx):
+        lv = tag_levels(tags[i])
+        p, lab = lv[level] if len(lv) > level else ('O', None)
+        if p == 'I' and cur and cur[2] == lab: cur[1] = tokens[i][2]; cur[3].append(i); continue
+        if cur: out.append(cur); cur = None
+        if lab is not None: cur = [tokens[i][1], tokens[i][2], lab, [i]]
+    if cur: out.append(cur)
+    return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c067
+def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
+    "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
+    if transitions is not None:
+        start, allowed = bio_mask(tag_names)
+        return crf_viterbi(np.asarray(tag_logits, np.float32), transitions + allowed, start)
+    if not any('|' in t for t in tag_names): return viterbi(logp, *bio_structure(tag_names))
+    start, allowed = bio_mask(tag_names)
+    greedy = logp.argmax(1)
+    if np.isfinite(start[greedy[0]]) and np.isfinite(allowed[greedy[:-1], greedy[1:]]).all():
+        return greedy.tolist()
+    return crf_viterbi(logp, allowed, start)
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c069
+def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
+                transitions: np.ndarray | None = None) -> list[tuple]:
+    "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
+    if not tokens: return []
+    logp = log_softmax(tag_logits[:len(tokens)])
+    path = _best_path(logp, tag_logits[:len(tokens)], tuple(tag_names), transitions)
+    probs = np.exp(logp[np.arange(len(path)), path])
+    def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
+    return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c071
+PATH_SEP = '/'
+
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Spans `(start, end, label, score)` from tag logits [T, n] of `tokens` (and learned `transitions`)."
-    if not tokens: return []
-    logp = log_softmax(tag_logits[:len(tokens)])
-    if transitions is None: path = viterbi(logp, *bio_structure(tuple(tag_names)))
-    else:
-        start, allowed = bio_mask(tuple(tag_names))
-        path = crf_viterbi(np.asarray(tag_logits[:len(tokens)], np.float32), transitions + allowed, start)
-    probs = np.exp(logp[np.arange(len(path)), path])
-    return [(s, e, lab, float(probs[idx].mean()))
-            for s, e, lab, idx in tags_to_spans(tokens, [tag_names[i] for i in path])]
+    out = []
+    def walk(nodes, prefix):
+        for s, e, lab, sc, kids in nodes:
+            out.append((s, e, prefix + lab, sc)); walk(kids, prefix + lab + PATH_SEP)
+    walk(decode_tree(tag_logits, tokens, tag_names, transitions), '')
+    return out

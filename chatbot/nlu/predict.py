@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
-from .model import HParams, forward_numpy, softmax, decode_tags
+from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels
 from .lexical import lexical_logits, mix_logits, calibrated_logits
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
@@ -43,13 +43,16 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
     manifest = dict(app=meta, data_hash=trained.info.get('data_hash'), none_threshold=threshold,
                     none_threshold_source=source,
                     labels=dict(intents=trained.intents, tags=trained.tag_names,
-                                learned_entities=sorted({t[2:] for t in trained.tag_names if t != 'O'})),
+                                learned_entities=sorted({lv[0][1] for t in trained.tag_names
+                                                         if (lv := tag_levels(t))})),
                     entities=entities, featurizer=trained.featurizer.config(),
                     hyperparameters=trained.hparams.to_dict(),
                     training=dict(trained.info, history=trained.history), metrics=metrics or {},
                     libraries=library_versions())
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
+    if tree := [e.to_dict() for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children]:
+        manifest['structure'] = tree
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
@@ -65,6 +68,8 @@ class EntityResult:
     role: str | None = None
     resolution: dict | None = None
     subtype: str | None = None
+    children: list | None = None
+    instance: "EntityResult | None" = None
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
 @dataclass
@@ -84,7 +89,8 @@ class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
                  hp: HParams, entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us',
-                 version: str = '', manifest: dict | None = None, calibration: dict | None = None):
+                 version: str = '', manifest: dict | None = None, calibration: dict | None = None,
+                 structure: list[Entity] = ()):
         self.W, self.featurizer, self.intents, self.tag_names, self.hp = (weights, featurizer, list(intents),
                                                                           list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
@@ -92,6 +98,10 @@ class Predictor:
         # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
+        # learned entities with children, and every path of entities (roles left out) the tagger learned
+        self.structure = {e.name: e for e in structure}
+        self.learned_paths = {tuple(l.partition(':')[0] for _, l in tag_levels(t)[:k + 1])
+                              for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
         if entities:
             from chatbot.nlu.recognizers import Recognizers
@@ -109,7 +119,7 @@ class Predictor:
                    HParams.from_dict(m['hyperparameters']), ents,
                    m.get('none_threshold', 0.5) if threshold is None else threshold,
                    m['app'].get('culture', 'en-us'), f"{m['app']['name']}@{m['app']['version']}", m,
-                   m.get('calibration'))
+                   m.get('calibration'), [Entity.from_dict(e) for e in m.get('structure', [])])
 
     @classmethod
     def from_trained(cls, trained, app=None, threshold: float | None = None) -> "Predictor":
@@ -119,34 +129,58 @@ class Predictor:
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
                    manifest=dict(synonyms=getattr(app, 'synonyms', None) or {}),
-                   calibration=getattr(trained, 'calibration', None))
+                   calibration=getattr(trained, 'calibration', None),
+                   structure=[e for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children])
 
-    def scores(self, text: str) -> tuple[np.ndarray, list]:
-        "Intent probabilities and decoded model spans for `text`."
+    def scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list]:
+        "Intent probabilities and decoded model spans for `text` (`tree`: nested, as `decode_tree` has them)."
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
         lex = lexical_logits(self.W, text) if 'lexical_emb' in self.W else None
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
-        return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))
+        decode = decode_tree if tree else decode_tags
+        return softmax(il), decode(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))
+
+    def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
+                 path: tuple = ()) -> EntityResult:
+        "A decoded span (its definition `d`) as an `EntityResult`, with children and `instance_of` values."
+        s, e, label, sc, kids = node
+        name, _, role = label.partition(':')
+        canon = self.canonical.get(text[s:e].strip().lower())
+        r = EntityResult(name, s, e, text[s:e], 'learned', sc, role or None,
+                         dict(values=[canon]) if canon else None)
+        inside = lambda x, y: [m for m in found if m.entity == x and y.start <= m.start and m.end <= y.end
+                               and id(m) not in used]
+        if d is not None and d.instance_of and (m := inside(d.instance_of, r)):
+            r.instance, r.resolution, r.subtype = m[0], m[0].resolution, m[0].subtype; used.add(id(m[0]))
+        if kids or (d is not None and d.children):
+            path = path + (name,)
+            r.children = [self._learned(text, k, d and d.child(k[2].partition(':')[0]), found, used, path)
+                          for k in kids]
+            # a child never labelled in training that is an instance of a list or prebuilt entity (a LUIS
+            # composite's list child) is that entity's find inside its parent
+            for c in (d.children if d is not None else []):
+                if c.instance_of and path + (c.name,) not in self.learned_paths:
+                    for m in inside(c.instance_of, r):
+                        r.children.append(EntityResult(c.name, m.start, m.end, m.text, m.kind, m.score, None,
+                                                       m.resolution, m.subtype)); used.add(id(m))
+            r.children.sort(key=lambda x: (x.start, -x.end))
+        return r
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."
-        probs, spans = self.scores(text)
+        probs, tree = self.scores(text, tree=True)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]
         if probs[order[0]] < self.threshold: top = NONE_INTENT
-        ents = []
-        for s, e, label, sc in spans:
-            name, _, role = label.partition(':')
-            canon = self.canonical.get(text[s:e].strip().lower())
-            ents.append(EntityResult(name, s, e, text[s:e], 'learned', sc, role or None,
-                                     dict(values=[canon]) if canon else None))
-        if self.recognizers is not None:
-            for m in self.recognizers(text, now=now):
-                ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role,
-                                         m.resolution, m.subtype))
+        matches = self.recognizers(text, now=now) if self.recognizers is not None else []
+        found = [EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role, m.resolution,
+                              m.subtype) for m in matches]
+        used = set()   # recognizer finds that became a child's value are not answered on their own (as LUIS)
+        ents = [self._learned(text, n, self.structure.get(n[2].partition(':')[0]), found, used) for n in tree]
+        ents += [m for m in found if id(m) not in used]
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)

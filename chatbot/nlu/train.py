@@ -9,32 +9,53 @@ from collections import Counter
 from dataclasses import dataclass, field
 import numpy as np
 from .app import Utterance, NONE_INTENT, AppValidationError
-from .text import Featurizer, spans_to_tags, N_SHAPES
+from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
 from .lexical import fit_lexical, lexical_logits, calibrated_logits
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'tag_names_for',
-           'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'span_tags',
+           'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
            'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'crf_nll',
            'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
            'calibrate', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
-def tag_names_for(utterances) -> list[str]:
-    "BIO tag names for the span labels used in `utterances` (`O` first)."
-    labels = sorted({span_label(s.entity, s.role) for u in utterances for s in u.entities})
-    return ['O'] + [f'{p}-{l}' for l in labels for p in 'BI']
+def span_tags(tokens, spans) -> tuple[list[str], int]:
+    "Per-level BIO tags for `tokens` from nested `EntitySpan`s; also how many spans miss token edges."
+    if not any(s.children for s in spans):
+        return spans_to_tags(tokens, [(s.start, s.end, span_label(s.entity, s.role)) for s in spans])
+    levels, bad = [[] for _ in tokens], 0
+    def put(spans, depth, inside):
+        nonlocal bad
+        for s in spans:
+            lab = span_label(s.entity, s.role)
+            idx = [i for i in inside
+                   if tokens[i][1] < s.end and tokens[i][2] > s.start and len(levels[i]) == depth]
+            if not idx: bad += 1; continue
+            if tokens[idx[0]][1] != s.start or tokens[idx[-1]][2] != s.end: bad += 1
+            for j, i in enumerate(idx): levels[i].append(('B-' if j == 0 else 'I-') + lab)
+            put(s.children, depth + 1, idx)
+    put(spans, 0, range(len(tokens)))
+    return ['|'.join(lv) or 'O' for lv in levels], bad
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c009
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c008
+def tag_names_for(utterances) -> list[str]:
+    "BIO tag names for the span labels used in `utterances` (`O` first), then the nested tags they use."
+    labels = sorted({span_label(s.entity, s.role) for u in utterances for s in u.entities})
+    nested = sorted({t for u in utterances if any(s.children for s in u.entities)
+                     for t in span_tags(tokenize(u.text), u.entities)[0] if '|' in t})
+    return ['O'] + [f'{p}-{l}' for l in labels for p in 'BI'] + nested
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c011
 def data_hash(utterances, intents, hp: HParams) -> str:
     "A stable hash of training data and settings, recorded in the artifact."
     blob = json.dumps([[u.to_dict() for u in utterances], list(intents), hp.to_dict()], sort_keys=True,
                       ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c012
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c014
 @dataclass
 class Example:
     "One utterance as network inputs and targets."
@@ -42,26 +63,25 @@ class Example:
     intent: int
     tags: np.ndarray
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c014
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c016
 def make_examples(utterances, featurizer: Featurizer, intents: list[str],
                   tag_names: list[str]) -> tuple[list[Example], int]:
     "Encode utterances; also return how many spans do not sit on token edges."
     ii, ti, bad, out = {n: i for i, n in enumerate(intents)}, {n: i for i, n in enumerate(tag_names)}, 0, []
     for u in utterances:
         enc = featurizer.encode(u.text)
-        tags, mis = spans_to_tags(enc.tokens,
-                                  [(s.start, s.end, span_label(s.entity, s.role)) for s in u.entities])
+        tags, mis = span_tags(enc.tokens, u.entities)
         bad += mis
         out.append(Example(enc, ii[u.intent], np.array([ti.get(t, 0) for t in tags], np.int32)))
     return out, bad
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c017
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c019
 INPUTS = ('ids', 'bags', 'shapes', 'sent')
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c019
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c021
 def _ceil8(n: int) -> int: return max(8, -(-n // 8) * 8)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c022
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c024
 def pad_batch(examples: list[Example]) -> dict:
     "Stack examples into padded arrays `ids`, `bags`, `shapes`, `intent`, `tags`."
     T = _ceil8(max(len(e.enc.tokens) for e in examples))
@@ -78,7 +98,7 @@ def pad_batch(examples: list[Example]) -> dict:
         for j, b in enumerate(e.enc.bag): out['bags'][i, j, :len(b)] = b
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c025
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c027
 def length_batches(examples: list[Example], batch_size: int, rng: np.random.Generator) -> list[list[Example]]:
     "Batches of similar length, in random order."
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.tokens), rng.random()))
@@ -86,7 +106,7 @@ def length_batches(examples: list[Example], batch_size: int, rng: np.random.Gene
     rng.shuffle(batches)
     return batches
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c028
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c030
 def split_validation(utterances, fraction: float, seed: int) -> tuple[list, list]:
     "Stratified `(train, valid)` split of `utterances`."
     rng, by_intent = np.random.default_rng(seed), {}
@@ -99,14 +119,14 @@ def split_validation(utterances, fraction: float, seed: int) -> tuple[list, list
         valid += [us[i] for i in idx[:k]]; train += [us[i] for i in idx[k:]]
     return train, valid
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c031
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c033
 def balanced_weights(labels, n: int, balance: float) -> np.ndarray:
     "Per-class loss weights `(max count / count) ** balance`, with a mean of 1 over `labels`."
     counts = np.bincount(labels, minlength=n).astype(np.float64)
     w = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** balance, 1.0)
     return (w / (w[labels].mean() if len(labels) else 1.0)).astype(np.float32)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c034
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c036
 class LazyAdam:
     "Adam whose sparse (embedding) updates touch only the rows a batch used."
     def __init__(self, variables, lr: float, beta_1: float = 0.9, beta_2: float = 0.999,
@@ -141,11 +161,11 @@ class LazyAdam:
                                              beta2_power=p2, lr=self.lr, beta1=b1, beta2=b2, epsilon=eps,
                                              grad=g)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c038
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c040
 MIN_STEPS_PER_EPOCH = 25
 MIN_VALIDATION = 30
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c040
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c042
 @dataclass
 class TrainedModel:
     "Everything an artifact needs: features, labels, weights and how they were made."
@@ -159,7 +179,7 @@ class TrainedModel:
     valid: list = field(default_factory=list)
     calibration: dict = field(default_factory=dict)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c042
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c044
 def _check_data(utterances, intents):
     if not utterances: raise AppValidationError(['training data is empty: add labelled utterances first'])
     used = {u.intent for u in utterances}
@@ -169,7 +189,7 @@ def _check_data(utterances, intents):
         raise AppValidationError([f'training needs examples of at least two intents, '
                                   f'found only {sorted(used)}'])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c045
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c047
 def _setup_tf(seed: int):
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -178,7 +198,7 @@ def _setup_tf(seed: int):
     tf.config.experimental.enable_op_determinism()
     return tf
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c047
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c049
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
                     transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
@@ -194,13 +214,13 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
             out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c051
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c053
 def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
     "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
     preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c054
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c056
 def crf_nll(emissions, tags, mask, transitions):
     "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
     import tensorflow as tf
@@ -215,7 +235,7 @@ def crf_nll(emissions, tags, mask, transitions):
                      initializer=emissions[:, 0])
     return tf.reduce_logsumexp(alpha, 1) - gold
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c058
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c060
 DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
 
 def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
@@ -241,7 +261,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
         raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c061
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c063
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
                       duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
                       name: str | None = None, # the app's name; default: the folder's or file's
@@ -266,7 +286,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
     return app.validate(), valid, notes
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c064
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
                   texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -279,7 +299,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
         if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c068
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -299,7 +319,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c070
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c072
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -314,7 +334,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
     return round(best, 4)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c073
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -334,7 +354,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
                 none_rate=round(float((top < t).mean()), 4))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c077
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used

@@ -77,7 +77,8 @@ def _luis_v3(max_chars: int) -> dict:
 def _predict_ops(summary: str, path_params: list, req: dict, tag: str) -> dict:
     "GET and POST of one LUIS v3 predict route."
     shape = {'type': 'object', 'required': ['query', 'prediction']}
-    resp = {**_ok('The prediction, in LUIS v3 shape', shape), **_errors(400, 401, 404, 409)}
+    resp = {**_ok('The prediction, in LUIS v3 shape: a learned entity with children is an object holding '
+                  'them, with `$instance` at every level', shape), **_errors(400, 401, 404, 409)}
     get = dict(summary=summary + ' (query in the URL)', tags=[tag], parameters=path_params + req['params'],
                responses=resp)
     post = dict(summary=summary + ' (query in the body)', tags=[tag],
@@ -115,7 +116,15 @@ def service_openapi(max_query_chars: int = 2000, # The longest query, in charact
     rasa_body = {'type': 'object', 'required': ['text'],
                  'properties': {'text': text, 'app': s, 'message_id': s}}
     v2_flags = [_param(k, 'query', flag) for k in ('verbose', 'staging', 'log')]
-    v2_ok, e = _ok('The prediction, in LUIS v2 shape'), _errors
+    composite = {'type': 'object', 'required': ['parentType', 'value', 'children'], 'properties': {
+        'parentType': s, 'value': s, 'role': s, 'children': {'type': 'array', 'items': {
+            'type': 'object', 'required': ['type', 'value'], 'properties': {'type': s, 'value': s}}}}}
+    v2_ok = _ok('The prediction, in LUIS v2 shape: every level of nested entities in `entities`, the parents '
+                'with their children in `compositeEntities`',
+                {'type': 'object', 'required': ['query', 'topScoringIntent', 'entities'], 'properties': {
+                    'entities': {'type': 'array'},
+                    'compositeEntities': {'type': 'array', 'items': composite}}})
+    e = _errors
     paths = {
         '/luis/prediction/v3.0/apps/{appId}/slots/{slotName}/predict': _predict_ops(
             'LUIS v3 prediction by slot', [app_id, _param('slotName', 'path', {'type': 'string',

@@ -12,13 +12,20 @@ from ..nlu.predict import Prediction, EntityResult
 __all__ = ['MODEL_TYPES', 'luis_name', 'luis_type', 'luis_v3_value', 'to_luis_v3', 'to_luis_v2', 'to_clu', 'to_rasa', 'to_native']
 
 # %% ../../nbs/service/31_service.responses.ipynb #c006
+def _walk(entities, depth: int = 0, parent=None):
+    "`(depth, parent, entity)` for `entities` and every child inside them, parents first."
+    for e in entities:
+        yield depth, parent, e
+        yield from _walk(e.children or [], depth + 1, e)
+
+# %% ../../nbs/service/31_service.responses.ipynb #c007
 def luis_name(e: EntityResult) -> str:
     "The key LUIS uses for `e`: its role, else LUIS's name of a prebuilt, else the entity name."
     if e.role: return e.role
     if e.kind == 'prebuilt' and e.entity in PREBUILT_TYPES: return PREBUILT_TO_LUIS[e.entity]
     return e.entity
 
-# %% ../../nbs/service/31_service.responses.ipynb #c009
+# %% ../../nbs/service/31_service.responses.ipynb #c010
 _BUILTIN = {'integer': 'number', 'decimal': 'number', 'currency': 'currency', 'ordinalV2': 'ordinalV2',
             'email': 'email', 'url': 'url', 'phonenumber': 'phonenumber', 'percentage': 'percentage',
             'age': 'age', 'dimension': 'dimension', 'temperature': 'temperature'}
@@ -30,7 +37,7 @@ def luis_type(e: EntityResult) -> str:
     if sub.startswith('datetimeV2'): return 'builtin.' + sub
     return 'builtin.' + _BUILTIN.get(sub, PREBUILT_TO_LUIS.get(e.entity, e.entity))
 
-# %% ../../nbs/service/31_service.responses.ipynb #c012
+# %% ../../nbs/service/31_service.responses.ipynb #c013
 def luis_v3_value(e: EntityResult):
     "The value LUIS v3 reports for an entity."
     r = e.resolution or {}
@@ -46,31 +53,38 @@ def luis_v3_value(e: EntityResult):
         if 'value' in r: return r['value']
     return e.text
 
-# %% ../../nbs/service/31_service.responses.ipynb #c015
+# %% ../../nbs/service/31_service.responses.ipynb #c016
 MODEL_TYPES = {'learned': (1, 'Entity Extractor', 'model'),
                'prebuilt': (2, 'Prebuilt Entity Extractor', 'model'),
                'list': (5, 'List Entity Extractor', 'model'),
                'regex': (8, 'Regex Entity Extractor', 'model')}
 
-def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = True) -> dict:
-    "A LUIS v3 prediction response body for `p`."
-    entities, inst = {}, {}
-    for e in p.entities:
-        key = luis_name(e)
-        entities.setdefault(key, []).append(luis_v3_value(e))
+# %% ../../nbs/service/31_service.responses.ipynb #c018
+def _v3_entities(entities, verbose: bool, nested: bool = False) -> dict:
+    "LUIS v3's `entities` object for `entities`, each child in its parent's object (`nested`: a parent's)."
+    out, inst = {}, {}
+    for e in entities:
+        key, shown = luis_name(e), e.instance or e
+        out.setdefault(key, []).append(_v3_entities(e.children, verbose, True) if e.children is not None
+                                       else luis_v3_value(shown))
         tid, tname, src = MODEL_TYPES.get(e.kind, MODEL_TYPES['learned'])
-        item = dict(type=luis_type(e), text=e.text, startIndex=e.start, length=e.end - e.start,
+        item = dict(type=luis_type(shown), text=e.text, startIndex=e.start, length=e.end - e.start,
                     modelTypeId=tid, modelType=tname, recognitionSources=[src])
         if e.kind == 'learned': item['score'] = float(e.score)
         if e.role: item['role'] = e.role
         inst.setdefault(key, []).append(item)
-    if verbose and inst: entities['$instance'] = inst
+    if verbose and (inst or nested): out['$instance'] = inst
+    return out
+
+# %% ../../nbs/service/31_service.responses.ipynb #c019
+def to_luis_v3(p: Prediction, verbose: bool = True, show_all_intents: bool = True) -> dict:
+    "A LUIS v3 prediction response body for `p`."
     intents = p.intents if show_all_intents else {p.top_intent: p.intents.get(p.top_intent, 0.0)}
     return dict(query=p.query, prediction=dict(topIntent=p.top_intent,
                                                intents={k: dict(score=float(v)) for k, v in intents.items()},
-                                               entities=entities))
+                                               entities=_v3_entities(p.entities, verbose)))
 
-# %% ../../nbs/service/31_service.responses.ipynb #c018
+# %% ../../nbs/service/31_service.responses.ipynb #c024
 def _v2_resolution(e: EntityResult) -> dict | None:
     "LUIS v2's `resolution` object for a list or prebuilt entity."
     r = e.resolution or {}
@@ -87,28 +101,35 @@ def _v2_resolution(e: EntityResult) -> dict | None:
     if e.subtype in ('integer', 'decimal'): out = dict(subtype=e.subtype, **out)
     return out
 
-# %% ../../nbs/service/31_service.responses.ipynb #c021
+# %% ../../nbs/service/31_service.responses.ipynb #c027
+def _v2_entity(e: EntityResult) -> dict:
+    "One entry of LUIS v2's `entities` list."
+    d = dict(entity=e.text.lower(), type=luis_type(e), startIndex=e.start, endIndex=e.end - 1)
+    if e.kind == 'learned': d['score'] = float(e.score)
+    if (res := _v2_resolution(e.instance or e)) is not None: d['resolution'] = res
+    if e.role: d['role'] = e.role
+    return d
+
+# %% ../../nbs/service/31_service.responses.ipynb #c028
 def to_luis_v2(p: Prediction, verbose: bool = False) -> dict:
-    "A LUIS v2 response body for `p`."
-    ents = []
-    for e in p.entities:
-        d = dict(entity=e.text.lower(), type=luis_type(e), startIndex=e.start, endIndex=e.end - 1)
-        if e.kind == 'learned': d['score'] = float(e.score)
-        if (res := _v2_resolution(e)) is not None: d['resolution'] = res
-        if e.role: d['role'] = e.role
-        ents.append(d)
+    "A LUIS v2 body for `p`: every level in `entities`, and parents with children in `compositeEntities`."
     out = dict(query=p.query, topScoringIntent=dict(intent=p.top_intent, score=float(p.score)))
     if verbose:
         out['intents'] = [dict(intent=k, score=float(v))
                           for k, v in sorted(p.intents.items(), key=lambda kv: -kv[1])]
-    out['entities'] = ents
+    out['entities'] = [_v2_entity(e) for _, _, e in _walk(p.entities)]
+    composites = [dict(parentType=e.entity, value=e.text.lower(),
+                       children=[dict(type=luis_type(c), value=c.text.lower()) for c in e.children],
+                       **(dict(role=e.role) if e.role else {}))
+                  for _, _, e in _walk(p.entities) if e.children]
+    if composites: out['compositeEntities'] = composites
     return out
 
-# %% ../../nbs/service/31_service.responses.ipynb #c025
+# %% ../../nbs/service/31_service.responses.ipynb #c034
 def to_clu(p: Prediction, verbose: bool = True) -> dict:
     "A CLU `ConversationResult` body for `p`."
     ents = []
-    for e in p.entities:
+    for _, _, e in _walk(p.entities):
         d = dict(category=luis_name(e) if e.kind == 'prebuilt' else e.entity, text=e.text, offset=e.start,
                  length=e.end - e.start, confidenceScore=float(e.score))
         if e.role: d['extraInformation'] = [dict(extraInformationKind='EntitySubtype', value=e.role)]
@@ -124,7 +145,7 @@ def to_clu(p: Prediction, verbose: bool = True) -> dict:
         topIntent=p.top_intent, projectKind='Conversation', intents=intents if verbose else intents[:1],
         entities=ents)))
 
-# %% ../../nbs/service/31_service.responses.ipynb #c028
+# %% ../../nbs/service/31_service.responses.ipynb #c037
 def _rasa_value(e: EntityResult):
     "The `value` Rasa reports: a canonical value (list entity or synonym), a prebuilt's scalar, else the text."
     r = e.resolution or {}
@@ -132,7 +153,7 @@ def _rasa_value(e: EntityResult):
     if e.kind == 'prebuilt' and 'value' in r: return r['value']
     return e.text
 
-# %% ../../nbs/service/31_service.responses.ipynb #c031
+# %% ../../nbs/service/31_service.responses.ipynb #c040
 _EXTRACTORS = dict(learned='ChatbotEntityTagger', list='ListEntityExtractor', regex='RegexEntityExtractor',
                    prebuilt='PrebuiltEntityExtractor')
 
@@ -140,10 +161,11 @@ def to_rasa(p: Prediction) -> dict:
     "A Rasa `/model/parse` response body for `p`."
     ranking = [dict(name=k, confidence=float(v))
                for k, v in sorted(p.intents.items(), key=lambda kv: -kv[1])[:10]]
-    ents = []
-    for e in p.entities:
+    ents, groups = [], {}
+    for _, parent, e in _walk(p.entities):
         d = dict(entity=e.entity, start=e.start, end=e.end, value=_rasa_value(e),
                  extractor=_EXTRACTORS.get(e.kind, e.kind))
+        if parent is not None: d['group'] = groups.setdefault(id(parent), str(len(groups) + 1))
         if e.kind == 'learned': d['confidence_entity'] = float(e.score)
         if e.role: d['role'] = e.role
         if e.kind == 'list' or (e.kind == 'learned' and d['value'] != e.text):
@@ -153,16 +175,17 @@ def to_rasa(p: Prediction) -> dict:
     return dict(text=p.query, intent=dict(name=p.top_intent, confidence=float(p.score)),
                 intent_ranking=ranking, entities=ents)
 
-# %% ../../nbs/service/31_service.responses.ipynb #c034
+# %% ../../nbs/service/31_service.responses.ipynb #c043
 def to_native(p: Prediction, top: int | None = None) -> dict:
     "Our own response body for `p`: intent, score, ranked intents, entities with kind and resolution."
     ranked = sorted(p.intents.items(), key=lambda kv: -kv[1])[:top]
-    ents = []
-    for e in p.entities:
+    def entity(e):
         d = dict(entity=e.entity, kind=e.kind, start=e.start, end=e.end, text=e.text, score=float(e.score))
         if e.role: d['role'] = e.role
         if e.resolution is not None: d['resolution'] = e.resolution
-        ents.append(d)
+        if e.children is not None: d['children'] = [entity(c) for c in e.children]
+        return d
     return dict(text=p.query, intent=p.top_intent, score=float(p.score),
-                intents=[dict(name=k, score=float(v)) for k, v in ranked], entities=ents,
+                intents=[dict(name=k, score=float(v)) for k, v in ranked],
+                entities=[entity(e) for e in p.entities],
                 model_version=p.model_version)
