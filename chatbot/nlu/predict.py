@@ -11,6 +11,7 @@ from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags
 from .lexical import lexical_logits, mix_logits, calibrated_logits
+from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
@@ -50,6 +51,7 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                     libraries=library_versions())
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
+    if getattr(app, 'patterns', None): manifest['patterns'] = PatternMatcher.from_app(app).to_dict()
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
@@ -93,6 +95,9 @@ class Predictor:
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
         self.recognizers = None
+        # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
+        self.patterns = (PatternMatcher.from_dict(self.manifest['patterns']) if self.manifest.get('patterns')
+                         else None)
         if entities:
             from chatbot.nlu.recognizers import Recognizers
             self.recognizers = Recognizers(list(entities), culture)
@@ -118,7 +123,9 @@ class Predictor:
         return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
-                   manifest=dict(synonyms=getattr(app, 'synonyms', None) or {}),
+                   manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},
+                                 **({'patterns': PatternMatcher.from_app(app).to_dict()}
+                                    if getattr(app, 'patterns', None) else {})),
                    calibration=getattr(trained, 'calibration', None))
 
     def scores(self, text: str) -> tuple[np.ndarray, list]:
@@ -148,5 +155,18 @@ class Predictor:
             for m in self.recognizers(text, now=now):
                 ents.append(EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role,
                                          m.resolution, m.subtype))
+        if self.patterns is not None: intents, top = self.apply_patterns(text, intents, top, ents)
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)
+
+    def apply_patterns(self, text: str, intents: dict, top: str, ents: list) -> tuple[dict, str]:
+        "`(intents, top)` lifted by the best matching pattern, whose pattern.any slots and roles join `ents`."
+        hit = self.patterns.match(text, [(x.entity, x.role, x.start, x.end) for x in ents])
+        if hit is None: return intents, top
+        for name, role, s, e, kind in hit.slots:
+            if kind == 'pattern.any':
+                ents.append(EntityResult(name, s, e, text[s:e], 'pattern.any', 1.0, role))
+            elif role:   # a role the pattern gives an entity found without one (a list's, a prebuilt's)
+                for x in ents:
+                    if (x.entity, x.start, x.end, x.role) == (name, s, e, None): x.role = role
+        return lift_intent(intents, hit.intent), hit.intent
