@@ -107,8 +107,7 @@ class Predictor:
         "Load the artifact folder at `path` (checksums verified unless `verify=False`)."
         m = read_manifest(path)
         if verify: verify_artifact(path, m)
-        fc = m['featurizer']
-        feat = Featurizer(read_vocab(path), buckets=fc['buckets'], max_len=fc['max_len'])
+        feat = Featurizer.from_config(read_vocab(path), m['featurizer'])
         ents = [Entity.from_dict(e) for e in m.get('entities', [])]
         return cls(read_weights(path), feat, m['labels']['intents'], m['labels']['tags'],
                    HParams.from_dict(m['hyperparameters']), ents,

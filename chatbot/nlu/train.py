@@ -358,6 +358,7 @@ def train(utterances: list[Utterance], # labelled training utterances
           progress: bool = True, # show a progress bar on stderr
           on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
           duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
+          phrase_lists=None, # the app's `PhraseList`s (phrase lists, lookups, regex features): token features
          ) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
@@ -380,7 +381,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
     from tqdm.auto import tqdm
-    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets)
+    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists)
     tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
     train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
     valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
