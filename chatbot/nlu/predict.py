@@ -132,7 +132,8 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        lex = lexical_logits(self.W, text) if 'lexical_emb' in self.W else None
+        lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text)) if 'lexical_emb' in self.W
+               else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         return softmax(il), decode_tags(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))

@@ -149,10 +149,16 @@ class Featurizer:
             marks = phrase_marks(text, toks, self._phrases)
             bags = [b + [_bucket(f, self.buckets) for f in sorted(m)] if m else b
                     for b, m in zip(bags, marks)]
-            found = sorted(set().union(*marks))
+            found = ['s' + f for f in sorted(set().union(*marks))]
             if found:
-                sent = np.concatenate([sent, [_bucket('s' + f, self.buckets) for f in found]]).astype(np.int32)
+                sent = np.concatenate([sent, [_bucket(f, self.buckets) for f in found]]).astype(np.int32)
         return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32), sent)
+
+    def phrase_terms(self, text: str) -> list[str]:
+        "The sentence features `spl=<name>` of the phrase lists `text` has (for the lexical model too)."
+        if self._phrases is None: return []
+        toks = tokenize(text)[:self.max_len]
+        return ['s' + f for f in sorted(set().union(*phrase_marks(text, toks, self._phrases)))]
 
     def sentence_bag(self, text: str, toks) -> np.ndarray:
         "Hashed token unigrams, bigrams and whole words of `text`: the lexical cues a linear classifier uses."

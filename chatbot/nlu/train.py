@@ -292,7 +292,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
         enc = featurizer.encode(t)
         il, _ = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)
         net.append(il)
-        if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
+        if 'lexical_emb' in W: lex.append(lexical_logits(W, t, featurizer.phrase_terms(t)))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c069
@@ -443,7 +443,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     index = {n: i for i, n in enumerate(intents)}
     lexical = lambda us: fit_lexical([u.text for u in us], [index[u.intent] for u in us], len(intents),
-                                     hp.lexical, hp.lexical_c, hp.lexical_balance) or {}
+                                     hp.lexical, hp.lexical_c, hp.lexical_balance,
+                                     [featurizer.phrase_terms(u.text) for u in us]) or {}
     if hp.lexical: weights.update(lexical(utterances))
     calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
                              'validation' if valid else 'held out from training') if hp.calibrate else {})
