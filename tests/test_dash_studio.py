@@ -140,7 +140,7 @@ LUIS = {'luis_schema_version': '7.0.0', 'versionId': '0.2', 'name': 'travel', 'd
         'intents': [{'name': 'BookFlight'}, {'name': 'None'}], 'entities': [{'name': 'city', 'roles': []}],
         'closedLists': [{'name': 'seat', 'subLists': [{'canonicalForm': 'window', 'list': ['창가']}], 'roles': []}],
         'prebuiltEntities': [{'name': 'number', 'roles': []}],
-        'patterns': [{'pattern': 'fly to {city}', 'intent': 'BookFlight'}],
+        'patterns': [{'pattern': 'fly to {city}', 'intent': 'BookFlight'}], 'settings': [{'name': 'NormalizeWordForm', 'value': 'true'}],
         'utterances': [{'text': '부산으로 가는 비행기 예약해줘', 'intent': 'BookFlight', 'entities': [{'entity': 'city', 'startPos': 0, 'endPos': 1}]},
                        {'text': 'book a flight to rome', 'intent': 'BookFlight', 'entities': [{'entity': 'city', 'startPos': 17, 'endPos': 20}]}]}
 
@@ -152,7 +152,7 @@ def test_upload_luis_file(dashboards, page, tmp_path):
     s.status('read travel.json: check the preview, then import it')
     preview = page.locator('.studio-preview')
     expect(preview).to_contain_text('travel.json (LUIS JSON): app travel (ko-kr) with 2 intents, 3 entities, 2 utterances, 2 labels')
-    expect(preview).to_contain_text('1 pattern (not matched at prediction yet)')   # kept, and said it is not used yet
+    expect(preview).to_contain_text('LUIS settings NormalizeWordForm=true (not applied)')   # kept, and said it is not used yet
     expect(preview.locator('mark').first).to_have_text('부산city')                # the first utterance, its label shown
     with store_of(home) as st: assert st.list_apps() == []                   # a preview stores nothing
     s.click('studio-import')

@@ -520,7 +520,8 @@ def train_in_process(app, # The app to train, validated
     from chatbot.nlu.predict import save_model
     from chatbot.nlu.artifacts import update_manifest
     app.validate()
-    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=progress, duplicates=duplicates)
+    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=progress, duplicates=duplicates,
+                    phrase_lists=app.phrase_lists)
     art = save_model(trained, out, app)
     eval_utts = trained.valid or app.utterances
     metrics = evaluate_artifact(art, eval_utts)[0]

@@ -73,23 +73,21 @@ def _shown(xs: list, n: int = 3) -> str:
 def not_honoured(app: App) -> list[str]:
     "What `app` keeps that training and prediction do not use yet, one sentence each."
     out = []
-    if app.patterns: out.append(f"{_plural(len(app.patterns), 'pattern')} (not matched at prediction yet)")
-    if pa := [e.name for e in app.entities if e.kind == 'pattern.any']:
-        out.append(f"pattern.any entities {_shown(pa)} (filled only by patterns)")
+    slots = {n for p in app.patterns for e, r in p.slots() for n in (e, r)}
+    if pa := [e.name for e in app.entities if e.kind == 'pattern.any' and e.name not in slots]:
+        out.append(f"pattern.any entities {_shown(pa)} (in no pattern, so never filled)")
     # learned children (any depth, with roles) are learned and predicted inside their parent, and a child's
-    # instanceOf a list or prebuilt entity gives its value, so neither is reported; features are not used yet
-    feats = [p for e in app.entities for p, x in e.walk() if x.features]
-    if feats: out.append(f"features of {_shown(feats)} (not used by the model)")
-    if app.phrase_lists:
-        out.append(f"{_plural(len(app.phrase_lists), 'phrase list')} / lookup table(s) / regex feature(s) "
-                   f"({_shown([p.name for p in app.phrase_lists])}; not used by the model)")
-    if app.intent_features: out.append(f"features of intents {_shown(list(app.intent_features))}")
+    # instanceOf a list or prebuilt entity gives its value, so neither is reported
+    feats = [p for e in app.entities for p, x in e.walk() if any(f.kind != 'phraselist' for f in x.features)]
+    if feats: out.append(f"entity features of {_shown(feats)} (not used by the model)")
+    if off := [p.name for p in app.phrase_lists if not p.activated]:
+        out.append(f"{_plural(len(off), 'phrase list')} not activated ({_shown(off)}; not used, as in LUIS)")
+    if fi := [i for i, fs in app.intent_features.items() if any(f.kind != 'phraselist' for f in fs)]:
+        out.append(f"entities as features of intents {_shown(fi)} (not used by the model)")
     if odd := [f"{e.name} ({e.prebuilt or e.name})" for e in app.entities if e.kind == 'prebuilt'
                and PREBUILT_ALIASES.get(e.prebuilt or e.name, e.prebuilt or e.name) not in PREBUILT_TYPES]:
         out.append(f"prebuilt entities {_shown(odd, 20)} (LUIS found these with its own models; "
                    "no recognizer here, so they find nothing)")
-    if app.synonyms: out.append(f"{_plural(len(app.synonyms), 'synonym mapping')} (App.canonical_value; "
-                                "not applied at prediction yet)")
     if s := app.extra.get('luis', {}).get('settings'):
         shown = _shown(['%s=%s' % (x.get('name'), x.get('value')) for x in s], 5)
         out.append(f"LUIS settings {shown} (not applied)")
@@ -165,8 +163,9 @@ def _finish(app: App, located: list, rep: ImportReport, source: str,
         if getattr(app, k): rep.imported[k] = len(getattr(app, k))
     rep.kept = not_honoured(app)
     if app.utterances and len(used := sorted({u.intent for u in app.utterances})) < 2:
-        rep.warnings.append(f"only intent {used[0]!r} has examples: training here needs examples of two "
-                            f"intents (LUIS trained such an app; add a few {NONE_INTENT!r} examples)")
+        rep.warnings.append(f"only intent {used[0]!r} has examples: training adds generic {NONE_INTENT!r} "
+                            f"sentences (as LUIS trains such an app); a few {NONE_INTENT!r} examples of your own "
+                            "do better")
     return app, rep
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c031

@@ -21,11 +21,11 @@ def _hashed_tf(grams: list[str], buckets: int) -> dict[int, float]:
     return {b: 1 + math.log(n) for b, n in c.items()}
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c009
-def lexical_terms(text: str, buckets: int) -> tuple[dict, dict]:
+def lexical_terms(text: str, buckets: int, extra=()) -> tuple[dict, dict]:
     "Hashed sublinear term frequencies of `text`'s word and character n-grams, as two `{bucket: tf}` dicts."
     low = text.lower()
     words = _WORD.findall(low)
-    wgrams = ['w ' + w for w in words] + [f'b {a} {b}' for a, b in zip(words, words[1:])]
+    wgrams = ['w ' + w for w in words] + [f'b {a} {b}' for a, b in zip(words, words[1:])] + list(extra)
     cgrams = []
     for w in low.split():
         p = f' {w} '
@@ -45,14 +45,14 @@ def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray,
     return np.concatenate(ids), np.concatenate(vals)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c015
-def lexical_vector(text: str, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "TF-IDF features of `text` as sparse `(bucket ids, values)`."
-    return tfidf_vector(lexical_terms(text, len(idf)), idf)
+def lexical_vector(text: str, idf: np.ndarray, extra=()) -> tuple[np.ndarray, np.ndarray]:
+    "TF-IDF features of `text` (and `extra` word terms) as sparse `(bucket ids, values)`."
+    return tfidf_vector(lexical_terms(text, len(idf), extra), idf)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
-def lexical_logits(W: dict, text: str) -> np.ndarray:
+def lexical_logits(W: dict, text: str, extra=()) -> np.ndarray:
     "The lexical model's intent logits for `text` (weights `lexical_emb`, `lexical/bias`, `lexical/idf`)."
-    ids, vals = lexical_vector(text, W['lexical/idf'])
+    ids, vals = lexical_vector(text, W['lexical/idf'], extra)
     return vals @ W['lexical_emb'][ids] + W['lexical/bias']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
@@ -64,6 +64,7 @@ def fit_lexical(texts: list[str], # training utterances
                 buckets: int = 1 << 14, # hash buckets (rows of the weights)
                 C: float = 30.0, # inverse regularisation strength of the logistic regression
                 balance: float = 1.0, # exponent of the class weights: 0 off, 1 fully balanced
+                extras=None, # per text, extra word terms (the phrase lists it has, `Featurizer.phrase_terms`)
                ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`; `None` if under two intents
     "Weights of a logistic regression over `texts`' TF-IDF n-grams for intent indices `labels`."
     if len(set(labels)) < 2: return None
@@ -72,7 +73,7 @@ def fit_lexical(texts: list[str], # training utterances
     mean = sum(weight[l] for l in labels) / len(labels)
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
-    terms = [lexical_terms(t, buckets) for t in texts]
+    terms = [lexical_terms(t, buckets, x) for t, x in zip(texts, extras or [()] * len(texts))]
     df = np.zeros(buckets, np.float64)
     for group in terms:
         for b in set(group[0]) | set(group[1]): df[b] += 1
@@ -90,12 +91,12 @@ def fit_lexical(texts: list[str], # training utterances
     b = np.full(n_intents, ABSENT, np.float32); b[lr.classes_] = bias
     return {'lexical_emb': kernel, 'lexical/bias': b, 'lexical/idf': idf}
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c027
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c029
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c030
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c032
 def calibrated_logits(network: np.ndarray, # the network's intent logits
                       lexical: np.ndarray | None, # the lexical model's intent logits, or None
                       calibration: dict, # `network` and `lexical` scales, as fitted on validation

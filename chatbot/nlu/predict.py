@@ -11,6 +11,7 @@ from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels
 from .lexical import lexical_logits, mix_logits, calibrated_logits
+from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
@@ -53,6 +54,7 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
     if tree := [e.to_dict() for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children]:
         manifest['structure'] = tree
+    if getattr(app, 'patterns', None): manifest['patterns'] = PatternMatcher.from_app(app).to_dict()
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
@@ -103,6 +105,9 @@ class Predictor:
         self.learned_paths = {tuple(l.partition(':')[0] for _, l in tag_levels(t)[:k + 1])
                               for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
+        # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
+        self.patterns = (PatternMatcher.from_dict(self.manifest['patterns']) if self.manifest.get('patterns')
+                         else None)
         if entities:
             from chatbot.nlu.recognizers import Recognizers
             self.recognizers = Recognizers(list(entities), culture)
@@ -112,8 +117,7 @@ class Predictor:
         "Load the artifact folder at `path` (checksums verified unless `verify=False`)."
         m = read_manifest(path)
         if verify: verify_artifact(path, m)
-        fc = m['featurizer']
-        feat = Featurizer(read_vocab(path), buckets=fc['buckets'], max_len=fc['max_len'])
+        feat = Featurizer.from_config(read_vocab(path), m['featurizer'])
         ents = [Entity.from_dict(e) for e in m.get('entities', [])]
         return cls(read_weights(path), feat, m['labels']['intents'], m['labels']['tags'],
                    HParams.from_dict(m['hyperparameters']), ents,
@@ -128,7 +132,9 @@ class Predictor:
         return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
-                   manifest=dict(synonyms=getattr(app, 'synonyms', None) or {}),
+                   manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},
+                                 **({'patterns': PatternMatcher.from_app(app).to_dict()}
+                                    if getattr(app, 'patterns', None) else {})),
                    calibration=getattr(trained, 'calibration', None),
                    structure=[e for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children])
 
@@ -137,7 +143,8 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        lex = lexical_logits(self.W, text) if 'lexical_emb' in self.W else None
+        lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text)) if 'lexical_emb' in self.W
+               else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags
@@ -182,5 +189,18 @@ class Predictor:
         used = set()   # recognizer finds that became a child's value are not answered on their own (as LUIS)
         ents = [self._learned(text, n, self.structure.get(n[2].partition(':')[0]), found, used) for n in tree]
         ents += [m for m in found if id(m) not in used]
+        if self.patterns is not None: intents, top = self.apply_patterns(text, intents, top, ents)
         ents.sort(key=lambda x: (x.start, -x.end))
         return Prediction(text, top, intents, ents, self.version)
+
+    def apply_patterns(self, text: str, intents: dict, top: str, ents: list) -> tuple[dict, str]:
+        "`(intents, top)` lifted by the best matching pattern, whose pattern.any slots and roles join `ents`."
+        hit = self.patterns.match(text, [(x.entity, x.role, x.start, x.end) for x in ents])
+        if hit is None: return intents, top
+        for name, role, s, e, kind in hit.slots:
+            if kind == 'pattern.any':
+                ents.append(EntityResult(name, s, e, text[s:e], 'pattern.any', 1.0, role))
+            elif role:   # a role the pattern gives an entity found without one (a list's, a prebuilt's)
+                for x in ents:
+                    if (x.entity, x.start, x.end, x.role) == (name, s, e, None): x.role = role
+        return lift_intent(intents, hit.intent), hit.intent

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # %% auto #0
-__all__ = ['TOKEN_RE', 'N_SHAPES', 'tokenize', 'word_spans', 'token_bag', 'Encoded', 'Featurizer', 'spans_to_tags',
-           'tags_to_spans']
+__all__ = ['TOKEN_RE', 'N_SHAPES', 'tokenize', 'word_spans', 'token_bag', 'Encoded', 'compile_phrases', 'phrase_marks',
+           'Featurizer', 'spans_to_tags', 'tags_to_spans']
 
 # %% ../../nbs/nlu/12_nlu.text.ipynb #c006
 _CJK = '\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3'
@@ -67,12 +67,48 @@ class Encoded:
     sent: np.ndarray
 
 # %% ../../nbs/nlu/12_nlu.text.ipynb #c023
+def compile_phrases(phrases: list[dict]) -> tuple[dict, list]:
+    "`({first token: [(tokens, feature)]}, [(regex, feature)])` of phrase lists `{name, kind, words}`."
+    index, regexes = {}, []
+    for p in phrases:
+        feat = 'pl=' + p['name']
+        for w in p['words']:
+            if p.get('kind') == 'regex':
+                try: regexes.append((re.compile(w), feat))
+                except re.error: pass   # a pattern Python cannot compile is no feature
+                continue
+            toks = tuple(t.lower() for t, *_ in tokenize(w))
+            if toks: index.setdefault(toks[0], []).append((toks, feat))
+    return index, regexes
+
+# %% ../../nbs/nlu/12_nlu.text.ipynb #c024
+def phrase_marks(text: str, toks, compiled) -> list[set]:
+    "The phrase-list features of each of `text`'s tokens `toks`, from `compile_phrases`."
+    index, regexes = compiled
+    low, marks = [t.lower() for t, *_ in toks], [set() for _ in toks]
+    for i, t in enumerate(low):
+        for ph, feat in index.get(t, ()):
+            if tuple(low[i:i + len(ph)]) == ph:
+                for j in range(i, i + len(ph)): marks[j].add(feat)
+    for rx, feat in regexes:
+        for m in rx.finditer(text):
+            for j, (_, s, e) in enumerate(toks):
+                if m.end() > m.start() and s < m.end() and e > m.start(): marks[j].add(feat)
+    return marks
+
+# %% ../../nbs/nlu/12_nlu.text.ipynb #c027
 class Featurizer:
     "Tokenize and featurize texts: vocabulary ids, hashed n-gram bags, shapes."
-    def __init__(self, vocab: list[str] | None = None, buckets: int = 1 << 15, max_len: int = 128):
+    def __init__(self, vocab: list[str] | None = None, buckets: int = 1 << 15, max_len: int = 128,
+                 phrases: list | None = None):
         self.vocab, self.buckets, self.max_len = list(vocab or []), buckets, max_len
         self.index = {w: i + 2 for i, w in enumerate(self.vocab)}
         self._cache: dict = {}
+        # phrase lists: `PhraseList`s or their dicts; only the activated ones, as `{name, kind, words}`
+        ds = [p if isinstance(p, dict) else p.to_dict() for p in phrases or []]
+        self.phrases = [dict(name=d['name'], kind=d.get('kind', 'phrases'), words=list(d['words']))
+                        for d in ds if d.get('activated', True) and d.get('words')]
+        self._phrases = compile_phrases(self.phrases) if self.phrases else None
 
     @classmethod
     def fit(cls, texts, min_count: int = 1, **kw) -> "Featurizer":
@@ -80,7 +116,14 @@ class Featurizer:
         counts = Counter(t.lower() for text in texts for t, *_ in tokenize(text))
         return cls(sorted(w for w, c in counts.items() if c >= min_count), **kw)
 
-    def config(self) -> dict: return dict(buckets=self.buckets, max_len=self.max_len, tokenizer='v1')
+    def config(self) -> dict:
+        d = dict(buckets=self.buckets, max_len=self.max_len, tokenizer='v1')
+        return {**d, 'phrases': self.phrases} if self.phrases else d
+
+    @classmethod
+    def from_config(cls, vocab: list[str], config: dict) -> "Featurizer":
+        "The featurizer an artifact's `vocab` and featurizer `config` describe."
+        return cls(vocab, buckets=config['buckets'], max_len=config['max_len'], phrases=config.get('phrases'))
 
     def _token(self, tok, word, offset, shape_bits):
         key = (tok, word, offset, shape_bits)
@@ -101,8 +144,21 @@ class Featurizer:
             ws, we = words[wi]
             i, bag, shp = self._token(tok, text[ws:we], s - ws, (s == ws) * 2 + (e == we))
             ids.append(i); bags.append(bag); shapes.append(shp)
-        return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32),
-                       self.sentence_bag(text, toks))
+        sent = self.sentence_bag(text, toks)
+        if self._phrases is not None:
+            marks = phrase_marks(text, toks, self._phrases)
+            bags = [b + [_bucket(f, self.buckets) for f in sorted(m)] if m else b
+                    for b, m in zip(bags, marks)]
+            found = ['s' + f for f in sorted(set().union(*marks))]
+            if found:
+                sent = np.concatenate([sent, [_bucket(f, self.buckets) for f in found]]).astype(np.int32)
+        return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32), sent)
+
+    def phrase_terms(self, text: str) -> list[str]:
+        "The sentence features `spl=<name>` of the phrase lists `text` has (for the lexical model too)."
+        if self._phrases is None: return []
+        toks = tokenize(text)[:self.max_len]
+        return ['s' + f for f in sorted(set().union(*phrase_marks(text, toks, self._phrases)))]
 
     def sentence_bag(self, text: str, toks) -> np.ndarray:
         "Hashed token unigrams, bigrams and whole words of `text`: the lexical cues a linear classifier uses."
@@ -111,7 +167,7 @@ class Featurizer:
         feats += [f'sw={text[s:e].lower()}' for s, e in word_spans(text)]
         return np.array([_bucket(f, self.buckets) for f in feats], np.int32)
 
-# %% ../../nbs/nlu/12_nlu.text.ipynb #c026
+# %% ../../nbs/nlu/12_nlu.text.ipynb #c032
 def spans_to_tags(tokens, spans) -> tuple[list[str], int]:
     "BIO tags for `tokens` from `(start, end, label)` spans; also the number of spans not on token edges."
     tags, misaligned = ['O'] * len(tokens), 0
@@ -122,7 +178,7 @@ def spans_to_tags(tokens, spans) -> tuple[list[str], int]:
         for j, i in enumerate(idx): tags[i] = ('B-' if j == 0 else 'I-') + label
     return tags, misaligned
 
-# %% ../../nbs/nlu/12_nlu.text.ipynb #c029
+# %% ../../nbs/nlu/12_nlu.text.ipynb #c035
 def tags_to_spans(tokens, tags) -> list[tuple[int, int, str, list[int]]]:
     "Character spans `(start, end, label, token_indices)` from BIO tags (an `I-` without `B-` starts a span)."
     out, cur = [], None

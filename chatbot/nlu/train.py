@@ -4,7 +4,7 @@
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c003
 from __future__ import annotations
-import hashlib, json, math, sys, time
+import hashlib, json, math, re, sys, time
 from collections import Counter
 from dataclasses import dataclass, field
 import numpy as np
@@ -17,8 +17,8 @@ from .evaluate import score, span_label, gold_pairs
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'span_tags',
            'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
-           'balanced_weights', 'LazyAdam', 'TrainedModel', 'predict_batches', 'validation_score', 'crf_nll',
-           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
+           'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
            'calibrate', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
@@ -190,6 +190,22 @@ def _check_data(utterances, intents):
                                   f'found only {sorted(used)}'])
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c047
+def generic_none(utterances, # the training utterances
+                 max_overlap: float = 0.3, # leave out sentences whose word-set Jaccard with one is higher
+                ) -> list[Utterance]:
+    "Generic `None` utterances when `utterances` are of one intent (not `None`) only; otherwise none."
+    used = {u.intent for u in utterances}
+    if len(used) != 1 or NONE_INTENT in used: return []
+    from importlib.resources import files
+    data = json.loads((files('chatbot')/'data'/'none_sentences.json').read_text(encoding='utf-8'))
+    korean = 2 * sum(bool(re.search('[\uac00-\ud7a3]', u.text)) for u in utterances) > len(utterances)
+    def ws(t): return set(re.findall(r'\w+', t.lower()))
+    own = [ws(u.text) for u in utterances]
+    def close(t): w = ws(t); return any(len(w & o) > max_overlap * len(w | o) for o in own)
+    return [Utterance(t, NONE_INTENT, dataset='generic-none') for t in data['ko' if korean else 'en']
+            if not close(t)]
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c050
 def _setup_tf(seed: int):
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -198,7 +214,7 @@ def _setup_tf(seed: int):
     tf.config.experimental.enable_op_determinism()
     return tf
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c049
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c052
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
                     transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
@@ -214,13 +230,13 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
             out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c053
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c056
 def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
     "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
     preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c056
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c059
 def crf_nll(emissions, tags, mask, transitions):
     "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
     import tensorflow as tf
@@ -235,7 +251,7 @@ def crf_nll(emissions, tags, mask, transitions):
                      initializer=emissions[:, 0])
     return tf.reduce_logsumexp(alpha, 1) - gold
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c060
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c063
 DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
 
 def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
@@ -261,7 +277,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
         raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c063
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
                       duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
                       name: str | None = None, # the app's name; default: the folder's or file's
@@ -286,7 +302,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
     return app.validate(), valid, notes
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
                   texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -296,10 +312,10 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
         enc = featurizer.encode(t)
         il, _ = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)
         net.append(il)
-        if 'lexical_emb' in W: lex.append(lexical_logits(W, t))
+        if 'lexical_emb' in W: lex.append(lexical_logits(W, t, featurizer.phrase_terms(t)))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c068
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c071
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -319,7 +335,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c072
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -334,7 +350,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
     return round(best, 4)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c078
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -354,7 +370,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
                 none_rate=round(float((top < t).mean()), 4))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c077
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c080
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -362,6 +378,7 @@ def train(utterances: list[Utterance], # labelled training utterances
           progress: bool = True, # show a progress bar on stderr
           on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
           duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
+          phrase_lists=None, # the app's `PhraseList`s (phrase lists, lookups, regex features): token features
          ) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
@@ -369,6 +386,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
     utterances, conflicts = resolve_duplicates(utterances, duplicates)
     valid, valid_conflicts = resolve_duplicates(valid, duplicates) if valid else (valid, [])
+    if none := generic_none(utterances): utterances = list(utterances) + none   # one intent: generic None
     _check_data(utterances, intents)
     t0 = time.time()
     held, own = [], valid is None  # a small app's calibration split; whether validation is the app's own data
@@ -383,7 +401,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
     from tqdm.auto import tqdm
-    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets)
+    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists)
     tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
     train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
     valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
@@ -445,7 +463,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     index = {n: i for i, n in enumerate(intents)}
     lexical = lambda us: fit_lexical([u.text for u in us], [index[u.intent] for u in us], len(intents),
-                                     hp.lexical, hp.lexical_c, hp.lexical_balance) or {}
+                                     hp.lexical, hp.lexical_c, hp.lexical_balance,
+                                     [featurizer.phrase_terms(u.text) for u in us]) or {}
     if hp.lexical: weights.update(lexical(utterances))
     calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
                              'validation' if valid else 'held out from training') if hp.calibrate else {})
@@ -457,7 +476,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp), duplicates=conflicts,
-                calibration=calibration)
+                calibration=calibration, generic_none=len(none))
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
