@@ -351,8 +351,8 @@ def default_config(s: Settings) -> dict:
     "Configuration defaults from the settings `s`: the backends' locations, keys and limits."
     return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'),
                 APPS=None, PREDICTION_KEYS=s.prediction_keys, AZURE_STORAGE_CONNECTION_STRING=s.azure_connection_string,
-                LOG=True, LOG_URL=s.log_url, MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000,
-                POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
+                LOG=True, LOG_URL=s.log_url, LOG_SPILL_DIR=s.log_spill_dir, MAX_QUERY_CHARS=s.max_message_chars,
+                MAX_BATCH=1000, POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
 
 # %% ../../nbs/service/32_service.serve.ipynb #c030
 def serve_config(config: dict | None = None, settings: Settings | None = None):
@@ -396,7 +396,8 @@ def create_app(config: dict | None = None, host: ModelHost | None = None, settin
     if app.config['LOG']:
         from chatbot.backends.logs import BackgroundLogWriter, open_log_store
         app.extensions['chatbot.log'] = BackgroundLogWriter(open_log_store(
-            app.config['LOG_URL'], app.config['AZURE_STORAGE_CONNECTION_STRING']))
+            app.config['LOG_URL'], app.config['AZURE_STORAGE_CONNECTION_STRING']),
+            spill_dir=app.config.get('LOG_SPILL_DIR') or None)
     for bp in (luis, native, rasa, ops): app.register_blueprint(bp)
     install_hooks(app)
     host.refresh()  # before the first request: a worker never answers 409 just because it started a moment later than another
