@@ -500,10 +500,12 @@ class _WriterThread:
         "Write `records` to a new file in `spill_dir`, counted done (the next writer there replays them)."
         try: where = spill_records(self.spill_dir, records) if records else None
         except OSError as e:
-            _log.error("could not spill %d prediction log record(s) to %s: %s", len(records), self.spill_dir, e)
+            _log.error("could not spill %d prediction log record(s) to %s: %s", len(records), self.spill_dir,
+                       e)
             with self._cond: self._buf.extendleft(reversed(records))     # still pending, as `close` reports
             return
-        if where: _log.warning("log store down: %d record(s) kept in %s for the next start", len(records), where)
+        if where: _log.warning("log store down: %d record(s) kept in %s for the next start", len(records),
+                               where)
         with self._cond:
             self.spilled += len(records); self._done += len(records)
             self._forget_replayed(); self._cond.notify_all()

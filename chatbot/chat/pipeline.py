@@ -232,7 +232,7 @@ def deliver(gw: Gateway, msg: dict) -> bool:
     try:
         if not reached(gw, sender, msg):
             if hasattr(sender, 'delivered'): gw.state.put(f'tried:{rid}', dict(at=time.time()))
-            sender(msg)
+            sender({**msg, 'send_by': time.time() + 0.8 * gw.lease_s})     # retries end before the lease
         gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'],
                                                     created_at=time.time()))
         gw.state.put(f'sent:{rid}', dict(at=time.time()))

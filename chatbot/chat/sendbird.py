@@ -4,7 +4,7 @@
 
 # %% ../../nbs/chat/43_chat.sendbird.ipynb #c004
 from __future__ import annotations
-import hashlib, hmac, json, logging, time, urllib.error, urllib.parse, urllib.request
+import hashlib, hmac, json, logging, math, time, urllib.error, urllib.parse, urllib.request
 from flask import Blueprint, current_app, jsonify, request
 from ..config import DEFAULT_MAX_MESSAGE_CHARS
 from .pipeline import MessageTooLong, new_message, receive, too_long_message
@@ -108,10 +108,12 @@ class SendBirdSender:
         req = urllib.request.Request(f'{self.base}/v3/bots/{urllib.request.quote(self.bot)}/send',
                                      json.dumps(body, ensure_ascii=False).encode(), method='POST',
                                      headers=self._headers())
+        by = msg.get('send_by') or math.inf                          # the pipeline's lease on this reply
         for attempt in range(self.retries + 1):
             unknown = True                  # whether SendBird may have kept the message though it failed
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                timeout = max(0.1, min(self.timeout, by - time.time()))
+                with urllib.request.urlopen(req, timeout=timeout) as r:
                     return json.loads(r.read() or b'{}')
             except urllib.error.HTTPError as e:
                 if e.code != 429 and e.code < 500:
@@ -124,6 +126,8 @@ class SendBirdSender:
                 if attempt == self.retries: raise
             if attempt == self.retries:
                 raise SendError(f'SendBird still refused after {self.retries + 1} tries')
+            if time.time() + wait >= by:
+                raise SendError(f'SendBird refused {attempt + 1} tries; the next is left to a later delivery')
             log.info('SendBird send retry %d in %.2f s', attempt + 1, wait)
             time.sleep(wait)
             if unknown and self.delivered(msg, t0): return {}

@@ -197,12 +197,12 @@ class ModelHost:
                     old, self.models = self.models, models  # the switch: one assignment
                     if self.on_change: self.on_change(app, old, models)
                     log.info('app %s now serves %s', app, {k[1]: v.version for k, v in new.items()})
-                if failed: self._failed(app, src, '; '.join(failed))   # the token stays old: tried again next poll
+                if failed: self._failed(app, src, '; '.join(failed))   # the old token: tried again next poll
                 else: self.tokens[app] = tok; self.errors.pop(app, None)
             return changed
 
     def _load_slots(self, app: str, src, targets: dict) -> tuple[dict, list[str]]:
-        "Each slot's model (a slot that fails keeps what it served; the others load regardless), and the failures."
+        "Each slot's model (one that fails keeps what it served; the others load regardless), and the failures."
         current = {k: v for k, v in self.models.items() if k[0] == app}
         new, failed = {}, []
         for slot, v in targets.items():
