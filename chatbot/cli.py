@@ -267,7 +267,8 @@ def cmd_gateway(a):
     from chatbot.chat.pipeline import configure_tracing
     from chatbot.service.http import request_line_limit, run_wsgi
     s = a.settings
-    build_gateway(s, nlu=False).log.close()  # configuration errors show here, once, as one line
+    gw = build_gateway(s, nlu=False)  # configuration errors show here, once, as one line
+    gw.log.close(); gw.queues.close(); gw.state.close(); del gw   # no SQLite connection may cross the fork
 
     def worker_exit(server, worker):
         app = getattr(worker, 'wsgi', None)

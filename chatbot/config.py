@@ -40,6 +40,7 @@ class Settings:
     none_threshold: float = 0.5
     registry_url: str = ''
     log_url: str = ''
+    log_spill_dir: str = ''                # where log records a down log store could not take wait for a restart
     cache_dir: Path | None = None
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
     queue_url: str = ''
@@ -79,7 +80,7 @@ class Settings:
         home = Path(self.home).expanduser().absolute()
         fill = dict(home=home, store_url=f"sqlite:///{home/'apps.db'}", models_dir=home/'models',
                     registry_url=str(home/'registry'), log_url=f"sqlite:///{home/'logs.db'}",
-                    cache_dir=home/'cache',
+                    log_spill_dir=str(home/'log-spill'), cache_dir=home/'cache',
                     queue_url=f"sqlite:///{home/'queues.db'}", state_url=f"sqlite:///{home/'state.db'}",
                     runs_url=f"sqlite:///{home/'runs.db'}", review_url=f"sqlite:///{home/'review.db'}",
                     files_url=str(home/'files'))
@@ -101,7 +102,7 @@ class Settings:
         "A copy with `changes`; derived locations follow a new `home` unless given."
         if 'home' in changes:
             derived = ('store_url', 'models_dir', 'registry_url', 'log_url', 'cache_dir', 'queue_url',
-                       'state_url', 'runs_url', 'review_url', 'files_url')
+                       'state_url', 'runs_url', 'review_url', 'files_url', 'log_spill_dir')
             before = Settings(self.home)
             changes = {**{k: '' for k in derived if getattr(self, k) == getattr(before, k)}, **changes}
         return dataclasses.replace(self, **changes)
@@ -128,7 +129,7 @@ def _serve_overrides(env) -> dict:
 
 # %% ../nbs/00_config.ipynb #c021
 _TEXT_VARS = dict(store_url='CHATBOT_STORE_URL', registry_url='CHATBOT_REGISTRY_URL',
-                  log_url='CHATBOT_LOG_URL',
+                  log_url='CHATBOT_LOG_URL', log_spill_dir='CHATBOT_LOG_SPILL_DIR',
                   queue_url='CHATBOT_QUEUE_URL', state_url='CHATBOT_STATE_URL', runs_url='CHATBOT_RUNS_URL',
                   review_url='CHATBOT_REVIEW_URL', files_url='CHATBOT_FILES_DIR', rules='CHATBOT_RULES',
                   dashboards_dir='CHATBOT_DASHBOARDS_DIR', model='CHATBOT_MODEL', nlu_url='CHATBOT_NLU_URL',
@@ -173,7 +174,7 @@ def absolute_location(value: str, base) -> str:
 
 # %% ../nbs/00_config.ipynb #c027
 PATH_VARS = ('CHATBOT_HOME', 'CHATBOT_MODELS_DIR', 'CHATBOT_CACHE_DIR', 'CHATBOT_FILES_DIR', 'CHATBOT_RULES',
-             'CHATBOT_TRACE_FILE', 'CHATBOT_MODEL', 'CHATBOT_DASHBOARDS_DIR')
+             'CHATBOT_TRACE_FILE', 'CHATBOT_MODEL', 'CHATBOT_DASHBOARDS_DIR', 'CHATBOT_LOG_SPILL_DIR')
 
 def resolve_locations(env=None, cwd=None) -> dict:
     "A copy of `env` with `CHATBOT_HOME` set and every location variable absolute against `cwd`."

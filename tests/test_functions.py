@@ -69,6 +69,13 @@ def waiting(fa) -> dict:
     "Queues (of those the functions watch) that hold a message, with their counts."
     return {q: n for q in queue_functions(fa) if (n := fa.gw.queues.queue(q).count())}
 
+def send_outbound(fa) -> int:
+    "Run the send function on every message waiting in chat-outbound (apologies a step queued as it gave up)."
+    send, n = fa.functions['send'].get_user_function(), 0
+    while (qm := fa.gw.queues.queue('chat-outbound').receive(visibility_timeout=30)):
+        send(host_message(qm[0])); fa.gw.queues.queue('chat-outbound').delete(qm[0]); n += 1
+    return n
+
 def test_every_pipeline_queue_has_a_trigger(fa):
     from chatbot.chat.pipeline import STEPS, step_queues
     triggers = queue_functions(fa)
@@ -147,6 +154,7 @@ def test_the_last_failing_try_apologises_once(fa):
                 last = HostQueueMessage(id=qm.id, body=qm.body.encode(), dequeue_count=fa.mod.MAX_DEQUEUE)
                 understand(last)
     finally: fa.gw.nlu = nlu
+    assert send_outbound(fa) == 2                                    # queued by both tries, sent once
     msgs = fa.gw.history('rest', 'choi')
     assert [m['id'] for m in msgs] == [body['id'], body['id'] + '.sorry']
     assert msgs[1]['text'] == NOTICES['failed']['ko']
@@ -168,6 +176,7 @@ def test_a_permanent_nlu_refusal_is_parked_at_once(fa):
     rec = json.loads(take(fa, 'chat-inbound-poison').body)
     assert json.loads(rec['body'])['id'] == body['id'] and rec['queue'] == 'chat-inbound'
     assert 'Access denied' in rec['error']
+    assert send_outbound(fa) == 1
     assert fa.gw.history('rest', 'han')[-1]['text'] == NOTICES['failed']['en']
     assert not waiting(fa)
 

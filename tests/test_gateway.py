@@ -117,7 +117,8 @@ def test_sendbird_webhook_to_reply(stack):
     wait_for(lambda: sb.requests)
     time.sleep(1.0)
     assert len(sb.requests) == 1 and not sb.problems, (sb.requests, sb.problems)
-    assert sb.requests[0] == {'message_type': 'MESG', 'message': '상담원을 연결해 드릴게요. 잠시만 기다려 주세요.', 'channel_url': 'sendbird_group_channel_1'}
+    assert sb.requests[0] == {'message_type': 'MESG', 'message': '상담원을 연결해 드릴게요. 잠시만 기다려 주세요.', 'channel_url': 'sendbird_group_channel_1',
+                              'data': '{"chatbot_reply_id": "sendbird-9001.reply"}'}     # the reply's idempotency key
     own = json.dumps({**event, 'sender': {'user_id': BOT}}).encode()
     assert http('POST', f'{base}/webhooks/sendbird', raw=own, headers={'x-sendbird-signature': hmac.new(TOKEN.encode(), own, hashlib.sha256).hexdigest()})[1] == {'status': 'ignored'}
     assert http('POST', f'{base}/webhooks/sendbird', raw=raw, headers={'x-sendbird-signature': '0' * 64})[0] == 401

@@ -1,5 +1,5 @@
 "Integration tests of the prediction log store and its background writer: real SQLite files, threads and processes."
-import json, logging, multiprocessing as mp, os, sqlite3, subprocess, sys, textwrap, threading, time
+import json, logging, multiprocessing as mp, os, signal, sqlite3, subprocess, sys, textwrap, threading, time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 import pytest
@@ -321,3 +321,51 @@ def test_forked_child_gets_its_own_writer(store):
     assert w.close()
     ids = sorted(r['request_id'] for r in store.query(limit=None))
     assert ids == sorted([f'parent-{i}' for i in range(5)] + [f'child-{i}' for i in range(7)])   # nothing written twice
+
+# ---------------------------------------------------------------- a store down at shutdown (issue 15)
+
+SERVICE_SCRIPT = """
+    import signal, sys, threading
+    from chatbot.config import Settings
+    from chatbot.chat.gateway import build_gateway
+    gw = build_gateway(Settings.from_env(), nlu=False)          # the log writer every gateway and worker process has
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print('ready', flush=True)
+    n = int(sys.stdin.readline())
+    for i in range(n): assert gw.log.write(dict(request_id=f'r{i}', app='demo', route='gateway.rules', query=f'q{i}'))
+    print('written', flush=True)
+    stop.wait()
+    print('closed', gw.log.close(timeout=1), gw.log.spilled, flush=True)
+"""
+
+def test_records_buffered_while_the_store_is_down_survive_a_stop(tmp_path):
+    """10,022 records buffered while the log store is unreachable, then the service stopped: spilled to the home's log-spill
+    folder, and replayed by the next start once the store is back: every record stored exactly once."""
+    store_dir = tmp_path/'store'
+    env = dict(os.environ, CHATBOT_HOME=str(tmp_path/'home'), CHATBOT_LOG_URL=f"sqlite:///{store_dir/'logs.db'}")
+    def start():
+        p = subprocess.Popen([sys.executable, '-c', textwrap.dedent(SERVICE_SCRIPT)], env=env, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert p.stdout.readline().strip() == 'ready'
+        return p
+    p = start()
+    store_dir.rename(tmp_path/'away')                        # the store goes away (an unmounted disk, say)
+    p.stdin.write('10022\n'); p.stdin.flush()
+    assert p.stdout.readline().strip() == 'written'
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=60)
+    assert out.split() == ['closed', 'True', '10022'] and p.returncode == 0
+    spilled = list((tmp_path/'home'/'log-spill').glob('logs-*.jsonl'))
+    assert len(spilled) == 1
+    (tmp_path/'away').rename(store_dir)                      # the store is back
+    p = start()
+    p.stdin.write('0\n'); p.stdin.flush()
+    assert p.stdout.readline().strip() == 'written'
+    store = open_log_store(f"sqlite:///{store_dir/'logs.db'}")
+    deadline = time.monotonic() + 30
+    while store.count() < 10022 and time.monotonic() < deadline: time.sleep(0.1)
+    p.send_signal(signal.SIGTERM); p.communicate(timeout=60)
+    ids = [r['request_id'] for r in store.query(limit=None)]
+    assert len(ids) == 10022 and set(ids) == {f'r{i}' for i in range(10022)}          # all there, once each
+    assert not list((tmp_path/'home'/'log-spill').iterdir())                      # replayed files are gone

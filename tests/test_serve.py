@@ -326,6 +326,31 @@ def test_publish_and_swap_live_under_load(mini_model, tmp_path, registry_url):
     assert all(v == '2' for t, _, v in results if t_publish + 3.0 <= t < t_swap)
     assert all(v == '1' for t, _, v in results if t >= t_swap + 3.0) and first_time_serving(results, '1', t_swap) - t_swap <= 3.0
 
+def test_a_corrupt_production_slot_leaves_staging_serving(mini_model, tmp_path, registry_url):
+    """Issue 15: production's artifact corrupted in the registry behind its back (publish refuses what does not load, see
+    tests/test_cli.py) must not take staging down: staging answers, production says why it cannot, and a fix is picked up."""
+    from chatbot.nlu.registry import LocalRegistry, open_registry
+    _, path = mini_model
+    reg = open_registry(registry_url, cache_dir=tmp_path/'cache', connection_string=os.environ.get('AZURE_STORAGE_CONNECTION_STRING'))
+    for v in ('1', '2'): reg.push('shop', path, v)
+    reg.publish('shop', '1'); reg.publish('shop', '2', slot='staging')
+    if isinstance(reg, LocalRegistry): (reg.root/'shop'/'versions'/'1'/'weights.h5').write_bytes(b'garbage')
+    else: reg._container.get_blob_client(reg._key('shop', 'versions', '1', 'weights.h5')).upload_blob(b'garbage', overwrite=True)
+    (tmp_path/'home').mkdir()
+    s = Server(['--registry', registry_url, '--no-log'], tmp_path/'home')
+    try:
+        s.wait_ready()
+        status, body, _ = s.call('POST', '/v1/apps/shop/predict?slot=staging', {'text': QUERIES[0]})
+        assert status == 200 and body['model_version'] and body['intent'] == 'BuyProduct'
+        status, body, _ = s.call('POST', '/v1/apps/shop/predict', {'text': QUERIES[0]})
+        assert status == 409 and 'production slot, version 1' in body['error']['message'] and 'corrupt' in body['error']['message']
+        reg.publish('shop', '2')                                           # production fixed by publishing a good version
+        deadline = time.monotonic() + 30
+        while s.call('POST', '/v1/apps/shop/predict', {'text': QUERIES[0]})[0] != 200 and time.monotonic() < deadline: time.sleep(0.2)
+        assert s.call('POST', '/v1/apps/shop/predict?slot=staging', {'text': QUERIES[0]})[0] == 200
+        assert s.call('POST', '/v1/apps/shop/predict', {'text': QUERIES[0]})[0] == 200
+    finally: s.stop()
+
 def test_serve_a_model_folder_from_blob_storage(mini_model, tmp_path, azurite, monkeypatch):
     "`--model azure-blob://...`: the artifact is downloaded at start, verified and cached; nothing is baked in."
     from azure.storage.blob import BlobServiceClient

@@ -182,3 +182,19 @@ def test_open_state_urls(tmp_path, monkeypatch):
     with pytest.raises(StateError, match='bad table name'): open_state('azure-table://chat-state', 'UseDevelopmentStorage=true')
     monkeypatch.setitem(STATES.factories, 'mem', lambda url, **kw: SQLiteStateStore(':memory:'))
     assert open_state('mem://x').memory
+
+def test_a_conversation_grown_past_the_limit_drops_its_oldest_messages(store):
+    """Issue 15: a history over the store's limit (60,000 bytes of JSON; Azure Table: 64 KiB a property) failed the write, and
+    the reply with it. Now the oldest messages go first: every write succeeds and the newest messages, the reply last, stay."""
+    from chatbot.chat.pipeline import Gateway, deliver
+    from chatbot.demo import demo_rules
+    gw = Gateway(None, store, demo_rules(), senders={'web': lambda m: None})
+    for i in range(40):                                              # 40 × about 6 KB of Korean: four times the limit
+        gw.append('web', 'kim', dict(id=f'm{i}', direction='inbound', text=f'{i}: ' + '가나다' * 666, created_at=i))
+    reply = dict(id='m39', channel='web', user='kim', reply=dict(id='m39.reply', text='네, 알겠습니다'))
+    assert deliver(gw, reply) is True
+    msgs = gw.history('web', 'kim')
+    assert [m['id'] for m in msgs[-2:]] == ['m39', 'm39.reply'] and 5 <= len(msgs) < 12
+    assert [m['id'] for m in msgs] == [f'm{i}' for i in range(40 - len(msgs) + 1, 40)] + ['m39.reply']   # oldest went first
+    raw = store._read('conv:web:kim', time.time())[0]
+    assert len(raw.encode('utf-8')) <= MAX_VALUE_BYTES and store.get('sent:m39.reply')[0]

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/backends/06_backends.logs.ipynb #c003
 from __future__ import annotations
-import atexit, json, logging, math, os, sqlite3, threading, time, weakref
+import atexit, json, logging, math, os, sqlite3, threading, time, uuid, weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ _log = logging.getLogger('chatbot.backends.logs')
 # %% auto #0
 __all__ = ['LOG_FIELDS', 'LOG_SCHEMA_V1', 'LOG_SCHEMA_V2', 'LOG_MIGRATIONS', 'LOG_SCHEMA_VERSION', 'LOG_APPLICATION_ID',
            'LOG_STORES', 'as_record', 'from_row', 'as_ts', 'nearest_rank', 'LogStore', 'LogSchemaError', 'migrate_logs',
-           'SQLiteLogStore', 'open_log_store', 'log_requested', 'BackgroundLogWriter']
+           'SQLiteLogStore', 'open_log_store', 'log_requested', 'spill_records', 'claim_spilled', 'BackgroundLogWriter']
 
 # %% ../../nbs/backends/06_backends.logs.ipynb #c006
 LOG_FIELDS = ('ts', 'request_id', 'app', 'slot', 'model_version', 'route', 'query', 'top_intent', 'score',
@@ -373,6 +373,43 @@ def log_requested(value: str | bool | None) -> bool:
     raise ValueError(f"log must be true or false, got {value!r}")
 
 # %% ../../nbs/backends/06_backends.logs.ipynb #c094
+class _StoreDown(Exception):
+    "Closing, and the store still fails: spill instead of retrying."
+
+# %% ../../nbs/backends/06_backends.logs.ipynb #c095
+def spill_records(folder: str | Path, records: list[dict]) -> Path:
+    "Write validated log `records` as JSON lines to a new file in `folder` (complete or absent); its path."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    path = folder/f'logs-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl'
+    tmp = path.with_suffix('.tmp')
+    with open(tmp, 'w', encoding='utf-8') as f:
+        for r in records: f.write(json.dumps(r, ensure_ascii=False, default=_plain) + '\n')
+        f.flush(); os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+# %% ../../nbs/backends/06_backends.logs.ipynb #c097
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+# %% ../../nbs/backends/06_backends.logs.ipynb #c098
+def claim_spilled(folder: str | Path) -> list[tuple[Path, list[dict]]]:
+    "Take the spilled log files in `folder` for this process to replay, oldest first: `[(path, records)]`."
+    folder, out = Path(folder), []
+    if not folder.is_dir(): return out
+    orphans = [p for p in folder.glob('logs-*.replay-*') if not _alive(int(p.suffix.split('-')[-1]))]
+    for p in sorted([*folder.glob('logs-*.jsonl'), *orphans], key=lambda p: p.name):
+        claimed = p.with_suffix(f'.replay-{os.getpid()}')
+        try: os.rename(p, claimed)
+        except FileNotFoundError: continue                             # another process took it
+        text = claimed.read_text(encoding='utf-8')
+        out.append((claimed, [json.loads(line) for line in text.splitlines() if line.strip()]))
+    return out
+
+# %% ../../nbs/backends/06_backends.logs.ipynb #c101
 class _WriterRequestSide:
     "What request threads call: `write` and `stats`."
     def write(self, record: dict) -> bool:
@@ -406,7 +443,7 @@ class _WriterRequestSide:
             return dict(written=self._written, dropped=self._dropped, pending=len(self._buf) + self._inflight,
                         errors=self._errors, invalid=self._invalid)
 
-# %% ../../nbs/backends/06_backends.logs.ipynb #c098
+# %% ../../nbs/backends/06_backends.logs.ipynb #c105
 class _WriterThread:
     "The daemon thread: take batches from the buffer and store them, retrying store errors."
     def _run(self):
@@ -422,10 +459,16 @@ class _WriterThread:
                     self._cond.wait(left)
                 batch = [self._buf.popleft() for _ in range(min(self.batch_size, len(self._buf)))]
                 self._inflight = len(batch)
-            written = self._store(batch)
+            try: written = self._store(batch)
+            except _StoreDown:                 # closing, and the store is still down: to the spill folder
+                with self._cond:
+                    rest = [*batch, *self._buf]; self._buf.clear(); self._inflight = 0
+                self._spill(rest)
+                return
             with self._cond:
                 self._written += written; self._invalid += len(batch) - written
                 self._done += len(batch); self._inflight = 0
+                self._forget_replayed()
                 self._cond.notify_all()
 
     def _store(self, batch: list[dict]) -> int:
@@ -445,13 +488,36 @@ class _WriterThread:
             except Exception as e:
                 failures += 1
                 with self._cond: self._errors += 1
+                left = self._give_up_at - time.monotonic()
+                if self._stopping and left <= 0 and self.spill_dir is not None: raise _StoreDown() from e
                 _log.error("storing %d prediction log record(s) failed (attempt %d, retrying in %.2fs): "
                            "%s: %s",
                           len(batch), failures, delay, type(e).__name__, e)
-                time.sleep(delay)
+                time.sleep(max(0.0, min(delay, left)) if self._stopping else delay)
                 delay = min(delay * 2, self.max_backoff)
 
-# %% ../../nbs/backends/06_backends.logs.ipynb #c104
+    def _spill(self, records: list[dict]):
+        "Write `records` to a new file in `spill_dir`, counted done (the next writer there replays them)."
+        try: where = spill_records(self.spill_dir, records) if records else None
+        except OSError as e:
+            _log.error("could not spill %d prediction log record(s) to %s: %s", len(records), self.spill_dir,
+                       e)
+            with self._cond: self._buf.extendleft(reversed(records))     # still pending, as `close` reports
+            return
+        if where: _log.warning("log store down: %d record(s) kept in %s for the next start", len(records),
+                               where)
+        with self._cond:
+            self.spilled += len(records); self._done += len(records)
+            self._forget_replayed(); self._cond.notify_all()
+
+    def _forget_replayed(self):
+        "Delete the replayed spill files whose records are all done (the caller holds the lock)."
+        while self._replayed and self._done >= self._replayed[0][1]:
+            path, _ = self._replayed.pop(0)
+            try: path.unlink()
+            except FileNotFoundError: pass
+
+# %% ../../nbs/backends/06_backends.logs.ipynb #c111
 class _WriterShutdown:
     "Waiting for the buffer to drain, and stopping the thread."
     def flush(self, timeout: float = 5.0) -> bool:
@@ -472,10 +538,14 @@ class _WriterShutdown:
         "Stop accepting, store what is pending, stop the thread (idempotent); `False` if any is left."
         with self._cond:
             self._closed = self._stopping = True
+            self._give_up_at = min(self._give_up_at, time.monotonic() + timeout)
             self._cond.notify_all()
             thread = self._thread
         atexit.unregister(self._atexit)
-        if thread is not None and thread is not threading.current_thread(): thread.join(timeout)
+        if thread is not None and thread is not threading.current_thread(): thread.join(timeout + 1)
+        if self.spill_dir is not None and thread is not None and thread.is_alive():   # stuck inside the store
+            with self._cond: rest = list(self._buf); self._buf.clear()
+            self._spill(rest)
         pending = self.stats['pending']
         if pending:
             _log.error("prediction log writer closed with %d record(s) not stored "
@@ -486,10 +556,10 @@ class _WriterShutdown:
         "Interpreter exit: drain the buffer."
         self.close()
 
-# %% ../../nbs/backends/06_backends.logs.ipynb #c108
+# %% ../../nbs/backends/06_backends.logs.ipynb #c115
 _WRITERS: weakref.WeakSet = weakref.WeakSet()
 
-# %% ../../nbs/backends/06_backends.logs.ipynb #c110
+# %% ../../nbs/backends/06_backends.logs.ipynb #c117
 class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):
     "Buffers log records in memory and stores them in batches from a daemon thread, so requests never wait."
     def __init__(self,
@@ -497,7 +567,8 @@ class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):
                  capacity: int = 10_000, # Records the buffer holds; more are dropped
                  batch_size: int = 500, # Records stored in one `append`
                  flush_interval: float = 0.25, # Seconds a batch may wait to fill
-                 max_backoff: float = 5.0 # Seconds at most between retries of a failing store
+                 max_backoff: float = 5.0, # Seconds at most between retries of a failing store
+                 spill_dir: str | Path | None = None # Where `close` keeps what a down store could not take
                 ):
         for k, v in dict(capacity=capacity, batch_size=batch_size).items():
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -506,8 +577,12 @@ class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):
             raise ValueError(f"flush_interval must be >= 0, got {flush_interval!r}")
         self.store, self.capacity, self.batch_size = store, capacity, batch_size
         self.flush_interval, self.max_backoff = float(flush_interval), _number('max_backoff', max_backoff)
+        self.spill_dir = None if spill_dir is None else Path(spill_dir)
         self._closed = False
         self._reset()
+        for path, records in claim_spilled(self.spill_dir) if self.spill_dir else []:
+            self._buf.extend(records); self._accepted += len(records)     # stored first, before anything new
+            self._replayed.append((path, self._accepted))
         with self._cond: self._start()
         atexit.register(self._atexit)
         _WRITERS.add(self)
@@ -518,6 +593,7 @@ class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):
         self._buf, self._thread = deque(), None
         self._stopping, self._flushing, self._inflight = self._closed, 0, 0
         self._accepted = self._done = self._written = self._dropped = self._errors = self._invalid = 0
+        self.spilled, self._replayed, self._give_up_at = 0, [], math.inf
 
     def _start(self):
         "Start the writer thread (the caller holds the lock)."
@@ -527,7 +603,7 @@ class BackgroundLogWriter(_WriterRequestSide, _WriterThread, _WriterShutdown):
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
-# %% ../../nbs/backends/06_backends.logs.ipynb #c116
+# %% ../../nbs/backends/06_backends.logs.ipynb #c125
 def _reset_writers_in_child():
     "After `fork`, in the child: every writer starts empty; the parent's pending records stay the parent's."
     for w in list(_WRITERS): w._reset()

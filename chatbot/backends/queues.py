@@ -478,7 +478,8 @@ def consume(queue: MessageQueue, # The queue to take a batch from
             wait: float = 1.0, # Seconds to wait for the first message
             poison_after: int | None = 5, # Deliveries before a message is parked; None never parks
             service: QueueService | None = None, # Where `<name>-poison` lives; by default the queue's own
-            pool=None # An executor to run the handler in, if any
+            pool=None, # An executor to run the handler in, if any
+            on_poison: Callable[[QueueMessage, str | None], object] | None = None # Told before parking one
            ) -> int:
     "Receive one batch from `queue` and run `handler` on each message; park repeat failures."
     poison = None
@@ -494,6 +495,10 @@ def consume(queue: MessageQueue, # The queue to take a batch from
         key = (queue.service.url, queue.name, msg.id)
         if poison is not None and msg.dequeue_count > poison_after:
             error = _remember_error(key, forget=True)
+            if on_poison is not None:
+                try: on_poison(msg, error)
+                except Exception:
+                    _log.exception('on_poison failed on message %s of queue %r', msg.id, queue.name)
             poison.send(poison_record(queue, msg, error))
             try: queue.delete(msg)
             except ReceiptError: pass        # someone else holds it now; it may be parked twice, never lost

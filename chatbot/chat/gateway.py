@@ -70,5 +70,5 @@ def build_gateway(settings: Settings, # Backends, rules, understanding, channels
                                              s.sendbird_api_url or None)
     cs = s.azure_connection_string
     return Gateway(open_queues(s.queue_url, cs), open_state(s.state_url, cs), rules, understand, senders,
-                   BackgroundLogWriter(open_log_store(s.log_url, cs)), app=s.nlu_app,
+                   BackgroundLogWriter(open_log_store(s.log_url, cs), spill_dir=s.log_spill_dir), app=s.nlu_app,
                    max_chars=s.max_message_chars)

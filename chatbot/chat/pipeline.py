@@ -4,9 +4,9 @@
 
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c003
 from __future__ import annotations
-import logging, re, threading, time, uuid
+import json, logging, re, threading, time, uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 from ..config import DEFAULT_MAX_MESSAGE_CHARS
 from .rules import Decision, Rules, decide, detect_language, run_handler
@@ -15,9 +15,10 @@ log = logging.getLogger('chatbot.chat.pipeline')
 
 # %% auto #0
 __all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'HISTORY_LIMIT', 'NOTICES', 'STEPS', 'MessageError', 'route_queue',
-           'MessageTooLong', 'new_message', 'Gateway', 'configure_tracing', 'step_span', 'notice', 'too_long_message',
-           'receive', 'understand', 'route', 'handle', 'deliver', 'send', 'write_log', 'step_queues', 'send_apology',
-           'give_up', 'queue_handler', 'run_worker', 'local_nlu', 'NLUError', 'nlu_error', 'http_nlu']
+           'MessageTooLong', 'new_message', 'fit_history', 'Gateway', 'configure_tracing', 'step_span', 'notice',
+           'too_long_message', 'receive', 'understand', 'route', 'handle', 'SendInProgress', 'reached', 'deliver',
+           'send', 'write_log', 'step_queues', 'apology', 'answered', 'give_up', 'queue_handler', 'parked',
+           'run_worker', 'local_nlu', 'NLUError', 'nlu_error', 'http_nlu']
 
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c006
 class MessageError(ValueError):
@@ -48,7 +49,20 @@ def new_message(channel: str, user: str, text, message_id: str | None = None,
     return dict(id=message_id or uuid.uuid4().hex, channel=channel, user=user, text=text,
                 received_at=time.time(), channel_data=channel_data or {}, steps_ms={})
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c018
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c019
+def fit_history(v: dict, limit: int | None = None) -> dict:
+    "`v` with the oldest of `v['messages']` dropped until its JSON fits `limit` bytes (the store's limit)."
+    from chatbot.backends.state import MAX_VALUE_BYTES
+    limit = MAX_VALUE_BYTES if limit is None else limit
+    size = lambda x: len(json.dumps(x, ensure_ascii=False, separators=(',', ':'), default=str).encode())
+    msgs, over = v.get('messages') or [], size(v) - limit
+    drop = 0
+    while over > 0 and drop < len(msgs):
+        over -= size(msgs[drop]) + 1; drop += 1
+    del msgs[:drop]
+    return v
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c021
 HISTORY_LIMIT = 200    # messages kept per conversation
 
 @dataclass
@@ -67,12 +81,12 @@ class Gateway:
     def enqueue(self, queue: str, msg: dict) -> str: return self.queues.queue(queue).send(msg)
 
     def append(self, channel: str, user: str, item: dict) -> None:
-        "Add `item` (with an `id`) to a conversation's history unless it is there already."
+        "Add `item` (with an `id`) to a conversation's history unless it is there already (oldest out first)."
         def add(v):
             msgs = v.setdefault('messages', [])
             if not any(m['id'] == item['id'] for m in msgs): msgs.append(item)
             del msgs[:-HISTORY_LIMIT]
-            return v
+            return fit_history(v)
         self.state.update(f'conv:{channel}:{user}', add, default={})
 
     def history(self, channel: str, user: str) -> list[dict]:
@@ -80,12 +94,12 @@ class Gateway:
         v, _ = self.state.get(f'conv:{channel}:{user}')
         return (v or {}).get('messages', [])
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c022
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c025
 def _resource(service: str):
     from opentelemetry.sdk.resources import Resource
     return Resource.create({'service.name': service})
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c025
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c028
 def configure_tracing(service: str, settings) -> str | None:
     "Set up span export for this process as `settings` say; returns where spans go, or `None`."
     if settings.appinsights_connection_string:
@@ -105,7 +119,7 @@ def configure_tracing(service: str, settings) -> str | None:
         return settings.trace_file
     return None
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c028
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c031
 @contextmanager
 def step_span(step: str, msg: dict):
     "A span for `step` on `msg`, continuing the message's trace and passing it on."
@@ -120,7 +134,7 @@ def step_span(step: str, msg: dict):
         msg['trace'] = carrier
         yield span
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c031
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c034
 NOTICES = {
     'too_long': {'en': 'Sorry, your message is too long for me ({length:,} characters). '
                        'Please send it in parts of at most {limit:,} characters.',
@@ -133,7 +147,7 @@ def notice(kind: str, lang: str, **values) -> str:
     texts = NOTICES[kind]
     return texts.get(lang, texts['en']).format(**values)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c034
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c037
 def too_long_message(channel: str, user: str, text: str, limit: int, message_id: str | None = None,
                      channel_data: dict | None = None, default_lang: str = 'en') -> dict:
     "An inbound message over `limit` that a webhook must accept: cut to `limit`, answered with a notice."
@@ -145,11 +159,11 @@ def too_long_message(channel: str, user: str, text: str, limit: int, message_id:
                status=400, error=str(err))
     return msg
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c038
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c041
 def _timed(msg: dict, step: str, t0: float):
     msg.setdefault('steps_ms', {})[step] = round((time.perf_counter() - t0) * 1000, 3)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c041
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c044
 def receive(gw: Gateway, msg: dict) -> str:
     "Record an inbound message and queue it (one answered already goes straight to sending); returns its id."
     with step_span('receive', msg):
@@ -158,7 +172,7 @@ def receive(gw: Gateway, msg: dict) -> str:
         gw.enqueue(OUTBOUND if 'reply' in msg else INBOUND, msg)
     return msg['id']
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c043
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c046
 def understand(gw: Gateway, msg: dict) -> list:
     "Find the intent and entities (of the first `gw.max_chars` characters)."
     t0 = time.perf_counter()
@@ -166,7 +180,7 @@ def understand(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'understand', t0)
     return [(UNDERSTOOD, msg)]
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c046
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c049
 def route(gw: Gateway, msg: dict) -> list:
     "Decide with the rules and the user's state; a retry repeats the recorded decision."
     t0 = time.perf_counter()
@@ -181,7 +195,7 @@ def route(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'route', t0)
     return [(route_queue(msg['decision']['route']), msg)]
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c049
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c052
 def handle(gw: Gateway, msg: dict) -> list:
     "Render the reply (with the rule's custom handler, if any)."
     t0 = time.perf_counter()
@@ -191,7 +205,22 @@ def handle(gw: Gateway, msg: dict) -> list:
     _timed(msg, 'handle', t0)
     return [(OUTBOUND, msg)]
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c052
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c055
+class SendInProgress(RuntimeError):
+    "Another worker holds the lease on sending this reply: look again in `retry_in` seconds."
+    def __init__(self, reply_id: str, retry_in: float):
+        super().__init__(f'reply {reply_id} is being sent by another worker')
+        self.reply_id, self.retry_in = reply_id, retry_in
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c058
+def reached(gw: Gateway, sender, msg: dict) -> bool:
+    "Whether an earlier, interrupted try got `msg['reply']` to its channel (`False` when no one can tell)."
+    check = getattr(sender, 'delivered', None)
+    if check is None: return False
+    tried, _ = gw.state.get(f"tried:{msg['reply']['id']}")
+    return bool(tried) and bool(check(msg, tried['at']))
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c060
 def deliver(gw: Gateway, msg: dict) -> bool:
     "Hand `msg['reply']` to its channel and the conversation, once per reply id; `False` if sent before."
     rid = msg['reply']['id']
@@ -199,27 +228,28 @@ def deliver(gw: Gateway, msg: dict) -> bool:
     if done: return False
     sender = gw.senders.get(msg['channel'])
     if sender is None: raise MessageError(f"no sender for channel {msg['channel']!r}")
-    if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s):
-        raise RuntimeError(f'reply {rid} is being sent by another worker')
-    try: sender(msg)
-    except BaseException:
-        gw.state.delete(f'sending:{rid}')  # the next try may send at once instead of waiting out the lease
-        raise
-    gw.state.put(f'sent:{rid}', dict(at=time.time()))
-    gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'],
-                                                created_at=time.time()))
+    if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s): raise SendInProgress(rid, gw.lease_s)
+    try:
+        if not reached(gw, sender, msg):
+            if hasattr(sender, 'delivered'): gw.state.put(f'tried:{rid}', dict(at=time.time()))
+            sender({**msg, 'send_by': time.time() + 0.8 * gw.lease_s})     # retries end before the lease
+        gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'],
+                                                    created_at=time.time()))
+        gw.state.put(f'sent:{rid}', dict(at=time.time()))
+    finally: gw.state.delete(f'sending:{rid}')     # sent, or the next try may go at once
     return True
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c055
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c064
 def send(gw: Gateway, msg: dict) -> list:
-    "Hand the reply to its channel once (`deliver`), and log the exchange."
+    "Hand the reply to its channel once (`deliver`), and log the exchange (an apology: only if still owed)."
     t0 = time.perf_counter()
-    if deliver(gw, msg):
+    if msg.get('apology_for') and answered(gw, msg): return []
+    if deliver(gw, msg) and not msg.get('apology_for'):
         _timed(msg, 'send', t0)
         write_log(gw, msg, status=msg.get('status', 200), error=msg.get('error'))
     return []
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c057
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c066
 def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = None):
     "One log record for a message and its reply (or its failure)."
     if gw.log is None: return
@@ -233,7 +263,7 @@ def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = Non
                                    reply=(msg.get('reply') or {}).get('text'),
                                    steps_ms=msg.get('steps_ms', {}), error=error)))
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c060
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c069
 STEPS = {'understand': understand, 'route': route, 'handle': handle, 'send': send}
 
 def step_queues(gw: Gateway, step: str) -> list[str]:
@@ -247,29 +277,43 @@ def step_queues(gw: Gateway, step: str) -> list[str]:
         return sorted(route_queue(r) for r in routes)
     raise ValueError(f"unknown step {step!r}: use {', '.join(STEPS)}")
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c065
-def send_apology(gw: Gateway, msg: dict) -> bool:
-    "Tell `msg`'s user, in their language, that it will not be answered (once); `False` if nothing was sent."
-    if gw.state.get(f"sent:{msg['id']}.reply")[0]: return False            # it was answered after all
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c074
+def apology(gw: Gateway, msg: dict) -> dict:
+    "The outbound message telling `msg`'s user, in their language, that `msg` will not be answered."
     lang = (msg.get('decision') or {}).get('lang')
     if not lang:
         state, _ = gw.state.get(f"user:{msg['channel']}:{msg['user']}")
         lang = detect_language(msg.get('text') or '', (state or {}).get('lang'), gw.rules.default_language)
-    return deliver(gw, {**msg, 'reply': dict(id=f"{msg['id']}.sorry", text=notice('failed', lang))})
+    return {**msg, 'reply': dict(id=f"{msg['id']}.sorry", text=notice('failed', lang)),
+            'apology_for': f"{msg['id']}.reply"}
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c068
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c077
+def answered(gw: Gateway, sorry: dict) -> bool:
+    "Whether the reply that the apology `sorry` stands in for reached its user after all."
+    real = {**sorry, 'reply': dict(id=sorry['apology_for'], text='')}
+    if gw.state.get(f"sent:{sorry['apology_for']}")[0]: return True
+    if gw.state.get(f"sending:{sorry['apology_for']}")[0]:
+        raise SendInProgress(sorry['apology_for'], gw.lease_s)
+    if not reached(gw, gw.senders.get(sorry['channel']), real): return False
+    gw.state.put(f"sent:{sorry['apology_for']}", dict(at=time.time()))
+    return True
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c080
 def give_up(gw: Gateway, msg: dict, error: str) -> None:
     "What a message that will not be answered gets, once: a status-500 log record and an apology to its user."
     try: first = gw.state.claim(f"failed:{msg['id']}")
     except Exception: first = True            # the state store may be what failed: a record twice beats none
     try:
-        if first: write_log(gw, msg, status=500, error=error)
-        send_apology(gw, msg)
+        if first and not msg.get('apology_for'): write_log(gw, msg, status=500, error=error)
+        owed = not msg.get('apology_for') and msg.get('channel') in gw.senders
+        if owed: gw.enqueue(OUTBOUND, apology(gw, msg))
+        else: log.error('could not tell %s:%s that message %s failed: %s', msg.get('channel'),
+                        msg.get('user'), msg.get('id'), error)
     except Exception as e:
         log.error('could not tell %s:%s that message %s failed: %s: %s', msg.get('channel'), msg.get('user'),
                   msg.get('id'), type(e).__name__, e)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c071
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c083
 def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | None = None):
     "A `consume` handler that runs `step` on a message of `queue` and sends its outputs on (or gives up)."
     fn = STEPS[step]
@@ -280,6 +324,10 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | No
                 out = fn(gw, msg)
                 if 'decision' in msg: span.set_attribute('chat.route', msg['decision']['route'])
                 if 'nlu' in msg: span.set_attribute('chat.intent', msg['nlu'].get('intent') or '')
+        except SendInProgress as e:
+            if queue is None: raise
+            gw.queues.queue(queue).send(qm.body, delay=e.retry_in)     # look again later; not a failed try
+            return
         except Exception as e:
             permanent = bool(getattr(e, 'permanent', False)) and queue is not None
             log.warning('step %s failed on message %s (try %d%s): %s', step, msg.get('id'), qm.dequeue_count,
@@ -295,7 +343,14 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | No
         for q, m in out: gw.enqueue(q, m)
     return on_message
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c075
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c087
+def parked(gw: Gateway, step: str, qm, error: str | None) -> None:
+    "Give up on the queue message `qm` that `consume` is parking before `step` could fail or finish it."
+    try: msg = qm.json()
+    except Exception: log.error('parked message %s is not JSON: no one can be told', qm.id); return
+    give_up(gw, msg, f"{step}: {error or 'its worker stopped or timed out on every try'}")
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c090
 def run_worker(
     gw: Gateway,                          # what the steps share
     steps=tuple(STEPS),                   # names of the steps to run (see `STEPS`)
@@ -309,6 +364,7 @@ def run_worker(
     from concurrent.futures import ThreadPoolExecutor
     from chatbot.backends.queues import consume
     stop = stop or threading.Event()
+    gw = replace(gw, lease_s=visibility_timeout)      # a send holds its reply as long as its step may run
     def loop(step, name):
         q, h = gw.queues.queue(name), queue_handler(gw, step, poison_after, queue=name)
         pool = None
@@ -316,7 +372,8 @@ def run_worker(
         while not stop.is_set():
             try: consume(q, h, max_messages=max(4, concurrency), wait=wait,
                          visibility_timeout=visibility_timeout, poison_after=poison_after,
-                         service=gw.queues, pool=pool)
+                         service=gw.queues, pool=pool,
+                         on_poison=lambda qm, e, step=step: parked(gw, step, qm, e))
             except Exception: log.exception('worker loop on %s', name); stop.wait(1)
         if pool is not None: pool.shutdown()
     threads = [threading.Thread(target=loop, args=(s, q), name=f'chatbot-{s}-{q}', daemon=True)
@@ -324,7 +381,7 @@ def run_worker(
     for t in threads: t.start()
     return threads
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c077
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c092
 def local_nlu(model_dir) -> Callable[[str], dict]:
     "Understand with a model artifact loaded in this process."
     from chatbot.nlu.predict import Predictor
@@ -332,7 +389,7 @@ def local_nlu(model_dir) -> Callable[[str], dict]:
     p = Predictor.load(model_dir)
     return lambda text: to_native(p.predict(text), top=3)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c079
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c094
 class NLUError(RuntimeError):
     "The NLU service failed a text: HTTP `status`, its error `code`, `permanent`, and a length `limit` named."
     def __init__(self, message: str, status: int | None = None, code: str | None = None,
@@ -340,7 +397,7 @@ class NLUError(RuntimeError):
         super().__init__(message)
         self.status, self.code, self.permanent, self.limit = status, code, permanent, limit
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c082
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c097
 def nlu_error(e, url: str) -> NLUError:
     "The `NLUError` of an `urllib.error.HTTPError` from `url`, with the service's error code and message."
     import json
@@ -354,7 +411,7 @@ def nlu_error(e, url: str) -> NLUError:
     return NLUError(f'the NLU service at {url} answered {said}: {message}', e.code, code, permanent,
                     int(m.group(1).replace(',', '')) if m else None)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c085
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c100
 def http_nlu(base_url: str, app: str, key: str | None = None, timeout: float = 5.0) -> Callable[[str], dict]:
     "Understand by calling the inference service's native route (a text over its limit: from its first part)."
     import json, urllib.error, urllib.request

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/chat/43_chat.sendbird.ipynb #c004
 from __future__ import annotations
-import hashlib, hmac, json, logging, time, urllib.error, urllib.request
+import hashlib, hmac, json, logging, math, time, urllib.error, urllib.parse, urllib.request
 from flask import Blueprint, current_app, jsonify, request
 from ..config import DEFAULT_MAX_MESSAGE_CHARS
 from .pipeline import MessageTooLong, new_message, receive, too_long_message
@@ -73,36 +73,61 @@ def _retry_after(header, attempt: int, cap: float) -> float:
     try: return min(cap, max(0.0, float(header)))
     except (TypeError, ValueError): return min(cap, 0.25 * 2 ** attempt)
 
-# %% ../../nbs/chat/43_chat.sendbird.ipynb #c017
+# %% ../../nbs/chat/43_chat.sendbird.ipynb #c018
 class SendBirdSender:
-    "Sends replies through SendBird's Platform API as the bot user."
+    "Sends replies through SendBird's Platform API as the bot user, each with its reply id in `data`."
     def __init__(self, app_id: str, api_token: str, bot_user_id: str, api_url: str | None = None,
-                 retries: int = 4, timeout: float = 10, max_backoff: float = 8.0):
+                 retries: int = 4, timeout: float = 10, max_backoff: float = 8.0, skew_s: float = 300):
         if not (app_id or api_url) or not api_token or not bot_user_id:
             raise ValueError('SendBird needs SENDBIRD_APP_ID, SENDBIRD_API_TOKEN and SENDBIRD_BOT_USER_ID')
         self.base = (api_url or f'https://api-{app_id}.sendbird.com').rstrip('/')
         self.token, self.bot, self.retries = api_token, bot_user_id, retries
-        self.timeout, self.max_backoff = timeout, max_backoff
+        self.timeout, self.max_backoff, self.skew_s = timeout, max_backoff, skew_s
+
+    def _headers(self): return {'Api-Token': self.token, 'Content-Type': 'application/json; charset=utf8'}
+
+    def delivered(self, msg: dict, since: float) -> bool:
+        "Whether the channel holds the bot's message with `msg`'s reply id, sent after `since` (unix s)."
+        rid, url = (msg.get('reply') or {}).get('id'), msg['channel_data']['channel_url']
+        if not rid: return False
+        q = urllib.parse.urlencode(dict(message_ts=int((since - self.skew_s) * 1000), prev_limit=0,
+                                        next_limit=200, include='true', user_ids=self.bot))
+        req = urllib.request.Request(f"{self.base}/v3/group_channels/{urllib.parse.quote(url, safe='')}"
+                                     f'/messages?{q}', headers=self._headers())
+        with urllib.request.urlopen(req, timeout=self.timeout) as r: got = json.loads(r.read() or b'{}')
+        def rid_of(m):
+            try: return json.loads(m.get('data') or '{}').get('chatbot_reply_id')
+            except (ValueError, AttributeError): return None
+        return any(rid_of(m) == rid for m in got.get('messages') or [])
 
     def __call__(self, msg: dict) -> dict:
-        body = json.dumps(dict(message_type='MESG', message=msg['reply']['text'],
-                               channel_url=msg['channel_data']['channel_url']), ensure_ascii=False).encode()
-        headers = {'Api-Token': self.token, 'Content-Type': 'application/json; charset=utf8'}
-        req = urllib.request.Request(f'{self.base}/v3/bots/{urllib.request.quote(self.bot)}/send', body,
-                                     method='POST', headers=headers)
+        rid, t0 = (msg.get('reply') or {}).get('id'), time.time()
+        body = dict(message_type='MESG', message=msg['reply']['text'],
+                    channel_url=msg['channel_data']['channel_url'])
+        if rid: body['data'] = json.dumps({'chatbot_reply_id': rid})
+        req = urllib.request.Request(f'{self.base}/v3/bots/{urllib.request.quote(self.bot)}/send',
+                                     json.dumps(body, ensure_ascii=False).encode(), method='POST',
+                                     headers=self._headers())
+        by = msg.get('send_by') or math.inf                          # the pipeline's lease on this reply
         for attempt in range(self.retries + 1):
+            unknown = True                  # whether SendBird may have kept the message though it failed
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as r:
+                timeout = max(0.1, min(self.timeout, by - time.time()))
+                with urllib.request.urlopen(req, timeout=timeout) as r:
                     return json.loads(r.read() or b'{}')
             except urllib.error.HTTPError as e:
                 if e.code != 429 and e.code < 500:
                     why = e.read()[:300].decode(errors='replace')
                     raise SendError(f'SendBird answered {e.code}: {why}') from None
                 wait = _retry_after(e.headers.get('Retry-After'), attempt, self.max_backoff)
+                unknown = e.code != 429
             except (urllib.error.URLError, TimeoutError, ConnectionError):
                 wait = _retry_after(None, attempt, self.max_backoff)
                 if attempt == self.retries: raise
             if attempt == self.retries:
                 raise SendError(f'SendBird still refused after {self.retries + 1} tries')
+            if time.time() + wait >= by:
+                raise SendError(f'SendBird refused {attempt + 1} tries; the next is left to a later delivery')
             log.info('SendBird send retry %d in %.2f s', attempt + 1, wait)
             time.sleep(wait)
+            if unknown and self.delivered(msg, t0): return {}

@@ -185,12 +185,11 @@ class ModelHost:
                 try:
                     tok = src.token()
                     if tok == self.tokens.get(app): continue
-                    current = {k: v for k, v in self.models.items() if k[0] == app}
-                    new = {(app, slot): self._load(src, v, current) for slot, v in src.targets().items()}
+                    targets = src.targets()
                 except Exception as e:
-                    if self.errors.get(app) != str(e): log.error('cannot load a model for app %s from %s: %s', app, src.describe(), e)
-                    self.errors[app] = f'{type(e).__name__}: {e}'
+                    self._failed(app, src, f'{type(e).__name__}: {e}')
                     continue
+                new, failed = self._load_slots(app, src, targets)
                 models = {k: v for k, v in self.models.items() if k[0] != app}
                 models.update(new)
                 if models != self.models:
@@ -198,9 +197,25 @@ class ModelHost:
                     old, self.models = self.models, models  # the switch: one assignment
                     if self.on_change: self.on_change(app, old, models)
                     log.info('app %s now serves %s', app, {k[1]: v.version for k, v in new.items()})
-                self.tokens[app] = tok
-                self.errors.pop(app, None)
+                if failed: self._failed(app, src, '; '.join(failed))   # the old token: tried again next poll
+                else: self.tokens[app] = tok; self.errors.pop(app, None)
             return changed
+
+    def _load_slots(self, app: str, src, targets: dict) -> tuple[dict, list[str]]:
+        "Each slot's model (one that fails keeps what it served; the others load regardless), and the failures."
+        current = {k: v for k, v in self.models.items() if k[0] == app}
+        new, failed = {}, []
+        for slot, v in targets.items():
+            try: new[(app, slot)] = self._load(src, v, current)
+            except Exception as e:
+                failed.append(f'{slot} slot, version {v}: {type(e).__name__}: {e}')
+                if (app, slot) in current: new[(app, slot)] = current[(app, slot)]
+        return new, failed
+
+    def _failed(self, app: str, src, error: str):
+        "Remember (and log, once) why `app` could not be loaded."
+        if self.errors.get(app) != error: log.error('cannot load a model for app %s from %s: %s', app, src.describe(), error)
+        self.errors[app] = error
 
     def _discover(self):
         "Serve apps that appeared in the registry."
@@ -242,7 +257,7 @@ class ModelHost:
         self._stop.set()
         if self._thread is not None: self._thread.join(timeout=5)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c018
+# %% ../../nbs/service/32_service.serve.ipynb #c020
 def parse_bool(value, name: str, default: bool = False) -> bool:
     "A LUIS boolean query parameter (`true`/`false`, any case; also 1/0)."
     if value is None or value == '': return default
@@ -252,7 +267,7 @@ def parse_bool(value, name: str, default: bool = False) -> bool:
     if v in ('false', '0', 'no'): return False
     raise ApiError(400, 'BadArgument', f"parameter '{name}' must be true or false, got {value!r}", name)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c021
+# %% ../../nbs/service/32_service.serve.ipynb #c023
 LATENCY_BUCKETS = (.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1.0, 2.5)
 _METRICS = {}
 
@@ -287,7 +302,7 @@ def record_model_change(app: str, old: dict, new: dict):
         m['model'].labels(a, slot, lm.version).set(1)
         if all(lm is not o for o in old.values()): m['loads'].labels(a).inc()
 
-# %% ../../nbs/service/32_service.serve.ipynb #c023
+# %% ../../nbs/service/32_service.serve.ipynb #c025
 MAX_OFFSET_MINUTES = 1440
 
 def check_query(q, max_chars: int, name: str = 'query') -> str:
@@ -346,15 +361,15 @@ def external_entities(items, query: str) -> list[EntityResult]:
         out.append(EntityResult(name, s, s + n, query[s:s + n], 'external', resolution=x.get('resolution')))
     return out
 
-# %% ../../nbs/service/32_service.serve.ipynb #c028
+# %% ../../nbs/service/32_service.serve.ipynb #c030
 def default_config(s: Settings) -> dict:
     "Configuration defaults from the settings `s`: the backends' locations, keys and limits."
     return dict(MODEL=None, APP=None, APP_ID=None, REGISTRY_URL=s.registry_url, CACHE_DIR=str(s.cache_dir/'models'),
                 APPS=None, PREDICTION_KEYS=s.prediction_keys, AZURE_STORAGE_CONNECTION_STRING=s.azure_connection_string,
-                LOG=True, LOG_URL=s.log_url, MAX_QUERY_CHARS=s.max_message_chars, MAX_BATCH=1000,
-                POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
+                LOG=True, LOG_URL=s.log_url, LOG_SPILL_DIR=s.log_spill_dir, MAX_QUERY_CHARS=s.max_message_chars,
+                MAX_BATCH=1000, POLL_INTERVAL=1.0, MAX_CONTENT_LENGTH=1 << 20, METRICS_DIR=None)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c030
+# %% ../../nbs/service/32_service.serve.ipynb #c032
 def serve_config(config: dict | None = None, settings: Settings | None = None):
     "The service's configuration: `settings` (default: embedded, in `./.chatbot`), then `config`; limits checked."
     from flask import Config
@@ -368,7 +383,7 @@ def serve_config(config: dict | None = None, settings: Settings | None = None):
             raise ValueError(f'{k} (CHATBOT_SERVE_{k}) must be a whole number of at least 1, got {cfg[k]!r}')
     return cfg
 
-# %% ../../nbs/service/32_service.serve.ipynb #c033
+# %% ../../nbs/service/32_service.serve.ipynb #c035
 def build_host(cfg) -> ModelHost:
     "The model host the configuration asks for."
     on_change = record_model_change
@@ -396,14 +411,15 @@ def create_app(config: dict | None = None, host: ModelHost | None = None, settin
     if app.config['LOG']:
         from chatbot.backends.logs import BackgroundLogWriter, open_log_store
         app.extensions['chatbot.log'] = BackgroundLogWriter(open_log_store(
-            app.config['LOG_URL'], app.config['AZURE_STORAGE_CONNECTION_STRING']))
+            app.config['LOG_URL'], app.config['AZURE_STORAGE_CONNECTION_STRING']),
+            spill_dir=app.config.get('LOG_SPILL_DIR') or None)
     for bp in (luis, native, rasa, ops): app.register_blueprint(bp)
     install_hooks(app)
     host.refresh()  # before the first request: a worker never answers 409 just because it started a moment later than another
     host.start()
     return app
 
-# %% ../../nbs/service/32_service.serve.ipynb #c035
+# %% ../../nbs/service/32_service.serve.ipynb #c037
 def resolve_model(app_id: str, slot: str | None = 'production', version: str | None = None) -> LoadedModel:
     "The model that answers for `app_id` in `slot` (or `version`), after checking the client's key."
     host = current_app.extensions['chatbot.host']
@@ -451,7 +467,7 @@ def log_request(route: str, app: str, version: str | None, query: str | None, p=
 def config_int(name: str) -> int:
     return int(current_app.config[name])
 
-# %% ../../nbs/service/32_service.serve.ipynb #c037
+# %% ../../nbs/service/32_service.serve.ipynb #c039
 luis = Blueprint('luis', __name__)
 
 def _v3(app_id, slot=None, version=None):
@@ -493,7 +509,7 @@ def luis_v2(app_id):
                 log=parse_bool(a.get('log'), 'log', True))
     return jsonify(to_luis_v2(p, verbose=parse_bool(a.get('verbose'), 'verbose')))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c039
+# %% ../../nbs/service/32_service.serve.ipynb #c041
 native = Blueprint('native', __name__)
 
 @native.route('/v1/apps/<app_id>/predict', methods=['POST'], endpoint='native_predict')
@@ -555,7 +571,7 @@ def clu():
     p = predict(lm, q, 'clu', log=parse_bool(request.args.get('log'), 'log', True))
     return jsonify(to_clu(p, verbose=parse_bool(params.get('verbose'), 'verbose', True)))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c041
+# %% ../../nbs/service/32_service.serve.ipynb #c043
 rasa = Blueprint('rasa', __name__)
 
 def _only_app():
@@ -587,7 +603,7 @@ def rasa_status():
     lm = resolve_model(request.args.get('app') or _only_app(), 'production')
     return jsonify(model_id=lm.version, model_file=lm.source, num_active_training_jobs=0)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c043
+# %% ../../nbs/service/32_service.serve.ipynb #c045
 def app_status(host: ModelHost, app: str) -> dict:
     "What `app` serves in each slot, and its last load error."
     src = host.sources[app]
@@ -595,7 +611,7 @@ def app_status(host: ModelHost, app: str) -> dict:
              for slot in SLOTS if (lm := host.get(app, slot)) is not None}
     return dict(name=app, id=src.app_id, source=src.describe(), slots=slots, error=host.errors.get(app))
 
-# %% ../../nbs/service/32_service.serve.ipynb #c044
+# %% ../../nbs/service/32_service.serve.ipynb #c046
 ops = Blueprint('ops', __name__)
 
 @ops.route('/healthz', endpoint='healthz')
@@ -630,10 +646,10 @@ def prometheus():
     if (w := current_app.extensions['chatbot.log']) is not None: metrics()['log_dropped'].set(w.stats['dropped'])
     return Response(metrics_text(current_app.config.get('METRICS_DIR')), mimetype=CONTENT_TYPE_LATEST)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c046
+# %% ../../nbs/service/32_service.serve.ipynb #c048
 def _style() -> str: return 'rasa' if request.blueprint == 'rasa' else 'luis'
 
-# %% ../../nbs/service/32_service.serve.ipynb #c047
+# %% ../../nbs/service/32_service.serve.ipynb #c049
 def _log_refused(e: ApiError):
     "Log a refused prediction of a known app (its key was accepted), unless the client said `log=false`."
     if not g.get('app') or request.blueprint not in ('luis', 'native', 'rasa'): return
@@ -641,7 +657,7 @@ def _log_refused(e: ApiError):
     q = request.args.get('query') or request.args.get('q')
     log_request(request.endpoint, g.app, None, q[:1000] if q else None, status=e.status)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c048
+# %% ../../nbs/service/32_service.serve.ipynb #c050
 def _count(resp):
     "Count the request and its time by route, app and status."
     m, route, a = metrics(), request.endpoint or 'unmatched', g.get('app', '')
@@ -649,13 +665,13 @@ def _count(resp):
     m['latency'].labels(route, a).observe(time.perf_counter() - g.get('t0', time.perf_counter()))
     return resp
 
-# %% ../../nbs/service/32_service.serve.ipynb #c049
+# %% ../../nbs/service/32_service.serve.ipynb #c051
 def install_hooks(app):
     "The HTTP edge's request ids and JSON errors (Rasa's shape on Rasa's routes), and metrics, on `app`."
     install_edge(app, _style, _log_refused)
     app.after_request(_count)
 
-# %% ../../nbs/service/32_service.serve.ipynb #c054
+# %% ../../nbs/service/32_service.serve.ipynb #c056
 def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
                log_level: str = 'info', timeout: int = 30, settings: Settings | None = None):
     "Serve `create_app(config, settings=settings)` with gunicorn until stopped."

@@ -76,8 +76,8 @@ def chatbot_message(msg: func.QueueMessage) -> QueueMessage:
 # output binding's queue name is fixed when the function is indexed. So every step sends its outputs with
 # chatbot.backends.queues (`Gateway.enqueue`, base64 like the host expects), exactly as `chatbot worker` does; a failing step
 # raises, the host retries the message after visibilityTimeout and parks it in `<queue>-poison` after maxDequeueCount.
-# On that last try the step gives up first (`chatbot.chat.pipeline.give_up`): the user gets an apology, once, and
-# the log a status-500 record. An error a retry cannot help (the NLU service's 4xx) gives up at the first try:
+# On that last try the step gives up first (`chatbot.chat.pipeline.give_up`): an apology goes on chat-outbound (sent
+# once, unless the reply got out after all), and the log gets a status-500 record. An error a retry cannot help (the NLU service's 4xx) gives up at the first try:
 # the step parks the message in the same `<queue>-poison` itself and returns; the host deletes the original.
 def register_step(step: str, queue: str):
     "Add a function that runs `step` on each message of `queue`; returns it."
