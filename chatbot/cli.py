@@ -15,8 +15,9 @@ class CLIError(Exception):
 
 # %% auto #0
 __all__ = ['EXPORT_SUFFIXES', 'CLIError', 'resolve_app', 'cmd_train', 'cmd_evaluate', 'cmd_predict', 'cmd_shell', 'cmd_app',
-           'check_loads', 'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'cmd_gateway', 'cmd_worker',
-           'Supervisor', 'cmd_up', 'cmd_runs', 'cmd_runner', 'cmd_dashboard', 'build_parser', 'main']
+           'check_loads', 'cmd_models', 'cmd_publish', 'cmd_swap', 'cmd_keys', 'cmd_serve', 'check_gateway_access',
+           'cmd_gateway', 'cmd_worker', 'Supervisor', 'cmd_up', 'cmd_runs', 'cmd_runner', 'cmd_dashboard',
+           'build_parser', 'main']
 
 # %% ../nbs/70_cli.ipynb #c006
 def resolve_app(spec: str, settings: Settings, split: str = 'train') -> tuple[App, list[Utterance] | None]:
@@ -261,12 +262,22 @@ def cmd_serve(a):
     print(f'chatbot serve: {what} on http://{host}:{port} with {workers} worker(s)', file=sys.stderr, flush=True)
     run_server(cfg, host, port, workers, threads, settings=s)
 
-# %% ../nbs/70_cli.ipynb #c014
+# %% ../nbs/70_cli.ipynb #c015
+def check_gateway_access(host: str, keys: str, open_: bool = False) -> None:
+    "Raise `CLIError` when the gateway would serve open conversations on a `host` that is not loopback."
+    from chatbot.admin.core import is_loopback
+    if keys or open_ or is_loopback(host): return
+    raise CLIError(f"refusing to serve the REST and web chat routes on {host} without keys: set "
+                   "CHATBOT_GATEWAY_KEYS (the web chat page then chats on signed session tokens), bind to "
+                   "127.0.0.1, or pass --open to let anyone who reaches the port read and write conversations")
+
+# %% ../nbs/70_cli.ipynb #c017
 def cmd_gateway(a):
     from chatbot.chat.gateway import build_gateway, create_gateway_app
     from chatbot.chat.pipeline import configure_tracing
     from chatbot.service.http import request_line_limit, run_wsgi
     s = a.settings
+    check_gateway_access(a.host, s.gateway_keys, a.open)
     gw = build_gateway(s, nlu=False)  # configuration errors show here, once, as one line
     gw.log.close(); gw.queues.close(); gw.state.close(); del gw   # no SQLite connection may cross the fork
 
@@ -301,7 +312,7 @@ def cmd_worker(a):
     for t in threads: t.join(timeout=10)
     gw.log.close()
 
-# %% ../nbs/70_cli.ipynb #c016
+# %% ../nbs/70_cli.ipynb #c019
 class Supervisor:
     "Keep named child processes running: restart one that exits, with back-off; stop all on request."
     def __init__(self, commands: dict, backoff: float = 1.0, max_backoff: float = 30.0, healthy_after: float = 60.0,
@@ -354,7 +365,7 @@ class Supervisor:
             try: p.wait(timeout=timeout)
             except subprocess.TimeoutExpired: p.kill(); p.wait()
 
-# %% ../nbs/70_cli.ipynb #c018
+# %% ../nbs/70_cli.ipynb #c021
 def _wait_http(url: str, proc, timeout: float = 60) -> None:
     "Wait until `url` answers 200, or fail if `proc` exits."
     import urllib.request
@@ -423,7 +434,7 @@ def _write_health(home: Path, sup: Supervisor):
     Path(home).mkdir(parents=True, exist_ok=True)
     (Path(home)/'up.json').write_text(json.dumps(dict(at=time.time(), pid=os.getpid(), children=sup.health()), indent=1))
 
-# %% ../nbs/70_cli.ipynb #c020
+# %% ../nbs/70_cli.ipynb #c023
 def _runs(s: Settings):
     from chatbot.admin.runs import RunStore
     return RunStore(s.runs_url)
@@ -474,7 +485,7 @@ def cmd_runner(a):
     print(f'training runner: waiting for runs in {runs.url} (Ctrl-C stops)', file=sys.stderr, flush=True)
     run_forever(runs, **kw)
 
-# %% ../nbs/70_cli.ipynb #c022
+# %% ../nbs/70_cli.ipynb #c025
 def cmd_dashboard(a):
     from chatbot.admin.core import serve_dashboards, check_admin_access
     from chatbot.admin.core import dashboards_dir
@@ -492,7 +503,7 @@ def cmd_dashboard(a):
             try: runner.wait(30)
             except subprocess.TimeoutExpired: runner.kill()
 
-# %% ../nbs/70_cli.ipynb #c024
+# %% ../nbs/70_cli.ipynb #c027
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='chatbot', description='Build, train and run LUIS-compatible NLU models and the '
                                 'chat system around them. Every command says more with --help.')
@@ -500,8 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     registry_help = 'model registry: a folder or azure-blob://CONTAINER[/PREFIX] (default $CHATBOT_REGISTRY_URL, ' \
                     'else $CHATBOT_HOME/registry)'
     t = sub.add_parser('train', help='train a model artifact')
-    t.add_argument('data', help='app file or folder (JSON, JSONL, LUIS JSON, Rasa YAML, CSV), "demo", an app name in '
-                   'the store, or remote data: azure-blob://CONTAINER/PATH or https://')
+    t.add_argument('data', help='app file or folder (JSON, JSONL, LUIS JSON, .lu, CLU JSON, Rasa YAML, CSV), "demo", '
+                   'an app name in the store, or remote data: azure-blob://CONTAINER/PATH or https://')
     t.add_argument('--out', required=True, help='artifact folder to write')
     t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% '
                    'split when that holds 30+ utterances; smaller apps train every epoch)')
@@ -595,7 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
     for x in (mp, ml, mh, pb, sw): x.add_argument('--registry', help=registry_help)
     mo.set_defaults(fn=cmd_models); pb.set_defaults(fn=cmd_publish); sw.set_defaults(fn=cmd_swap)
     gw = sub.add_parser('gateway', help='run the chat gateway: webhooks, REST channel, web chat page')
-    gw.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1)')
+    gw.add_argument('--host', default='127.0.0.1', help='address to bind (default 127.0.0.1; another address '
+                    'needs CHATBOT_GATEWAY_KEYS or --open)')
+    gw.add_argument('--open', action='store_true', help='serve the REST and web chat routes without keys on a '
+                    'host that is not loopback (anyone who reaches the port can read and write conversations)')
     gw.add_argument('--port', type=int,
                     help='port to listen on (default $CHATBOT_GATEWAY_PORT or 8081)')
     gw.add_argument('--workers', type=int, default=1, help='worker processes (default 1)')
@@ -662,6 +676,6 @@ def main(argv=None) -> int:
     except BrokenPipeError: return 0
     except KeyboardInterrupt: return 130
 
-# %% ../nbs/70_cli.ipynb #c028
+# %% ../nbs/70_cli.ipynb #c031
 if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
     sys.exit(main())

@@ -57,7 +57,8 @@ def luis_v3_value(e: EntityResult):
 MODEL_TYPES = {'learned': (1, 'Entity Extractor', 'model'),
                'prebuilt': (2, 'Prebuilt Entity Extractor', 'model'),
                'list': (5, 'List Entity Extractor', 'model'),
-               'regex': (8, 'Regex Entity Extractor', 'model')}
+               'regex': (8, 'Regex Entity Extractor', 'model'),
+               'pattern.any': (7, 'Pattern.Any Entity Extractor', 'model')}
 
 # %% ../../nbs/service/31_service.responses.ipynb #c018
 def _v3_entities(entities, verbose: bool, nested: bool = False) -> dict:
