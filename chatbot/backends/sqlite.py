@@ -4,7 +4,7 @@
 
 # %% ../../nbs/backends/02_backends.sqlite.ipynb #c004
 from __future__ import annotations
-import os, sqlite3, threading
+import os, sqlite3, threading, time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -44,10 +44,20 @@ class SQLiteFile:
         con.execute(f'PRAGMA busy_timeout = {int(self.timeout * 1000)}')
         for p in self.pragmas: con.execute(f'PRAGMA {p}')
         if not self.memory:
-            if con.execute('PRAGMA journal_mode').fetchone()[0] != 'wal':
-                con.execute('PRAGMA journal_mode = WAL')
+            self._to_wal(con)
             con.execute('PRAGMA synchronous = NORMAL')
         return con
+
+    def _to_wal(self, con: sqlite3.Connection):
+        "Switch a new file to WAL; retried, as SQLite answers 'locked' at once when two openers both switch."
+        deadline, pause = time.monotonic() + self.timeout, 0.005
+        while True:
+            try:
+                if con.execute('PRAGMA journal_mode').fetchone()[0] == 'wal': return
+                con.execute('PRAGMA journal_mode = WAL')
+            except sqlite3.OperationalError as e:
+                if 'locked' not in str(e) and 'busy' not in str(e) or time.monotonic() > deadline: raise
+                time.sleep(pause); pause = min(pause * 2, 0.2)
 
     def _conn(self) -> sqlite3.Connection:
         "This thread's connection (one shared connection for `:memory:`); never one inherited across `fork`."
