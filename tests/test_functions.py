@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT/'deploy'/'functions'
 CLEAR = ('CHATBOT_NLU_URL', 'CHATBOT_NLU_KEY', 'CHATBOT_RULES', 'CHATBOT_HANDLERS', 'CHATBOT_LOG_URL', 'CHATBOT_GATEWAY_KEYS',
          'SENDBIRD_APP_ID', 'SENDBIRD_API_TOKEN', 'SENDBIRD_BOT_USER_ID', 'SENDBIRD_API_URL', 'AzureWebJobsStorage',
-         'AZURE_STORAGE_CONNECTION_STRING', 'FUNCTIONS_WORKER_RUNTIME')
+         'AZURE_STORAGE_CONNECTION_STRING', 'FUNCTIONS_WORKER_RUNTIME', 'CHATBOT_GATEWAY_OPEN')
 
 def import_function_app(name='chatbot_function_app'):
     "Import deploy/functions/function_app.py by path, as the Functions host does when it indexes the app."
@@ -80,7 +80,7 @@ def test_every_pipeline_queue_has_a_trigger(fa):
     from chatbot.chat.pipeline import STEPS, step_queues
     triggers = queue_functions(fa)
     used = {q for step in STEPS for q in step_queues(fa.gw, step)}
-    assert set(triggers) == used and len(triggers) == len(fa.functions) - 1
+    assert set(triggers) == used and len(triggers) == len(fa.functions) - 2      # + receive, purge_state
     assert {'chat-inbound', 'chat-understood', 'chat-outbound', 'chat-handle-rules', 'chat-handle-order-status'} <= used
     for f in triggers.values():
         spec = json.loads(f.get_function_json())
@@ -216,6 +216,27 @@ def test_refuses_sqlite_queues_under_the_functions_host(monkeypatch, tmp_path):
     monkeypatch.setenv('CHATBOT_QUEUE_URL', f'sqlite:///{tmp_path}/q.db')
     with pytest.raises(ValueError, match='azure-queue://'): import_function_app('chatbot_function_app_refused')
 
+def test_refuses_open_rest_under_the_functions_host(monkeypatch, tmp_path):
+    "On Azure the HTTP function faces the internet: no keys and no explicit CHATBOT_GATEWAY_OPEN is refused."
+    for k in CLEAR: monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('FUNCTIONS_WORKER_RUNTIME', 'python')
+    monkeypatch.setenv('CHATBOT_HOME', str(tmp_path))
+    monkeypatch.setenv('CHATBOT_QUEUE_URL', 'azure-queue://refused')
+    with pytest.raises(ValueError, match='CHATBOT_GATEWAY_KEYS is not set.*CHATBOT_GATEWAY_OPEN=true'):
+        import_function_app('chatbot_function_app_open_refused')
+
+def test_expired_markers_are_purged_by_the_timer(fa):
+    "The hourly timer function deletes expired state (reply markers), as `chatbot worker`'s purge thread does."
+    timer = json.loads(fa.functions['purge_state'].get_function_json())['bindings'][0]
+    assert timer['type'] == 'timerTrigger' and timer['schedule'] == '0 17 * * * *'
+    fa.gw.state.put('sent:old.reply', {'at': 1}, ttl=0.01)
+    fa.gw.state.put('sent:new.reply', {'at': 2}, ttl=3600)
+    time.sleep(0.05)
+    fa.functions['purge_state'].get_user_function()(None)
+    assert fa.gw.state.keys('sent:old') == [] and fa.gw.state.keys('sent:new') == ['sent:new.reply']
+    raw = fa.gw.state._conn().execute("SELECT count(*) FROM state WHERE key = 'sent:old.reply'").fetchone()[0]
+    assert raw == 0                                              # deleted for good, not only hidden
+
 @pytest.fixture(scope='module')
 def fa_azure(tmp_path_factory, demo_model_path, azurite):
     "The function app configured as on Azure: Storage queues (own prefix) and a state table in Azurite, under the host."
@@ -224,6 +245,7 @@ def fa_azure(tmp_path_factory, demo_model_path, azurite):
         for k in CLEAR: mp.delenv(k, raising=False)
         mp.setenv('AZURE_STORAGE_CONNECTION_STRING', '')       # recorded, so the value function_app copies in is undone after
         mp.setenv('FUNCTIONS_WORKER_RUNTIME', 'python')
+        mp.setenv('CHATBOT_GATEWAY_OPEN', 'true')               # the tests post without keys
         mp.setenv('AzureWebJobsStorage', azurite.connection_string)
         mp.setenv('CHATBOT_HOME', str(home))
         mp.setenv('CHATBOT_QUEUE_URL', f'azure-queue://fn{tag}')

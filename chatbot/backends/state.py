@@ -66,6 +66,14 @@ def encode_value(value, key: str = '') -> str:
     return text
 
 # %% ../../nbs/backends/05_backends.state.ipynb #c024
+def _expires(ttl) -> float | None:
+    "The time a value written now with `ttl` seconds to live expires (None: never); a clear error otherwise."
+    if ttl is None: return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0 or ttl == float('inf'):
+        raise StateError(f'ttl must be a positive number of seconds or None, got {ttl!r}')
+    return time.time() + ttl
+
+# %% ../../nbs/backends/05_backends.state.ipynb #c026
 class StateStore:
     "Key -> JSON dict storage with ETags; backends implement `_read`, `_write`, `_remove`, `_list`."
     url: str = ''
@@ -82,10 +90,11 @@ class StateStore:
     def put(self, key: str, # The state key
             value: dict, # What to store, as JSON
             etag: str | None = None, # Write only if the stored value still has this ETag
-            if_absent: bool = False # Write only if there is no value (else unconditionally)
+            if_absent: bool = False, # Write only if there is no value (else unconditionally)
+            ttl: float | None = None # Seconds until the value expires (counts as absent); None: never
            ) -> str:
         "Store `value` at `key` under the condition given; returns the new ETag."
-        return self._put(key, value, etag, if_absent)[0]
+        return self._put(key, value, etag, if_absent, _expires(ttl))[0]
 
     def _put(self, key, value, etag=None, if_absent=False, expires=None) -> tuple[str, str]:
         "Check and write; returns `(new_etag, json_text)`."
@@ -124,10 +133,8 @@ class StateStore:
 
     def claim(self, key: str, ttl: float | None = None) -> bool:
         "Create the marker `key` if absent: `True` the first time, then `False` (until `ttl` s ran out)."
-        now = time.time()
-        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0):
-            raise StateError(f'ttl must be a positive number of seconds or None, got {ttl!r}')
-        try: self._put(key, {'claimed_at': now}, if_absent=True, expires=None if ttl is None else now + ttl)
+        expires = _expires(ttl)
+        try: self._put(key, {'claimed_at': time.time()}, if_absent=True, expires=expires)
         except ConflictError: return False
         return True
 
@@ -143,7 +150,7 @@ class StateStore:
 
     def close(self) -> None: "Release connections."
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c028
+# %% ../../nbs/backends/05_backends.state.ipynb #c030
 STATE_APPLICATION_ID = 0x4342_5354   # 'CBST'
 _STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL, \
@@ -152,7 +159,7 @@ CREATE TABLE IF NOT EXISTS state_version (n INTEGER NOT NULL);
 INSERT INTO state_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM state_version)
 """
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c031
+# %% ../../nbs/backends/05_backends.state.ipynb #c033
 class SQLiteStateStore(SQLiteFile, StateStore):
     "State in one SQLite file (WAL, shared by every worker process), or in memory."
     kind, error = 'state store', StateError
@@ -220,47 +227,47 @@ class SQLiteStateStore(SQLiteFile, StateStore):
         with self._tx(write=True) as con:
             return con.execute('DELETE FROM state WHERE expires <= ?', (time.time(),)).rowcount
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c039
+# %% ../../nbs/backends/05_backends.state.ipynb #c041
 TABLE_RE = re.compile(r'[A-Za-z][A-Za-z0-9]{2,62}')
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c042
+# %% ../../nbs/backends/05_backends.state.ipynb #c044
 _KEEP = frozenset('-_.:@')
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c045
+# %% ../../nbs/backends/05_backends.state.ipynb #c047
 _CHUNK_UNITS = 30_000
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c048
+# %% ../../nbs/backends/05_backends.state.ipynb #c050
 def _escape(s: str) -> str:
     "`s` with every character but letters, digits and `-_.:@` written as `!XX` per UTF-8 byte."
     return ''.join(c if c.isalnum() or c in _KEEP else ''.join(f'!{b:02X}' for b in c.encode('utf-8'))
                    for c in s)
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c051
+# %% ../../nbs/backends/05_backends.state.ipynb #c053
 def _unescape(s: str) -> str:
     "Inverse of `_escape`."
     return re.sub(r'(?:![0-9A-F]{2})+',
                   lambda m: bytes.fromhex(m.group().replace('!', '')).decode('utf-8'), s)
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c054
+# %% ../../nbs/backends/05_backends.state.ipynb #c056
 def _key_part(s: str) -> str:
     "One escaped PartitionKey or RowKey: `!E` if empty, cut and hashed if too long."
     e = _escape(s) or '!E'
     return e if len(e) <= 400 else e[:200] + '!H' + hashlib.sha256(s.encode('utf-8')).hexdigest()[:32]
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c057
+# %% ../../nbs/backends/05_backends.state.ipynb #c059
 def table_keys(key: str) -> tuple[str, str]:
     "`(PartitionKey, RowKey)` of a state key: split at the first ':' and escaped."
     head, sep, rest = key.partition(':')
     return _key_part(head), (_key_part(rest) if sep else '!N')
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c060
+# %% ../../nbs/backends/05_backends.state.ipynb #c062
 def key_from_table(pk: str, rk: str) -> str | None:
     "The state key of `(PartitionKey, RowKey)`; `None` when a part was hashed."
     if '!H' in pk or '!H' in rk: return None
     part = lambda p: '' if p == '!E' else _unescape(p)
     return part(pk) + ('' if rk == '!N' else ':' + part(rk))
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c063
+# %% ../../nbs/backends/05_backends.state.ipynb #c065
 def _chunks(text: str) -> list[str]:
     "`text` in pieces of at most `_CHUNK_UNITS` UTF-16 code units, never splitting a surrogate pair."
     b, out, i, n = text.encode('utf-16-le'), [], 0, 2 * _CHUNK_UNITS
@@ -270,7 +277,7 @@ def _chunks(text: str) -> list[str]:
         out.append(b[i:j].decode('utf-16-le')); i = j
         if i >= len(b): return out
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c066
+# %% ../../nbs/backends/05_backends.state.ipynb #c068
 class AzureTableStateStore(StateStore):
     "State in an Azure Table storage or Cosmos DB for Table table (created if missing)."
     def __init__(self, table: str, connection_string: str | None = None):
@@ -382,24 +389,24 @@ class AzureTableStateStore(StateStore):
         "Close the HTTP connections."
         self._table.close(); self._service.close()
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c070
+# %% ../../nbs/backends/05_backends.state.ipynb #c072
 STATES = Backends('state store', StateError,
                   'sqlite:///path/state.db, azure-table://TABLE, a file path or :memory:',
                   plain=SQLiteStateStore, memory=lambda **kw: SQLiteStateStore(':memory:', **kw))
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c073
+# %% ../../nbs/backends/05_backends.state.ipynb #c075
 def _open_sqlite_state(url: str, **kw) -> SQLiteStateStore:
     return SQLiteStateStore(sqlite_path(url, 'state.db', StateError), **kw)
 
 STATES.register('sqlite', _open_sqlite_state)
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c076
+# %% ../../nbs/backends/05_backends.state.ipynb #c078
 def _open_azure_table_state(url: str, **kw) -> AzureTableStateStore:
     return AzureTableStateStore(url[len('azure-table://'):].rstrip('/'), **kw)
 
 STATES.register('azure-table', _open_azure_table_state, remote=True)
 
-# %% ../../nbs/backends/05_backends.state.ipynb #c079
+# %% ../../nbs/backends/05_backends.state.ipynb #c081
 def open_state(url: str | Path, # `sqlite:///path`, `azure-table://TABLE`, a file path or `:memory:`
                connection_string: str | None = None, # The Azure Storage account, for `azure-table://`
                **kwargs) -> StateStore:

@@ -14,10 +14,10 @@ from .rules import Decision, Rules, decide, detect_language, run_handler
 log = logging.getLogger('chatbot.chat.pipeline')
 
 # %% auto #0
-__all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'HISTORY_LIMIT', 'NOTICES', 'STEPS', 'MessageError', 'route_queue',
-           'MessageTooLong', 'new_message', 'fit_history', 'Gateway', 'configure_tracing', 'step_span', 'notice',
-           'too_long_message', 'receive', 'understand', 'route', 'handle', 'SendInProgress', 'reached', 'deliver',
-           'send', 'write_log', 'step_queues', 'apology', 'answered', 'give_up', 'queue_handler', 'parked',
+__all__ = ['log', 'INBOUND', 'UNDERSTOOD', 'OUTBOUND', 'HISTORY_LIMIT', 'NOTICES', 'MARKER_TTL_S', 'STEPS', 'MessageError',
+           'route_queue', 'MessageTooLong', 'new_message', 'fit_history', 'Gateway', 'configure_tracing', 'step_span',
+           'notice', 'too_long_message', 'receive', 'understand', 'route', 'handle', 'SendInProgress', 'reached',
+           'deliver', 'send', 'write_log', 'step_queues', 'apology', 'answered', 'give_up', 'queue_handler', 'parked',
            'run_worker', 'local_nlu', 'NLUError', 'nlu_error', 'http_nlu']
 
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c006
@@ -206,13 +206,16 @@ def handle(gw: Gateway, msg: dict) -> list:
     return [(OUTBOUND, msg)]
 
 # %% ../../nbs/chat/42_chat.pipeline.ipynb #c055
+MARKER_TTL_S = 14 * 24 * 3600
+
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c056
 class SendInProgress(RuntimeError):
     "Another worker holds the lease on sending this reply: look again in `retry_in` seconds."
     def __init__(self, reply_id: str, retry_in: float):
         super().__init__(f'reply {reply_id} is being sent by another worker')
         self.reply_id, self.retry_in = reply_id, retry_in
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c058
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c059
 def reached(gw: Gateway, sender, msg: dict) -> bool:
     "Whether an earlier, interrupted try got `msg['reply']` to its channel (`False` when no one can tell)."
     check = getattr(sender, 'delivered', None)
@@ -220,7 +223,7 @@ def reached(gw: Gateway, sender, msg: dict) -> bool:
     tried, _ = gw.state.get(f"tried:{msg['reply']['id']}")
     return bool(tried) and bool(check(msg, tried['at']))
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c060
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c061
 def deliver(gw: Gateway, msg: dict) -> bool:
     "Hand `msg['reply']` to its channel and the conversation, once per reply id; `False` if sent before."
     rid = msg['reply']['id']
@@ -231,15 +234,16 @@ def deliver(gw: Gateway, msg: dict) -> bool:
     if not gw.state.claim(f'sending:{rid}', ttl=gw.lease_s): raise SendInProgress(rid, gw.lease_s)
     try:
         if not reached(gw, sender, msg):
-            if hasattr(sender, 'delivered'): gw.state.put(f'tried:{rid}', dict(at=time.time()))
+            if hasattr(sender, 'delivered'):
+                gw.state.put(f'tried:{rid}', dict(at=time.time()), ttl=MARKER_TTL_S)
             sender({**msg, 'send_by': time.time() + 0.8 * gw.lease_s})     # retries end before the lease
         gw.append(msg['channel'], msg['user'], dict(id=rid, direction='outbound', text=msg['reply']['text'],
                                                     created_at=time.time()))
-        gw.state.put(f'sent:{rid}', dict(at=time.time()))
+        gw.state.put(f'sent:{rid}', dict(at=time.time()), ttl=MARKER_TTL_S)
     finally: gw.state.delete(f'sending:{rid}')     # sent, or the next try may go at once
     return True
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c064
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c065
 def send(gw: Gateway, msg: dict) -> list:
     "Hand the reply to its channel once (`deliver`), and log the exchange (an apology: only if still owed)."
     t0 = time.perf_counter()
@@ -249,7 +253,7 @@ def send(gw: Gateway, msg: dict) -> list:
         write_log(gw, msg, status=msg.get('status', 200), error=msg.get('error'))
     return []
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c066
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c067
 def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = None):
     "One log record for a message and its reply (or its failure)."
     if gw.log is None: return
@@ -263,7 +267,7 @@ def write_log(gw: Gateway, msg: dict, status: int = 200, error: str | None = Non
                                    reply=(msg.get('reply') or {}).get('text'),
                                    steps_ms=msg.get('steps_ms', {}), error=error)))
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c069
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c070
 STEPS = {'understand': understand, 'route': route, 'handle': handle, 'send': send}
 
 def step_queues(gw: Gateway, step: str) -> list[str]:
@@ -277,7 +281,7 @@ def step_queues(gw: Gateway, step: str) -> list[str]:
         return sorted(route_queue(r) for r in routes)
     raise ValueError(f"unknown step {step!r}: use {', '.join(STEPS)}")
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c074
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c075
 def apology(gw: Gateway, msg: dict) -> dict:
     "The outbound message telling `msg`'s user, in their language, that `msg` will not be answered."
     lang = (msg.get('decision') or {}).get('lang')
@@ -287,7 +291,7 @@ def apology(gw: Gateway, msg: dict) -> dict:
     return {**msg, 'reply': dict(id=f"{msg['id']}.sorry", text=notice('failed', lang)),
             'apology_for': f"{msg['id']}.reply"}
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c077
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c078
 def answered(gw: Gateway, sorry: dict) -> bool:
     "Whether the reply that the apology `sorry` stands in for reached its user after all."
     real = {**sorry, 'reply': dict(id=sorry['apology_for'], text='')}
@@ -295,13 +299,13 @@ def answered(gw: Gateway, sorry: dict) -> bool:
     if gw.state.get(f"sending:{sorry['apology_for']}")[0]:
         raise SendInProgress(sorry['apology_for'], gw.lease_s)
     if not reached(gw, gw.senders.get(sorry['channel']), real): return False
-    gw.state.put(f"sent:{sorry['apology_for']}", dict(at=time.time()))
+    gw.state.put(f"sent:{sorry['apology_for']}", dict(at=time.time()), ttl=MARKER_TTL_S)
     return True
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c080
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c081
 def give_up(gw: Gateway, msg: dict, error: str) -> None:
     "What a message that will not be answered gets, once: a status-500 log record and an apology to its user."
-    try: first = gw.state.claim(f"failed:{msg['id']}")
+    try: first = gw.state.claim(f"failed:{msg['id']}", ttl=MARKER_TTL_S)
     except Exception: first = True            # the state store may be what failed: a record twice beats none
     try:
         if first and not msg.get('apology_for'): write_log(gw, msg, status=500, error=error)
@@ -313,7 +317,7 @@ def give_up(gw: Gateway, msg: dict, error: str) -> None:
         log.error('could not tell %s:%s that message %s failed: %s: %s', msg.get('channel'), msg.get('user'),
                   msg.get('id'), type(e).__name__, e)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c083
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c084
 def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | None = None):
     "A `consume` handler that runs `step` on a message of `queue` and sends its outputs on (or gives up)."
     fn = STEPS[step]
@@ -343,14 +347,14 @@ def queue_handler(gw: Gateway, step: str, poison_after: int = 5, queue: str | No
         for q, m in out: gw.enqueue(q, m)
     return on_message
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c087
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c088
 def parked(gw: Gateway, step: str, qm, error: str | None) -> None:
     "Give up on the queue message `qm` that `consume` is parking before `step` could fail or finish it."
     try: msg = qm.json()
     except Exception: log.error('parked message %s is not JSON: no one can be told', qm.id); return
     give_up(gw, msg, f"{step}: {error or 'its worker stopped or timed out on every try'}")
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c090
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c091
 def run_worker(
     gw: Gateway,                          # what the steps share
     steps=tuple(STEPS),                   # names of the steps to run (see `STEPS`)
@@ -359,6 +363,7 @@ def run_worker(
     visibility_timeout: float = 30,       # seconds a message stays hidden while its step runs
     poison_after: int = 5,                # tries before a message is given up and parked in `-poison`
     concurrency: int = 1,                 # messages of a batch handled at a time, per queue
+    purge_every: float = 3600,            # seconds between deletions of expired state (markers)
 ) -> list[threading.Thread]:
     "Run `steps` from their queues until `stop` is set: a poller per queue, `concurrency` messages at a time."
     from concurrent.futures import ThreadPoolExecutor
@@ -376,12 +381,17 @@ def run_worker(
                          on_poison=lambda qm, e, step=step: parked(gw, step, qm, e))
             except Exception: log.exception('worker loop on %s', name); stop.wait(1)
         if pool is not None: pool.shutdown()
+    def purge():
+        while not stop.wait(purge_every):
+            try: log.info('purged %d expired state values', gw.state.purge())
+            except Exception: log.exception('purging expired state')
     threads = [threading.Thread(target=loop, args=(s, q), name=f'chatbot-{s}-{q}', daemon=True)
                for s in steps for q in step_queues(gw, s)]
+    threads.append(threading.Thread(target=purge, name='chatbot-purge', daemon=True))
     for t in threads: t.start()
     return threads
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c092
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c095
 def local_nlu(model_dir) -> Callable[[str], dict]:
     "Understand with a model artifact loaded in this process."
     from chatbot.nlu.predict import Predictor
@@ -389,7 +399,7 @@ def local_nlu(model_dir) -> Callable[[str], dict]:
     p = Predictor.load(model_dir)
     return lambda text: to_native(p.predict(text), top=3)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c094
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c097
 class NLUError(RuntimeError):
     "The NLU service failed a text: HTTP `status`, its error `code`, `permanent`, and a length `limit` named."
     def __init__(self, message: str, status: int | None = None, code: str | None = None,
@@ -397,7 +407,7 @@ class NLUError(RuntimeError):
         super().__init__(message)
         self.status, self.code, self.permanent, self.limit = status, code, permanent, limit
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c097
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c100
 def nlu_error(e, url: str) -> NLUError:
     "The `NLUError` of an `urllib.error.HTTPError` from `url`, with the service's error code and message."
     import json
@@ -411,7 +421,7 @@ def nlu_error(e, url: str) -> NLUError:
     return NLUError(f'the NLU service at {url} answered {said}: {message}', e.code, code, permanent,
                     int(m.group(1).replace(',', '')) if m else None)
 
-# %% ../../nbs/chat/42_chat.pipeline.ipynb #c100
+# %% ../../nbs/chat/42_chat.pipeline.ipynb #c103
 def http_nlu(base_url: str, app: str, key: str | None = None, timeout: float = 5.0) -> Callable[[str], dict]:
     "Understand by calling the inference service's native route (a text over its limit: from its first part)."
     import json, urllib.error, urllib.request

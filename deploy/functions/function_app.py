@@ -50,6 +50,15 @@ if os.environ.get('FUNCTIONS_WORKER_RUNTIME') and not settings.queue_url.startsw
     raise ValueError(f'CHATBOT_QUEUE_URL is {settings.queue_url!r}: under Azure Functions set it to azure-queue:// '
                      f'(or azure-queue://PREFIX), the storage account of the {CONNECTION} setting')
 
+# The HTTP function is anonymous (the gateway checks keys itself), and a function app is on the internet: without
+# CHATBOT_GATEWAY_KEYS anyone could read and write conversations, so under the host that needs saying out loud.
+OPEN_SETTING = 'CHATBOT_GATEWAY_OPEN'
+if (os.environ.get('FUNCTIONS_WORKER_RUNTIME') and not settings.gateway_keys
+        and os.environ.get(OPEN_SETTING, '').strip().lower() not in ('1', 'true', 'yes')):
+    raise ValueError(f'CHATBOT_GATEWAY_KEYS is not set: the REST and web chat routes would answer anyone. Set it (the '
+                     f'web chat page then chats on signed session tokens), or set {OPEN_SETTING}=true to serve '
+                     f'them open on purpose')
+
 HOST = json.loads((HERE/'host.json').read_text())
 QUEUE_SETTINGS = HOST['extensions']['queues']
 # The host moves a message to `<queue>-poison` after this many failed deliveries; the steps log the last failure then.
@@ -96,6 +105,14 @@ understand = register_step('understand', INBOUND)
 route = register_step('route', UNDERSTOOD)
 handlers = [register_step('handle', q) for q in step_queues(gw, 'handle')]   # one per route of the configured rules
 send = register_step('send', OUTBOUND)
+
+
+# Markers that keep replies exactly-once (`sent:`, `tried:`, `failed:`) expire after weeks; `chatbot worker` deletes
+# expired state every hour, and here a timer does (at minute 17, away from the hour's crowd).
+@app.function_name(name='purge_state')
+@app.timer_trigger(schedule='0 17 * * * *', arg_name='timer', run_on_startup=False)
+def purge_state(timer: func.TimerRequest) -> None:
+    log.info('purged %d expired state values', gw.state.purge())
 
 
 # --- HTTP: the gateway's receivers, unchanged ---
