@@ -104,6 +104,16 @@ def test_claim_once_across_threads_and_ttl(make_store):
     assert s.purge() == 2 and s.keys('done:nlu:') == ['done:nlu:m2']
     with pytest.raises(StateError, match='ttl'): s.claim('done:nlu:m5', ttl=-1)
 
+def test_put_with_ttl_expires_and_is_purged(store):
+    "Reply markers (`sent:`) are written with a TTL: readable until then, absent after, deleted by purge."
+    store.put('sent:m1.reply', {'at': 1.0}, ttl=0.3)
+    store.put('sent:m2.reply', {'at': 2.0}, ttl=3600)
+    assert store.get('sent:m1.reply')[0] == {'at': 1.0} and store.keys('sent:') == ['sent:m1.reply', 'sent:m2.reply']
+    time.sleep(0.35)
+    assert store.get('sent:m1.reply') == (None, None) and store.keys('sent:') == ['sent:m2.reply']
+    assert store.purge() == 1 and store.get('sent:m2.reply')[0] == {'at': 2.0}
+    with pytest.raises(StateError, match='ttl must be a positive number'): store.put('sent:m3.reply', {}, ttl=0)
+
 def test_keys_with_awkward_characters(store):
     keys = ['user:web:a/b', 'user:web:a#b', 'user:web:a?b', 'user:web:a%b', 'user:web:a%25b', "user:web:o'brien", 'user:web:a\\b',
             'user:web:민수', 'user:web:민수:대화/1', '사용자:키', 'user', 'user:', ':user', 'user:web:tab\there', 'u/s#e?r%:x', 'user:web:!2F',
