@@ -85,3 +85,29 @@ def test_old_artifacts_without_patterns_still_load(weather, tmp_path):
     old = Predictor.load(src)
     assert old.patterns is None
     assert not [e for e in old.predict('will it rain in the old town').entities if e.kind == 'pattern.any']
+
+
+def test_pattern_any_explicit_list_from_a_luis_app_decides_the_match():
+    """LUIS's explicit list (patternAnyEntities[].explicitList) is read, kept on export and used: a listed value
+    fills the pattern.any slot even where a template with more literal words would also cover the utterance."""
+    from chatbot.nlu.formats import app_from_luis, app_to_luis
+    from chatbot.nlu.patterns import PatternMatcher
+    d = {'luis_schema_version': '7.0.0', 'name': 'forms', 'culture': 'en-us',
+         'intents': [{'name': 'None'}, {'name': 'FindForm'}, {'name': 'FindFormAndSigner'}],
+         'entities': [], 'composites': [], 'closedLists': [], 'regex_entities': [], 'prebuiltEntities': [],
+         'patternAnyEntities': [{'name': 'FormName', 'roles': [], 'explicitList': ['Tax Forms and Who Needs to Sign It']}],
+         'patterns': [{'pattern': 'where is the form {FormName}', 'intent': 'FindForm'},
+                      {'pattern': 'where is the form {FormName} and who needs to sign it', 'intent': 'FindFormAndSigner'}],
+         'utterances': [{'text': 'where is the w-2 form', 'intent': 'FindForm', 'entities': []},
+                        {'text': 'where is the expense form and who signs it', 'intent': 'FindFormAndSigner', 'entities': []},
+                        {'text': 'hello', 'intent': 'None', 'entities': []}]}
+    app, _ = app_from_luis(d)
+    m = PatternMatcher.from_app(app)
+    text = 'Where is the form Tax Forms and who needs to sign it?'
+    r = m.match(text)
+    assert (r.intent, [text[s:e] for _, _, s, e, _ in r.slots]) == ('FindForm', ['Tax Forms and who needs to sign it'])
+    r = m.match('where is the form travel claim and who needs to sign it')
+    assert (r.intent, r.slots[0][2:4]) == ('FindFormAndSigner', (18, 30))          # not listed: the longer template
+    out, _ = app_to_luis(app)
+    assert out['patternAnyEntities'][0]['explicitList'] == ['Tax Forms and Who Needs to Sign It']
+    assert PatternMatcher.from_dict(m.to_dict()).match(text).intent == 'FindForm'   # the artifact's form keeps it

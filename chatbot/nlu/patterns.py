@@ -54,9 +54,13 @@ class PatternMatch:
 # %% ../../nbs/nlu/13_nlu.patterns.ipynb #c014
 class PatternMatcher:
     "Match an app's patterns against an utterance and the entity spans found in it."
-    def __init__(self, patterns, any_entities=(), roles: dict | None = None, max_words: int = 64):
+    def __init__(self, patterns, any_entities=(), roles: dict | None = None, max_words: int = 64,
+                 explicit: dict | None = None):
         self.patterns = [p if isinstance(p, Pattern) else Pattern.from_dict(p) for p in patterns]
         self.any, self.roles, self.max_words = set(any_entities), dict(roles or {}), max_words
+        # pattern.any entity -> its explicit list, as the values' word tuples
+        self.explicit = {e: sorted(set(map(str, vs))) for e, vs in (explicit or {}).items() if vs}
+        self._explicit = {e: {tuple(w for w, *_ in words(v)) for v in vs} for e, vs in self.explicit.items()}
         self.parsed, self.bad = [], []
         for p in self.patterns:
             try: self.parsed.append((p, parse_template(p.text)))
@@ -66,15 +70,19 @@ class PatternMatcher:
     def from_app(cls, app) -> "PatternMatcher":
         "The matcher of `app`'s patterns."
         names = {e.name for e in app.entities}
-        return cls(app.patterns, [e.name for e in app.entities if e.kind == 'pattern.any'],
-                   {r: e.name for e in app.entities for r in e.roles if r not in names})
+        anys = [e for e in app.entities if e.kind == 'pattern.any']
+        return cls(app.patterns, [e.name for e in anys],
+                   {r: e.name for e in app.entities for r in e.roles if r not in names},
+                   explicit={e.name: e.extra.get('explicitList') or [] for e in anys})
 
     def to_dict(self) -> dict:
-        return dict(patterns=[p.to_dict() for p in self.patterns], any=sorted(self.any), roles=self.roles)
+        d = dict(patterns=[p.to_dict() for p in self.patterns], any=sorted(self.any), roles=self.roles)
+        return {**d, 'explicit': self.explicit} if self.explicit else d
 
     @classmethod
     def from_dict(cls, d: dict) -> "PatternMatcher":
-        return cls(d.get('patterns') or [], d.get('any') or [], d.get('roles') or {})
+        return cls(d.get('patterns') or [], d.get('any') or [], d.get('roles') or {},
+                   explicit=d.get('explicit') or {})
 
     def _slot(self, name, role):
         "`(entity, role)` of a slot: `{entity}`, `{entity:role}`, or a role alone."
@@ -114,14 +122,16 @@ class PatternMatcher:
         for n, (p, nodes) in enumerate(self.parsed):
             for end, lit, slots in self._seq(nodes, 0, (ws, spans)):
                 if end != len(ws): continue
-                k = (lit, -sum(j - i for _, _, i, j, kind in slots if kind == 'pattern.any'), -n)
+                listed = sum(tuple(w for w, *_ in ws[i:j]) in self._explicit.get(e, ())
+                             for e, _, i, j, kind in slots if kind == 'pattern.any')
+                k = (listed, lit, -sum(j - i for _, _, i, j, kind in slots if kind == 'pattern.any'), -n)
                 if key is None or k > key: best, key = (p, lit, slots), k
         if best is None: return None
         p, lit, slots = best
         return PatternMatch(p.intent, p.text, lit, [(e, r, ws[i][1], ws[j - 1][2], kind)
                                                     for e, r, i, j, kind in slots])
 
-# %% ../../nbs/nlu/13_nlu.patterns.ipynb #c021
+# %% ../../nbs/nlu/13_nlu.patterns.ipynb #c023
 PATTERN_SCORE = 0.99
 
 def lift_intent(probs: dict, intent: str, score: float = PATTERN_SCORE) -> dict:
