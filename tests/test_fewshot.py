@@ -104,3 +104,43 @@ def test_crf_transitions_are_trained_stored_and_decoded(mini_app, tmp_path):
     text = '운동화를 장바구니에 담아줘'
     spans = lambda p: [(e.entity, e.start, e.end) for e in p.predict(text).entities]   # scores: float16 weights
     assert spans(loaded) == spans(Predictor.from_trained(t, mini_app))
+
+
+def _city_app():
+    "A few examples of one entity in context, as a new app starts: a city after 'to'."
+    from chatbot.nlu.app import App, Entity, EntitySpan, Utterance
+    def u(t, city=None):
+        if city is None: return Utterance(t, 'None')
+        s = t.index(city)
+        return Utterance(t, 'BookFlight', [EntitySpan('city', s, s + len(city), city)])
+    utts = [u('fly to Paris', 'Paris'), u('book a flight to Rome', 'Rome'), u('I want to go to Berlin', 'Berlin'),
+            u('get me to Oslo tomorrow', 'Oslo'), u('flights to Vienna please', 'Vienna'),
+            u('a ticket to Prague', 'Prague'), u('fly me to Dublin on friday', 'Dublin'), u('travel to Athens', 'Athens'),
+            u('tell me a joke'), u('what can you do'), u('thanks a lot'), u('who made you'), u('good morning'),
+            u('how are you today'), u('that is all'), u('never mind')]
+    return App('cities', intents=['None', 'BookFlight'], entities=[Entity('city', 'learned')], utterances=utts).validate()
+
+
+def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
+    """The lexical CRF is trained beside the network, kept exactly in the artifact (integer feature keys) and mixed
+    into tagging: the mix, and the CRF on its own (a weight that drowns the network), find cities they never saw
+    in sentences they never saw."""
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model, Predictor
+    from dataclasses import replace
+    app = _city_app()
+    t = train(app.utterances, intents=app.intents, hp=HParams(epochs=3), progress=False)
+    W = t.weights
+    assert W['crf_lex/keys'].dtype == np.int64 and len(W['crf_lex/keys']) > 20 and W['crf_lex/keys'].max() > 2 ** 24
+    assert W['crf_lex/transitions'].shape == (len(t.tag_names),) * 2
+    loaded = Predictor.load(save_model(t, tmp_path/'m', app))
+    assert np.array_equal(loaded.W['crf_lex/keys'], W['crf_lex/keys'])          # no trip through float32
+    unseen = {'fly to Madrid': 'Madrid', 'book a flight to Lisbon': 'Lisbon', 'I want to go to Nairobi': 'Nairobi',
+              'a ticket to Warsaw please': 'Warsaw'}
+    def found(p): return {text: [e.text for e in p.predict(text).entities if e.entity == 'city'] for text in unseen}
+    assert found(loaded) == {text: [city] for text, city in unseen.items()}
+    loaded.hp = replace(loaded.hp, lexical_tagger=1000.0)
+    assert found(loaded) == {text: [city] for text, city in unseen.items()}
+    off = train(app.utterances, intents=app.intents, hp=HParams(epochs=1, lexical_tagger=0), progress=False)
+    assert not any(k.startswith('crf_lex/') for k in off.weights)

@@ -49,7 +49,10 @@ def write_artifact(out_dir, weights: dict, vocab: list[str], manifest: dict) -> 
     try:
         with h5py.File(tmp/'weights.h5', 'w') as f:
             for name, w in sorted(weights.items()):
-                f.create_dataset(name, data=np.asarray(w, np.float16 if name.endswith('emb') else np.float32))
+                a = np.asarray(w)
+                if not np.issubdtype(a.dtype, np.integer):     # integer keys and offsets stay exact
+                    a = a.astype(np.float16 if name.endswith('emb') else np.float32)
+                f.create_dataset(name, data=a)
         (tmp/'vocab.txt').write_text(''.join(w + '\n' for w in vocab), encoding='utf-8')
         files = {n: dict(sha256=sha256_file(tmp/n), bytes=(tmp/n).stat().st_size)
                  for n in ('weights.h5', 'vocab.txt')}
@@ -92,10 +95,11 @@ def verify_artifact(path, manifest: dict | None = None) -> dict:
 
 # %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c026
 def read_weights(path) -> dict:
-    "All weight arrays of an artifact as float32."
+    "All weight arrays of an artifact as float32 (integer arrays as they were written)."
     import h5py
     with h5py.File(Path(path)/'weights.h5', 'r') as f:
-        return {name: np.asarray(ds[()], np.float32) for name, ds in _datasets(f)}
+        return {name: np.asarray(ds[()], ds.dtype if np.issubdtype(ds.dtype, np.integer) else np.float32)
+                for name, ds in _datasets(f)}
 
 def _datasets(group, prefix=''):
     import h5py

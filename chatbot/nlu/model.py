@@ -9,8 +9,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure',
-           'viterbi', 'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'tag_levels',
-           'tag_follows', 'bio_mask', 'crf_viterbi', 'tags_to_tree', 'decode_tree', 'decode_tags']
+           'viterbi', 'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'weight_array',
+           'tag_levels', 'tag_follows', 'bio_mask', 'crf_viterbi', 'tags_to_tree', 'decode_tree', 'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -45,6 +45,7 @@ class HParams:
     oos_tolerance: float = 0.01
     refit_lexical: bool = True
     crf: bool = False
+    lexical_tagger: float = 5.0
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 
@@ -272,6 +273,12 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c053
+def weight_array(w) -> np.ndarray:
+    "A weight as the predictor holds it: float32, except integer arrays, which keep their type."
+    a = np.asarray(w)
+    return a if np.issubdtype(a.dtype, np.integer) else a.astype(np.float32)
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
 import re
 _LEVEL_SEP = re.compile(r'\|(?=[BI]-)')
 
@@ -281,7 +288,7 @@ def tag_levels(tag: str) -> tuple:
     if tag == 'O': return ()
     return tuple((t[0], t[2:]) for t in _LEVEL_SEP.split(tag))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
 def tag_follows(prev: str | None, tag: str) -> bool:
     "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
     lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
@@ -291,7 +298,7 @@ def tag_follows(prev: str | None, tag: str) -> bool:
         if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
     return True
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c062
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
@@ -304,7 +311,7 @@ def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
             if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c061
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c064
 def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     score, back = emissions[0] + start, []
@@ -318,7 +325,7 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     for prev in reversed(back): path.append(int(prev[path[-1]]))
     return path[::-1]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c064
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c067
 def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
     out, cur = [], None
@@ -331,7 +338,7 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     if cur: out.append(cur)
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c067
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c070
 def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
     "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
     if transitions is not None:
@@ -344,7 +351,7 @@ def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, trans
         return greedy.tolist()
     return crf_viterbi(logp, allowed, start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c069
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c072
 def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
@@ -355,7 +362,7 @@ def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
     def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
     return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c071
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c074
 PATH_SEP = '/'
 
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,

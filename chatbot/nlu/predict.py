@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
-from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels
+from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
+from .crf import crf_features, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
@@ -129,7 +130,7 @@ class Predictor:
     def from_trained(cls, trained, app=None, threshold: float | None = None) -> "Predictor":
         "A predictor over an in-memory `TrainedModel` (no files); threshold as `save_model` would record it."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
-        return cls({k: np.asarray(v, np.float32) for k, v in trained.weights.items()}, trained.featurizer,
+        return cls({k: weight_array(v) for k, v in trained.weights.items()}, trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
                    manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},
@@ -148,7 +149,9 @@ class Predictor:
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags
-        return softmax(il), decode(tl, enc.tokens, self.tag_names, self.W.get('crf/transitions'))
+        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], lambda: crf_features(text, enc.tokens),
+                                     self.hp.lexical_tagger)
+        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
                  path: tuple = ()) -> EntityResult:

@@ -11,6 +11,8 @@ import numpy as np
 from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
+from .model import weight_array
+from .crf import crf_features, fit_crf
 from .lexical import fit_lexical, lexical_logits, calibrated_logits
 from .evaluate import score, span_label, gold_pairs
 
@@ -19,7 +21,7 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
            'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
            'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
-           'calibrate', 'train']
+           'calibrate', 'fit_lexical_tagger', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -306,7 +308,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
                   texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
-    W = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+    W = {k: weight_array(v) for k, v in weights.items()}
     net, lex = [], []
     for t in texts:
         enc = featurizer.encode(t)
@@ -371,6 +373,18 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 none_rate=round(float((top < t).mean()), 4))
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c080
+def fit_lexical_tagger(utterances, # labelled utterances
+                       featurizer: Featurizer, # the model's featurizer (its tokens)
+                       tag_names: list[str], # the model's tags
+                      ) -> dict: # the `crf_lex/*` weights, or `{}` when no utterance has an entity
+    "The lexical CRF trained on `utterances`' entity tags."
+    feats, tags = [], []
+    for u in utterances:
+        toks = featurizer.encode(u.text).tokens
+        feats.append(crf_features(u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
+    return fit_crf(feats, tags, tag_names) or {}
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c083
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -472,6 +486,9 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.lexical and hp.refit_lexical and calibration and own:
         weights.update(lexical(list(utterances) + [u for u in valid or held if u.intent in index]))
         calibration['lexical_refit'] = True
+    if hp.lexical_tagger and len(tag_names) > 1:
+        mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
+        weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
