@@ -51,10 +51,10 @@ def tag_names_for(utterances) -> list[str]:
     return ['O'] + [f'{p}-{l}' for l in labels for p in 'BI'] + nested
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c011
-def data_hash(utterances, intents, hp: HParams) -> str:
-    "A stable hash of training data and settings, recorded in the artifact."
-    blob = json.dumps([[u.to_dict() for u in utterances], list(intents), hp.to_dict()], sort_keys=True,
-                      ensure_ascii=False)
+def data_hash(utterances, intents, hp: HParams, features: dict | None = None) -> str:
+    "A stable hash of training data and settings (and the featurizer's config: phrase lists), for the artifact."
+    blob = json.dumps([[u.to_dict() for u in utterances], list(intents), hp.to_dict(), features or {}],
+                      sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c014
@@ -492,7 +492,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
-                data_hash=data_hash(utterances, intents, hp), duplicates=conflicts,
+                data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
                 calibration=calibration, generic_none=len(none))
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
