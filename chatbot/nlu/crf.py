@@ -96,17 +96,22 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
                  ) -> np.ndarray: # `[T, n_tags]` emission scores
     "The lexical CRF's emission scores for each token."
     keys, indptr, cols, vals = W['crf_lex/keys'], W['crf_lex/indptr'], W['crf_lex/tags'], W['crf_lex/w']
-    out = np.tile(np.asarray(W['crf_lex/bias'], np.float32), (len(features), 1))
-    for t, fs in enumerate(features):
-        h = np.fromiter((_hash(f) for f in fs), np.int64, len(fs))
-        pos = np.searchsorted(keys, h)
-        pos = pos[(pos < len(keys)) & (keys[np.minimum(pos, len(keys) - 1)] == h)]
-        for p in pos:
-            a, b = indptr[p], indptr[p + 1]
-            out[t, cols[a:b]] += vals[a:b]
-    return out
+    bias = np.asarray(W['crf_lex/bias'], np.float32)
+    T, n = len(features), len(bias)
+    counts = [len(fs) for fs in features]
+    h = np.fromiter((_hash(f) for fs in features for f in fs), np.int64, sum(counts))
+    tok = np.repeat(np.arange(T), counts)
+    pos = np.minimum(np.searchsorted(keys, h), max(len(keys) - 1, 0))
+    hit = keys[pos] == h if len(keys) else np.zeros(len(h), bool)
+    pos, tok = pos[hit], tok[hit]
+    # every kept row of every feature found, flattened: (token, tag) cells and their weights
+    lens = indptr[pos + 1] - indptr[pos]
+    flat = np.repeat(indptr[pos] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
+    cells = np.repeat(tok, lens) * n + cols[flat]
+    out = np.bincount(cells, vals[flat], minlength=T * n).reshape(T, n).astype(np.float32)
+    return out + bias
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c019
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c021
 from .model import log_softmax
 
 def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical CRF was trained
