@@ -390,7 +390,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
     hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
-    encoder = get_encoder() if hp.encoder and hp.lexical else None   # a missing package fails here, not later
+    # a missing package fails here, before any training
+    encoder = get_encoder('training with HParams(encoder=True)') if hp.encoder and hp.lexical else None
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
     utterances, conflicts = resolve_duplicates(utterances, duplicates)
