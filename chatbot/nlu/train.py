@@ -324,6 +324,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
                     start: tuple = (0.5, 0.5), # where the search starts: the uncalibrated mix
+                    spread: float = 1.0, # standard deviation of the prior on the log-scales, around `start`
                    ) -> dict: # `network` and `lexical` scales
     "Scales of each model's logits that minimise the negative log-likelihood of `labels`."
     from scipy.optimize import minimize
@@ -334,8 +335,9 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
         z = z - z.max(1, keepdims=True)
         return float(-(z[rows, y] - np.log(np.exp(z).sum(1))).mean())
     x0 = np.log([1.0] if lexical is None else start)
-    r = minimize(nll, x0, method='Nelder-Mead', options=dict(xatol=1e-3, fatol=1e-6, maxiter=400))
-    scales = np.exp(r.x) if r.fun <= nll(x0) else np.exp(x0)
+    objective = lambda p: nll(p) + float(((p - x0) ** 2).sum()) / (2 * spread ** 2 * len(y))
+    r = minimize(objective, x0, method='Nelder-Mead', options=dict(xatol=1e-3, fatol=1e-6, maxiter=400))
+    scales = np.exp(r.x) if r.fun <= objective(x0) else np.exp(x0)
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
