@@ -7,10 +7,11 @@ from __future__ import annotations
 import math, re, zlib
 from collections import Counter
 import numpy as np
+from .encoder import get_encoder
 
 # %% auto #0
-__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'lexical_logits', 'fit_lexical', 'mix_logits',
-           'calibrated_logits']
+__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits', 'fit_lexical',
+           'mix_logits', 'calibrated_logits']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
@@ -50,12 +51,24 @@ def lexical_vector(text: str, idf: np.ndarray, extra=()) -> tuple[np.ndarray, np
     return tfidf_vector(lexical_terms(text, len(idf), extra), idf)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
-def lexical_logits(W: dict, text: str, extra=()) -> np.ndarray:
-    "The lexical model's intent logits for `text` (weights `lexical_emb`, `lexical/bias`, `lexical/idf`)."
-    ids, vals = lexical_vector(text, W['lexical/idf'], extra)
-    return vals @ W['lexical_emb'][ids] + W['lexical/bias']
+def encoder_features(vectors: np.ndarray, # sentence vectors `[n, dim]` (or one `[dim]`)
+                     mean: np.ndarray, # the training utterances' mean vector
+                    ) -> np.ndarray:
+    "`vectors` centred on `mean` and L2-normalised, row by row."
+    x = np.asarray(vectors, np.float32) - mean
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
+def lexical_logits(W: dict, text: str, extra=(), vector: np.ndarray | None = None) -> np.ndarray:
+    "The lexical model's intent logits for `text` (and its sentence `vector` if the weights use one)."
+    ids, vals = lexical_vector(text, W['lexical/idf'], extra)
+    out = vals @ W['lexical_emb'][ids] + W['lexical/bias']
+    if 'lexical/enc_kernel' in W:
+        if vector is None: vector = get_encoder('this lexical model').encode([text])[0]
+        out = out + encoder_features(vector, W['lexical/enc_mean']) @ W['lexical/enc_kernel']
+    return out
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c024
 ABSENT = -30.0
 
 def fit_lexical(texts: list[str], # training utterances
@@ -65,8 +78,10 @@ def fit_lexical(texts: list[str], # training utterances
                 C: float = 30.0, # inverse regularisation strength of the logistic regression
                 balance: float = 1.0, # exponent of the class weights: 0 off, 1 fully balanced
                 extras=None, # per text, extra word terms (the phrase lists it has, `Featurizer.phrase_terms`)
-               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`; `None` if under two intents
-    "Weights of a logistic regression over `texts`' TF-IDF n-grams for intent indices `labels`."
+                vectors: np.ndarray | None = None, # sentence vectors `[n, dim]` of `texts`, or None
+                enc_weight: float = 1.5, # the scale of the centred, unit-length vectors beside the n-grams
+               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf` (+ `lexical/enc_*`); or None
+    "Weights of a logistic regression over `texts`' TF-IDF n-grams (and `vectors`) for intent indices `labels`."
     if len(set(labels)) < 2: return None
     counts = Counter(labels)
     weight = {c: (max(counts.values()) / n) ** balance for c, n in counts.items()}
@@ -82,21 +97,28 @@ def fit_lexical(texts: list[str], # training utterances
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
     X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr),
                    shape=(len(texts), buckets))
+    if vectors is not None:
+        from scipy.sparse import hstack
+        centre = np.asarray(vectors, np.float32).mean(0)
+        X = hstack([X, csr_matrix(enc_weight * encoder_features(vectors, centre))]).tocsr()
     lr = LogisticRegression(C=C, max_iter=2000,
                             class_weight={c: w / mean for c, w in weight.items()}).fit(X, np.asarray(labels))
     # binary: one row, as two
     coef = lr.coef_ if len(lr.classes_) > 2 else np.concatenate([-lr.coef_, lr.coef_]) / 2
     bias = lr.intercept_ if len(lr.classes_) > 2 else np.concatenate([-lr.intercept_, lr.intercept_]) / 2
-    kernel = np.zeros((buckets, n_intents), np.float32); kernel[:, lr.classes_] = coef.T
+    kernel = np.zeros((X.shape[1], n_intents), np.float32); kernel[:, lr.classes_] = coef.T
     b = np.full(n_intents, ABSENT, np.float32); b[lr.classes_] = bias
-    return {'lexical_emb': kernel, 'lexical/bias': b, 'lexical/idf': idf}
+    out = {'lexical_emb': kernel[:buckets], 'lexical/bias': b, 'lexical/idf': idf}
+    if vectors is not None:
+        out.update({'lexical/enc_kernel': enc_weight * kernel[buckets:], 'lexical/enc_mean': centre})
+    return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c029
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c034
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c032
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c037
 def calibrated_logits(network: np.ndarray, # the network's intent logits
                       lexical: np.ndarray | None, # the lexical model's intent logits, or None
                       calibration: dict, # `network` and `lexical` scales, as fitted on validation

@@ -35,6 +35,8 @@ class HParams:
     lexical_c: float = 30.0
     lexical_balance: float = 1.0
     lexical_weight: float = 0.5
+    encoder: bool | None = None
+    encoder_weight: float = 1.5
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3

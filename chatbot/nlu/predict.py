@@ -12,6 +12,7 @@ from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
 from .crf import crf_features, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits
+from .encoder import get_encoder
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
@@ -52,6 +53,8 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                     training=dict(trained.info, history=trained.history), metrics=metrics or {},
                     libraries=library_versions())
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
+    if 'lexical/enc_kernel' in trained.weights:   # the sentence encoder whose vectors the lexical model reads
+        manifest['encoder'] = trained.info.get('encoder') or get_encoder().info()
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
     if tree := [e.to_dict() for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children]:
         manifest['structure'] = tree
@@ -106,6 +109,9 @@ class Predictor:
         self.learned_paths = {tuple(l.partition(':')[0] for _, l in tag_levels(t)[:k + 1])
                               for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
+        # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
+        self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)")
+                        if 'lexical/enc_kernel' in weights else None)
         # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
         self.patterns = (PatternMatcher.from_dict(self.manifest['patterns']) if self.manifest.get('patterns')
                          else None)
@@ -144,8 +150,9 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text)) if 'lexical_emb' in self.W
-               else None)
+        vec = self.encoder.encode([text])[0] if self.encoder is not None else None   # once per request
+        lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text), vec)
+               if 'lexical_emb' in self.W else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags

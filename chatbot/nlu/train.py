@@ -6,7 +6,7 @@
 from __future__ import annotations
 import hashlib, json, math, re, sys, time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import numpy as np
 from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
@@ -14,6 +14,7 @@ from .model import HParams, build_keras_model, keras_weights, decode_tags, forwa
 from .model import weight_array
 from .crf import crf_features, fit_crf
 from .lexical import fit_lexical, lexical_logits, calibrated_logits
+from .encoder import encoder_available, get_encoder
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
@@ -305,16 +306,19 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     return app.validate(), valid, notes
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c069
-def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams,
-                  texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: list[str],
+                  vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
-    W = {k: weight_array(v) for k, v in weights.items()}
+    W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}   # not a predictor's caches
+    if 'lexical/enc_kernel' in W and vectors is None: vectors = get_encoder().encode(texts)
     net, lex = [], []
-    for t in texts:
+    for i, t in enumerate(texts):
         enc = featurizer.encode(t)
         il, _ = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)
         net.append(il)
-        if 'lexical_emb' in W: lex.append(lexical_logits(W, t, featurizer.phrase_terms(t)))
+        if 'lexical_emb' in W:
+            v = None if vectors is None else vectors[i]
+            lex.append(lexical_logits(W, t, featurizer.phrase_terms(t), v))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c071
@@ -322,6 +326,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
                     start: tuple = (0.5, 0.5), # where the search starts: the uncalibrated mix
+                    spread: float = 1.0, # standard deviation of the prior on the log-scales, around `start`
                    ) -> dict: # `network` and `lexical` scales
     "Scales of each model's logits that minimise the negative log-likelihood of `labels`."
     from scipy.optimize import minimize
@@ -332,8 +337,9 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
         z = z - z.max(1, keepdims=True)
         return float(-(z[rows, y] - np.log(np.exp(z).sum(1))).mean())
     x0 = np.log([1.0] if lexical is None else start)
-    r = minimize(nll, x0, method='Nelder-Mead', options=dict(xatol=1e-3, fatol=1e-6, maxiter=400))
-    scales = np.exp(r.x) if r.fun <= nll(x0) else np.exp(x0)
+    objective = lambda p: nll(p) + float(((p - x0) ** 2).sum()) / (2 * spread ** 2 * len(y))
+    r = minimize(objective, x0, method='Nelder-Mead', options=dict(xatol=1e-3, fatol=1e-6, maxiter=400))
+    scales = np.exp(r.x) if r.fun <= objective(x0) else np.exp(x0)
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
@@ -356,12 +362,15 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
-              source: str = 'validation') -> dict:
+              source: str = 'validation',
+              vectors: dict | None = None, # text -> sentence vector, for a lexical model that reads them
+             ) -> dict:
     "Fitted scales and out-of-scope threshold on the held-out utterances `held`, with what they trade."
     index = {n: i for i, n in enumerate(intents)}
     held = [u for u in held if u.intent in index and featurizer.encode(u.text).tokens]
     if len(held) < MIN_CALIBRATION: return {}
-    net, lex = intent_logits(weights, featurizer, hp, [u.text for u in held])
+    net, lex = intent_logits(weights, featurizer, hp, [u.text for u in held],
+                             np.stack([vectors[u.text] for u in held]) if vectors else None)
     y = np.array([index[u.intent] for u in held])
     scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
     probs = softmax(calibrated_logits(net, lex, scales))
@@ -396,6 +405,9 @@ def train(utterances: list[Utterance], # labelled training utterances
          ) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
+    hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
+    # a missing package fails here, before any training
+    encoder = get_encoder('training with HParams(encoder=True)') if hp.encoder and hp.lexical else None
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
     utterances, conflicts = resolve_duplicates(utterances, duplicates)
@@ -476,12 +488,18 @@ def train(utterances: list[Utterance], # labelled training utterances
     weights = best_w if best_w is not None else keras_weights(model)
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     index = {n: i for i, n in enumerate(intents)}
+    # each text is encoded once, in batches, for the lexical model's fits and for calibration
+    texts = list(dict.fromkeys(u.text for u in [*utterances, *(valid or []), *held]))
+    vectors = dict(zip(texts, encoder.encode(texts))) if encoder is not None else None
     lexical = lambda us: fit_lexical([u.text for u in us], [index[u.intent] for u in us], len(intents),
                                      hp.lexical, hp.lexical_c, hp.lexical_balance,
-                                     [featurizer.phrase_terms(u.text) for u in us]) or {}
+                                     [featurizer.phrase_terms(u.text) for u in us],
+                                     np.stack([vectors[u.text] for u in us]) if vectors else None,
+                                     hp.encoder_weight) or {}
     if hp.lexical: weights.update(lexical(utterances))
     calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
-                             'validation' if valid else 'held out from training') if hp.calibrate else {})
+                             'validation' if valid else 'held out from training', vectors)
+                   if hp.calibrate else {})
     # the lexical model takes seconds to fit: once calibrated, it learns from the app's held-out examples too
     if hp.lexical and hp.refit_lexical and calibration and own:
         weights.update(lexical(list(utterances) + [u for u in valid or held if u.intent in index]))
@@ -494,6 +512,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
                 calibration=calibration, generic_none=len(none))
+    if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)

