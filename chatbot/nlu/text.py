@@ -149,9 +149,10 @@ _analyse_lock = threading.Lock()
 
 @lru_cache(maxsize=4096)
 def morphemes(text: str) -> tuple:
-    "Kiwi's morphemes of `text` as `(form, tag, start, end)`, forms lower-cased, ends exclusive."
+    "Kiwi's Korean morphemes of `text` as `(form, tag, start, end)`, forms lower-cased, ends exclusive."
+    if not _HANGUL.search(text): return ()
     with _analyse_lock: toks = kiwi().tokenize(text)
-    return tuple((t.form.lower(), t.tag, t.start, t.start + t.len) for t in toks)
+    return tuple((t.form.lower(), t.tag, t.start, t.start + t.len) for t in toks if t.tag[0] in 'NVMIJEX')
 
 def morph_token_feats(text: str, toks) -> list[list[str]]:
     "Per token of `text`'s `toks`: for a Hangul syllable, the morphemes covering it (`mB=`/`mI=` form/tag, tag)."
