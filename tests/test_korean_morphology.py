@@ -59,3 +59,22 @@ def test_artifact_without_kiwipiepy_fails_clearly(korean_model, monkeypatch):
     monkeypatch.setattr(text, 'kiwi_available', lambda: False)
     with pytest.raises(ValueError, match='kiwipiepy'):
         Predictor.load(korean_model[1])
+
+
+FORK = '''import os
+from chatbot.nlu.text import Featurizer, morphemes
+Featurizer([], morphology='kiwi')          # starts loading Kiwi in a thread
+pid = os.fork()                             # while it loads, as a server forking its workers might
+if pid == 0:
+    print('child', morphemes('불 꺼줘')[1][0], flush=True); os._exit(0)
+os.waitpid(pid, 0); print('parent', morphemes('불 꺼줘')[1][0])'''
+
+
+@pytest.mark.skipif(not hasattr(__import__('os'), 'fork'), reason='fork only')
+def test_fork_while_kiwi_loads():
+    import subprocess, sys
+    from pathlib import Path
+    r = subprocess.run([sys.executable, '-c', FORK], capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ['child', '끄', 'parent', '끄'] and 'Exception ignored' not in r.stderr

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/nlu/12_nlu.text.ipynb #c003
 from __future__ import annotations
-import importlib.util, re, threading, warnings, zlib
+import importlib.util, os, re, threading, warnings, zlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -131,6 +131,8 @@ def preload_kiwi() -> None:
     "Start loading the Kiwi analyzer in a background thread, once per process."
     with _kiwi_lock:
         if 'thread' in _kiwi_state: return
+        try: importlib.import_module('kiwipiepy')   # here (0.2 s): no import is under way in another thread at a fork
+        except ImportError: pass                    # the thread says so, clearly
         def run():
             try: _kiwi_state['kiwi'] = _load_kiwi()
             except Exception as e: _kiwi_state['error'] = e
@@ -146,6 +148,15 @@ def kiwi():
 
 # %% ../../nbs/nlu/12_nlu.text.ipynb #c031
 _analyse_lock = threading.Lock()
+
+def _before_fork():
+    if (t := _kiwi_state.get('thread')) is not None and t is not threading.current_thread(): t.join()
+
+def _after_fork_in_child():
+    global _kiwi_lock, _analyse_lock
+    _kiwi_lock, _analyse_lock = threading.Lock(), threading.Lock()
+
+if hasattr(os, 'register_at_fork'): os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 @lru_cache(maxsize=4096)
 def morphemes(text: str) -> tuple:
