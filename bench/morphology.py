@@ -60,7 +60,8 @@ def measure(path: str, test, runs: int) -> dict:
     for u in test:
         t = time.perf_counter(); p = pred.predict(u.text); times.append(time.perf_counter() - t)
         right += p.top_intent == u.intent
-    return dict(load_s=statistics.median(r['load_s'] for r in rows), first_s=statistics.median(r['first_s'] for r in rows),
+    med = lambda k: statistics.median(r[k] for r in rows)
+    return dict(load_s=med('load_s'), first_s=med('first_s'),
                 rss_mb=max(r['rss_mb'] for r in rows), **peers.latency_ms(times), accuracy=right / len(test),
                 morphology=pred.featurizer.morphology)
 

@@ -120,7 +120,7 @@ _MISSING = ("this model uses Korean morphology (`morphology: 'kiwi'` in its feat
 def _load_kiwi():
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore')   # kiwipiepy warns that `num_workers=0` changed meaning: no threads
+            warnings.simplefilter('ignore')   # kiwipiepy: `num_workers=0` changed meaning (now: no threads)
             from kiwipiepy import Kiwi
             k = Kiwi(**KIWI_OPTIONS)
     except ImportError as e: raise ValueError(_MISSING) from e
@@ -131,8 +131,9 @@ def preload_kiwi() -> None:
     "Start loading the Kiwi analyzer in a background thread, once per process."
     with _kiwi_lock:
         if 'thread' in _kiwi_state: return
-        try: importlib.import_module('kiwipiepy')   # here (0.2 s): no import is under way in another thread at a fork
-        except ImportError: pass                    # the thread says so, clearly
+        # imported here (0.2 s), so that no import is under way in another thread when the process forks
+        try: importlib.import_module('kiwipiepy')
+        except ImportError: pass   # the thread says so, clearly
         def run():
             try: _kiwi_state['kiwi'] = _load_kiwi()
             except Exception as e: _kiwi_state['error'] = e
@@ -156,7 +157,8 @@ def _after_fork_in_child():
     global _kiwi_lock, _analyse_lock
     _kiwi_lock, _analyse_lock = threading.Lock(), threading.Lock()
 
-if hasattr(os, 'register_at_fork'): os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 @lru_cache(maxsize=4096)
 def morphemes(text: str) -> tuple:
@@ -166,7 +168,7 @@ def morphemes(text: str) -> tuple:
     return tuple((t.form.lower(), t.tag, t.start, t.start + t.len) for t in toks if t.tag[0] in 'NVMIJEX')
 
 def morph_token_feats(text: str, toks) -> list[list[str]]:
-    "Per token of `text`'s `toks`: for a Hangul syllable, the morphemes covering it (`mB=`/`mI=` form/tag, tag)."
+    "Per token of `text`'s `toks`: for a Hangul syllable, the morphemes covering it (`mB=`/`mI=`, and tags)."
     at = {s: j for j, (t, s, e) in enumerate(toks) if _script(t) == 1}
     out = [[] for _ in toks]
     for form, tag, s, e in morphemes(text):
@@ -260,7 +262,7 @@ class Featurizer:
         return Encoded(toks, np.array(ids, np.int32), bags, np.array(shapes, np.int32), sent)
 
     def phrase_terms(self, text: str) -> list[str]:
-        "The lexical model's extra word terms: phrase lists `text` has (`spl=<name>`), its morphemes (`ksm=`...)."
+        "Extra word terms for the lexical model: `text`'s phrase lists (`spl=<name>`), morphemes (`ksm=`...)."
         out = []
         if self._phrases is not None:
             toks = tokenize(text)[:self.max_len]
