@@ -3,6 +3,10 @@
 
     .venv/bin/python bench/fewshot.py --write BENCHMARKS.md                      # what `bench/run.py` runs
     nice -n 10 .venv/bin/python bench/fewshot.py --datasets snips,clinc150 --shots 10 --seeds 0 --write BENCHMARKS.md
+    nice -n 10 .venv/bin/python bench/fewshot.py --datasets parakqc --shots 10 --seeds 0 --no-morphology
+
+A data set is read from `bench/data/<set>/` when the repository has it (ParaKQC, Korean, see its README), else
+from `../shared/datasets/<set>/`. `--no-morphology` trains our model without Korean morphology features.
 
 For each data set, shot count k and seed, k training utterances per intent are sampled (`random.Random(seed)`)
 from `train.jsonl` (CLINC150: in-scope intents; the peer also gets k `oos` lines as one more class, as in the
@@ -20,12 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / 'bench')]
 
 DATA = ROOT.parent / 'shared' / 'datasets'
+LOCAL = ROOT / 'bench' / 'data'
 DATASETS, SHOTS, SEEDS = ('snips', 'atis', 'clinc150'), (5, 10, 30), (0, 1, 2)
 OOS = 'oos'
 START, END = '<!-- fewshot -->', '<!-- /fewshot -->'
 
 
 def log(*a): print(*a, file=sys.stderr, flush=True)
+
+
+def folder_of(name: str) -> Path:
+    "The data set's folder: `bench/data/<name>` when the repository has it, else `../shared/datasets/<name>`."
+    return LOCAL / name if (LOCAL / name / 'train.jsonl').is_file() else DATA / name
 
 
 def sample(utterances, k: int, seed: int, keep=lambda u: True) -> list:
@@ -50,8 +60,12 @@ def scores(name: str, test, pairs, none_intent: str) -> dict:
     return out
 
 
-def run_ours(name: str, k: int, seed: int, hparams: str = '{}') -> dict:
+def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool = True) -> dict:
     "Train on a k-shot sample and score on the test set (run in a subprocess: one TensorFlow session each)."
+    if not morphology:   # this subprocess's featurizers: no Korean morphology whatever the texts
+        from chatbot.nlu.text import Featurizer
+        fit = Featurizer.fit.__func__
+        Featurizer.fit = classmethod(lambda cls, texts, **kw: fit(cls, texts, **{**kw, 'morphology': None}))
     from chatbot.nlu.formats import load_split
     from chatbot.nlu.train import train
     from chatbot.nlu.model import HParams
@@ -59,7 +73,7 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}') -> dict:
     from chatbot.nlu.app import NONE_INTENT
     from chatbot.nlu.evaluate import predicted_pairs
     import peers
-    folder = DATA / name
+    folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)
     test = load_split(folder, 'test')
     t = time.perf_counter()
@@ -88,7 +102,7 @@ def run_peer(name: str, k: int, seed: int) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
     from chatbot.nlu.formats import load_split
-    folder = DATA / name
+    folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed)          # `oos` is one more class for the peer
     test = load_split(folder, 'test')
     feats = make_union(TfidfVectorizer(analyzer='word', ngram_range=(1, 2), sublinear_tf=True),
@@ -105,7 +119,7 @@ def run_crf(name: str, k: int, seed: int) -> dict | None:
     import peers
     from chatbot.nlu.formats import load_split
     from chatbot.nlu.evaluate import score, gold_pairs
-    folder = DATA / name
+    folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)
     if not any(u.entities for u in shot): return None
     test = load_split(folder, 'test')
@@ -113,12 +127,13 @@ def run_crf(name: str, k: int, seed: int) -> dict | None:
     return dict(train_s=r['train_s'], entity_f1=score(gold_pairs(test), r['pairs'])['entity']['f1'])
 
 
-def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers: bool = False) -> dict:
+def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers: bool = False,
+        morphology: bool = True) -> dict:
     "Every system on one (data set, k, seed), each in a fresh subprocess."
     out = {}
     for system in ('ours',) + (() if skip_peers else ('peer',) + (('crf',) if crf else ())):
-        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed), '--hparams', hparams], cwd=ROOT,
-                           capture_output=True, text=True)
+        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed), '--hparams', hparams]
+                           + ([] if morphology else ['--no-morphology']), cwd=ROOT, capture_output=True, text=True)
         if r.returncode: raise SystemExit(f'bench/fewshot.py: {system} {name} k={k} seed={seed} failed:\n{r.stderr[-3000:]}')
         out[system] = json.loads(r.stdout.strip().splitlines()[-1])
         log(f'[{name} k={k} seed={seed}] {system}: {json.dumps(out[system])[:400]}')
@@ -178,11 +193,13 @@ def main(argv=None) -> int:
     p.add_argument('--out', default=str(ROOT / 'bench' / 'out' / 'fewshot.json'))
     p.add_argument('--hparams', default='{}', help='JSON of HParams fields for our model (e.g. \'{"crf": true}\')')
     p.add_argument('--skip-peers', action='store_true', help='our model only')
+    p.add_argument('--no-morphology', action='store_true', help='our model without Korean morphology features')
     p.add_argument('--one', nargs=4, metavar=('SYSTEM', 'SET', 'K', 'SEED'), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.one:
         system, name, k, seed = a.one
-        if system == 'ours': print(json.dumps(run_ours(name, int(k), int(seed), a.hparams))); return 0
+        if system == 'ours':
+            print(json.dumps(run_ours(name, int(k), int(seed), a.hparams, not a.no_morphology))); return 0
         fn = dict(peer=run_peer, crf=run_crf)[system]
         print(json.dumps(fn(name, int(k), int(seed)))); return 0
     from common import machine
@@ -195,7 +212,7 @@ def main(argv=None) -> int:
             rows = []
             for seed in seeds:
                 rows.append(dict(seed=seed, **one(name, k, seed, not a.no_crf and name != 'clinc150', a.hparams,
-                                                 a.skip_peers)))
+                                                 a.skip_peers, not a.no_morphology)))
             results['rows'][f'{name}/{k}'] = rows
     full = [f'{n}/{k}' for n in DATASETS for k in SHOTS]
     missing = [r for r in full if r not in results['rows']]

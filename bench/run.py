@@ -6,7 +6,8 @@
     .venv/bin/python bench/run.py --skip-ours --datasets snips,atis,clinc150  # peers only
     .venv/bin/python bench/run.py --skip-fewshot ...                        # without the few-shot rows (bench/fewshot.py)
 
-Data sets are read from `../shared/datasets/<set>/{train,valid,test}.jsonl` (relative to the repo root). Our model is
+Data sets are read from `../shared/datasets/<set>/{train,valid,test}.jsonl` (relative to the repo root), or from
+`bench/data/<set>/` for the sets kept in the repository (`--datasets parakqc`, Korean). Our model is
 trained with the `chatbot train` command in a subprocess and scored in-process with `Predictor` and
 `chatbot.nlu.evaluate.score`; peers (bench/peers.py) are scored with the same function. For CLINC150, our model is
 trained without the `oos` lines and scored at the out-of-scope threshold stored in its artifact (chosen on the
@@ -28,6 +29,8 @@ import peers
 
 DATA = ROOT.parent / 'shared' / 'datasets'
 DATASETS = ('snips', 'atis', 'clinc150')
+LOCAL = ROOT / 'bench' / 'data'   # data sets kept in the repository (ParaKQC, Korean): run when named, not by default
+EXTRA = tuple(sorted(d.name for d in LOCAL.iterdir() if (d / 'train.jsonl').is_file())) if LOCAL.is_dir() else ()
 OOS = 'oos'
 LOAD_RUNS = 5
 PROBE = 'play the latest album by the beatles on spotify'
@@ -48,7 +51,7 @@ def log(*a): print(*a, file=sys.stderr, flush=True)
 # ---------------------------------------------------------------------------------------------------------------
 def load_set(name: str, limit: int | None) -> dict:
     "Train (`limit` lines picked with a fixed seed, in file order, when given), valid and test utterances of a data set."
-    folder = DATA / name
+    folder = LOCAL / name if name in EXTRA else DATA / name
     if not folder.is_dir(): raise SystemExit(f'bench: no data set at {folder} (see ../shared/datasets/README.md)')
     train = load_split(folder, 'train')
     if limit and limit < len(train):  # files can be sorted by intent, so the first N lines may hold only a few intents
@@ -368,7 +371,8 @@ def _threshold(results):
 def parse_args(argv=None):
     "Command-line options."
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--datasets', default=','.join(DATASETS), help='comma-separated subset of ' + ','.join(DATASETS))
+    p.add_argument('--datasets', default=','.join(DATASETS), help='comma-separated subset of '
+                   + ','.join(DATASETS + EXTRA))
     p.add_argument('--limit', type=int, help='use only N training lines, picked with a fixed seed (quick smoke runs)')
     p.add_argument('--skip-ours', action='store_true', help='do not train or time our model')
     p.add_argument('--skip-peers', action='store_true', help='do not run the peer baselines')
@@ -377,7 +381,7 @@ def parse_args(argv=None):
     p.add_argument('--skip-fewshot', action='store_true', help='do not run the few-shot rows (bench/fewshot.py)')
     a = p.parse_args(argv)
     a.datasets = [d.strip() for d in a.datasets.split(',') if d.strip()]
-    if bad := [d for d in a.datasets if d not in DATASETS]: p.error(f"unknown data set(s): {', '.join(bad)}")
+    if bad := [d for d in a.datasets if d not in DATASETS + EXTRA]: p.error(f"unknown data set(s): {', '.join(bad)}")
     return a
 
 
