@@ -48,6 +48,7 @@ class HParams:
     refit_lexical: bool = True
     crf: bool = False
     lexical_tagger: float = 5.0
+    morphology: str | None = None
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

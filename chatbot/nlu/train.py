@@ -427,7 +427,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     if unseen: valid = [u for u in valid if u.intent in set(intents)]
     tf = _setup_tf(hp.seed)
     from tqdm.auto import tqdm
-    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists)
+    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists,
+                                morphology=hp.morphology)
     tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
     train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
     valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
