@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     from chatbot.nlu.formats import load_split
     from chatbot.nlu.train import train, fit_lexical_tagger
     from chatbot.nlu.model import HParams, forward_numpy, log_softmax, decode_tags, weight_array
-    from chatbot.nlu.crf import crf_features, crf_emissions
+    from chatbot.nlu.crf import tagger_features, crf_emissions
     from chatbot.nlu.evaluate import score, gold_pairs
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 3 or not (args[1] == 'all' or args[1].isdigit()) or not args[2].isdigit():
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
         enc = tr.featurizer.encode(u.text)
         if not enc.tokens: rows.append(None); continue
         _, tl = forward_numpy(W, tr.hparams, enc.ids, enc.bag, enc.shape, enc.sent)
-        rows.append((enc.tokens, tl[:len(enc.tokens)], crf_emissions(W, crf_features(u.text, enc.tokens))))
+        rows.append((enc.tokens, tl[:len(enc.tokens)], crf_emissions(W, tagger_features(tr.featurizer, u.text, enc.tokens))))
     gold = gold_pairs(test)
     for w in WEIGHTS:
         pairs = []

@@ -34,7 +34,7 @@ def assert_numpy_matches_keras(artifact):
     il, tl = model({k: batch[k] for k in INPUTS}, training=False)
     tf_probs, tl = softmax(np.asarray(il)), np.asarray(tl)
     from chatbot.nlu.lexical import lexical_logits, mix_logits, calibrated_logits
-    from chatbot.nlu.crf import crf_features, mixed_tag_scores
+    from chatbot.nlu.crf import tagger_features, mixed_tag_scores
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
         want = tf_probs[i]
@@ -44,7 +44,7 @@ def assert_numpy_matches_keras(artifact):
         elif lex is not None: want = softmax(mix_logits(np.asarray(il)[i], lex, pred.hp.lexical_weight))
         assert np.allclose(np_probs, want, atol=1e-5), t
         toks = exs[i].enc.tokens                             # the lexical CRF's scores are NumPy in both cases
-        tags_i, trans = mixed_tag_scores(pred.W, tl[i][:len(toks)], lambda: crf_features(t, toks), pred.hp.lexical_tagger)
+        tags_i, trans = mixed_tag_scores(pred.W, tl[i][:len(toks)], lambda: tagger_features(pred.featurizer, t, toks), pred.hp.lexical_tagger)
         tf_spans = decode_tags(tags_i, toks, pred.tag_names, trans)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
 

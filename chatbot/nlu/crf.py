@@ -9,7 +9,7 @@ import numpy as np
 from .text import tokenize, word_spans
 
 # %% auto #0
-__all__ = ['ABSENT_TAG', 'crf_features', 'fit_crf', 'crf_emissions', 'mixed_tag_scores']
+__all__ = ['ABSENT_TAG', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions', 'mixed_tag_scores']
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c006
 def _shape(tok: str) -> str:
@@ -21,8 +21,8 @@ def _shape(tok: str) -> str:
     return ''.join(out)
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c008
-def crf_features(text: str, tokens=None) -> list[list[str]]:
-    "CRF features of each of `text`'s tokens (`tokenize(text)` unless given)."
+def crf_features(text: str, tokens=None, marks=None) -> list[list[str]]:
+    "CRF features of each of `text`'s tokens (`tokenize(text)` unless given) and their phrase-list `marks`."
     tokens = tokenize(text) if tokens is None else tokens
     words = [t for t, *_ in tokens]
     spans = word_spans(text)
@@ -43,10 +43,19 @@ def crf_features(text: str, tokens=None) -> list[list[str]]:
                       f'{d}:digit={words[j].isdigit()}']
         if i == 0: f.append('BOS')
         if i == len(words) - 1: f.append('EOS')
+        if marks:
+            for d in (-1, 0, 1):
+                if 0 <= i + d < len(marks): f += [f'{d}:{m}' if d else m for m in sorted(marks[i + d])]
         out.append(f)
     return out
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c011
+def tagger_features(featurizer, # the model's `Featurizer` (its phrase lists)
+                    text: str, tokens) -> list[list[str]]:
+    "`crf_features` of `text`'s `tokens` with the featurizer's phrase-list marks."
+    return crf_features(text, tokens, featurizer.token_marks(text, tokens))
+
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c015
 ABSENT_TAG = -30.0
 
 def _hash(feature: str) -> int: return zlib.crc32(feature.encode('utf-8'))
@@ -90,7 +99,7 @@ def fit_crf(features: list, # per utterance, `crf_features` of its tokens
     return {'crf_lex/keys': keys, 'crf_lex/indptr': indptr, 'crf_lex/tags': cols, 'crf_lex/w': vals,
             'crf_lex/transitions': trans, 'crf_lex/bias': bias}
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c013
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c017
 def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
                   features: list, # `crf_features` of the tokens
                  ) -> np.ndarray: # `[T, n_tags]` emission scores
@@ -111,7 +120,7 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
     out = np.bincount(cells, vals[flat], minlength=T * n).reshape(T, n).astype(np.float32)
     return out + bias
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c021
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c025
 from .model import log_softmax
 
 def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical CRF was trained

@@ -10,7 +10,7 @@ import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
-from .crf import crf_features, mixed_tag_scores
+from .crf import tagger_features, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits
 from .encoder import get_encoder
 from .patterns import PatternMatcher, lift_intent
@@ -156,8 +156,8 @@ class Predictor:
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags
-        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], lambda: crf_features(text, enc.tokens),
-                                     self.hp.lexical_tagger)
+        feats = lambda: tagger_features(self.featurizer, text, enc.tokens)
+        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
         return softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,

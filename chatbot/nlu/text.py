@@ -270,6 +270,10 @@ class Featurizer:
         if self.morphology: out += ['k' + f for f in morph_sentence_feats(text)]
         return out
 
+    def token_marks(self, text: str, toks) -> list[set] | None:
+        "The phrase-list features (`pl=<name>`) of each of `text`'s tokens `toks`; `None` without phrase lists."
+        return None if self._phrases is None else phrase_marks(text, toks, self._phrases)
+
     def sentence_bag(self, text: str, toks) -> np.ndarray:
         "Hashed token unigrams, bigrams and whole words of `text`: the lexical cues a linear classifier uses."
         low = [t.lower() for t, *_ in toks]

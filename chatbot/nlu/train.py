@@ -12,7 +12,7 @@ from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
 from .model import weight_array
-from .crf import crf_features, fit_crf
+from .crf import tagger_features, fit_crf
 from .lexical import fit_lexical, lexical_logits, calibrated_logits
 from .encoder import encoder_available, get_encoder
 from .evaluate import score, span_label, gold_pairs
@@ -390,7 +390,7 @@ def fit_lexical_tagger(utterances, # labelled utterances
     feats, tags = [], []
     for u in utterances:
         toks = featurizer.encode(u.text).tokens
-        feats.append(crf_features(u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
+        feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c083
