@@ -120,7 +120,7 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
     out = np.bincount(cells, vals[flat], minlength=T * n).reshape(T, n).astype(np.float32)
     return out + bias
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c025
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c026
 from .model import log_softmax
 
 def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical CRF was trained
