@@ -44,6 +44,16 @@ def test_train_direct_and_duplicates(tmp_path, mini_file):
     assert r.returncode == 2 and 'the same text under two intents' in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path/'m2').exists()
 
+def test_train_morphology_is_asked_for_by_flag(tmp_path, mini_file, cli_model):
+    "Korean morphology is off by default and on with --morphology, through the notebook and --direct alike."
+    feat = lambda m: json.loads((m/'manifest.json').read_text())['featurizer']
+    assert 'morphology' not in feat(cli_model)                                 # a Korean app, no flag: off
+    run('train', mini_file, '--out', tmp_path/'nb', '--epochs', '1', '--quiet', '--morphology', 'kiwi')
+    run('train', mini_file, '--out', tmp_path/'direct', '--epochs', '1', '--quiet', '--direct', '--morphology', 'auto')
+    assert feat(tmp_path/'nb').get('morphology') == feat(tmp_path/'direct').get('morphology') == 'kiwi'
+    r = run('train', mini_file, '--out', tmp_path/'bad', '--morphology', 'mecab', check=False)
+    assert r.returncode == 2 and '--morphology' in r.stderr and "'mecab'" in r.stderr and 'Traceback' not in r.stderr
+
 def test_predict_prints_luis_v3(cli_model):
     out = json.loads(run('predict', cli_model, '운동화를 장바구니에 담아줘').stdout)
     assert out['query'] == '운동화를 장바구니에 담아줘'
