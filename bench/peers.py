@@ -9,6 +9,7 @@ from __future__ import annotations
 import os, tempfile, time
 import numpy as np
 from chatbot.nlu.text import tokenize, spans_to_tags, tags_to_spans
+from chatbot.nlu.crf import token_shape
 
 WARMUP = 50  # predictions made before latencies are recorded
 
@@ -79,20 +80,11 @@ class FastTextIntents:
 # ---------------------------------------------------------------------------------------------------------------
 # Entities
 # ---------------------------------------------------------------------------------------------------------------
-def _shape(tok: str) -> str:
-    "Collapsed character classes: 'Xx', 'd', 'x.x' ..."
-    out = []
-    for c in tok:
-        k = 'X' if c.isupper() else 'x' if c.isalpha() else 'd' if c.isdigit() else c
-        if not out or out[-1] != k: out.append(k)
-    return ''.join(out)
-
-
 def token_features(words: list[str], i: int) -> list[str]:
     "CRF features of token `i`: the word, affixes, shape, flags, neighbours within ±2, BOS/EOS."
     w = words[i]; low = w.lower()
     f = ['bias', 'w=' + low, 'p2=' + low[:2], 'p3=' + low[:3], 's2=' + low[-2:], 's3=' + low[-3:],
-         'shape=' + _shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
+         'shape=' + token_shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
     for d in (-2, -1, 1, 2):
         j = i + d
         if 0 <= j < len(words):

@@ -9,10 +9,10 @@ import numpy as np
 from .text import tokenize, word_spans
 
 # %% auto #0
-__all__ = ['ABSENT_TAG', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions', 'mixed_tag_scores']
+__all__ = ['ABSENT_TAG', 'token_shape', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions', 'mixed_tag_scores']
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c006
-def _shape(tok: str) -> str:
+def token_shape(tok: str) -> str:
     "Collapsed character classes: 'Xx', 'd', 'x.x' ..."
     out = []
     for c in tok:
@@ -30,7 +30,7 @@ def crf_features(text: str, tokens=None, marks=None) -> list[list[str]]:
     for i, (w, s, e) in enumerate(tokens):
         low = w.lower()
         f = ['bias', 'w=' + low, 'p2=' + low[:2], 'p3=' + low[:3], 's2=' + low[-2:], 's3=' + low[-3:],
-             'shape=' + _shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
+             'shape=' + token_shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
         while k < len(spans) and spans[k][1] <= s: k += 1
         if k < len(spans) and spans[k][0] <= s and e <= spans[k][1] and (spans[k][0], spans[k][1]) != (s, e):
             ws, we = spans[k]
@@ -94,7 +94,7 @@ def fit_crf(features: list, # per utterance, `crf_features` of its tokens
     trans = np.zeros((len(tag_names), len(tag_names)), np.float32)
     for (a, b), w in info.transitions.items():
         if a in ti and b in ti: trans[ti[a], ti[b]] = w
-    seen = set(info.labels.keys()) if hasattr(info.labels, 'keys') else set(info.labels)
+    seen = set(info.labels)
     bias = np.array([0.0 if t in seen else ABSENT_TAG for t in tag_names], np.float32)
     return {'crf_lex/keys': keys, 'crf_lex/indptr': indptr, 'crf_lex/tags': cols, 'crf_lex/w': vals,
             'crf_lex/transitions': trans, 'crf_lex/bias': bias}
