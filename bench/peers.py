@@ -49,6 +49,21 @@ class SvmIntents:
     def predict(self, text: str) -> str: return str(self.model.predict([text])[0])
 
 
+class LogRegIntents(SvmIntents):
+    "The same TF-IDF features and scikit-learn's LogisticRegression (defaults): issue 17's baseline, as in bench/fewshot.py."
+    name, task = 'TF-IDF + LogisticRegression', 'intent'
+
+    def fit(self, utterances):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+        feats = make_union(TfidfVectorizer(analyzer='word', ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
+                           TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True, lowercase=True))
+        self.model = make_pipeline(feats, LogisticRegression(max_iter=2000))
+        self.model.fit([u.text for u in utterances], [u.intent for u in utterances])
+        return self
+
+
 class FastTextIntents:
     "fastText supervised classifier (no pretrained vectors), trained from a temporary file."
     name, task = 'fastText', 'intent'
@@ -141,6 +156,6 @@ def run_peer(peer, train, test) -> dict:
 
 def peers_for(train) -> list:
     "The peers that apply to a training set (the CRF only when it has entity labels)."
-    out = [SvmIntents(), FastTextIntents()]
+    out = [SvmIntents(), LogRegIntents(), FastTextIntents()]
     if any(u.entities for u in train): out.insert(1, CrfEntities())
     return out

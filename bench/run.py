@@ -299,19 +299,70 @@ def _worst(results, key, agg=max):
     return agg(vals) if vals else None
 
 
-# (target, how the measured value is found, comparison, limit, formatter)
+def _fewshot_rows(results):
+    "The few-shot rows (`bench/fewshot.py`) of this run: {'snips/10': [one dict per seed], ...}."
+    return (results.get('fewshot') or {}).get('rows') or {}
+
+
+def _seed_mean(rows, *path):
+    "Mean over seeds of a figure of one few-shot row (None when absent)."
+    vals = []
+    for r in rows:
+        for k in path: r = (r or {}).get(k)
+        if r is not None: vals.append(r)
+    return statistics.mean(vals) if vals else None
+
+
+def _fewshot_gap(results, ours: tuple, peer: tuple):
+    "The worst few-shot row's (ours - peer), mean of seeds, with the row's name; None when no row has both."
+    gaps = [(o - p, key) for key, rows in _fewshot_rows(results).items()
+            if (o := _seed_mean(rows, *ours)) is not None and (p := _seed_mean(rows, *peer)) is not None]
+    return min(gaps) if gaps else None
+
+
+def _full_gap(results, task: str):
+    "The worst data set's (ours - best peer) on all data, for intents (`intent`) or entities (`entities`)."
+    gaps = []
+    for name, res in results['datasets'].items():
+        key = 'entity_f1' if task == 'entities' else ('in_scope_accuracy' if name == 'clinc150' else 'intent_accuracy')
+        o = (res.get('ours') or {}).get(key)
+        best = [p[key] for p in res.get('peers', []) if p['task'] == task and p.get(key) is not None]
+        if o is not None and best: gaps.append((o - max(best), name))
+    return min(gaps) if gaps else None
+
+
+def points(x) -> str:
+    "A difference of two fractions in percentage points."
+    return '—' if x is None else f'{x * 100:+.1f} points'
+
+
+# (target, how the measured value is found, comparison, limit, formatter); a value may come as (value, where)
 TARGETS = [
     ('SNIPS intent accuracy ≥ 98.5%', lambda r: _ours(r, 'snips', 'intent_accuracy'), '>=', 0.985, pct),
     ('SNIPS entity F1 ≥ 95.0%', lambda r: _ours(r, 'snips', 'entity_f1'), '>=', 0.95, pct),
     ('ATIS intent accuracy ≥ 97.5%', lambda r: _ours(r, 'atis', 'intent_accuracy'), '>=', 0.975, pct),
     ('ATIS entity F1 ≥ 95.0%', lambda r: _ours(r, 'atis', 'entity_f1'), '>=', 0.95, pct),
-    ('CLINC150 in-scope accuracy ≥ 93%', lambda r: _ours(r, 'clinc150', 'in_scope_accuracy'), '>=', 0.93, pct),
-    ('CLINC150 out-of-scope recall ≥ 50%', lambda r: _ours(r, 'clinc150', 'oos_recall'), '>=', 0.50, pct),
-    ('training on SNIPS ≤ 3 min', lambda r: _ours(r, 'snips', 'train_s'), '<=', 180, duration),
+    ('CLINC150 in-scope accuracy ≥ 96% (at the threshold training chose)',
+     lambda r: _ours(r, 'clinc150', 'in_scope_accuracy'), '>=', 0.96, pct),
+    ('CLINC150 out-of-scope recall ≥ 70% (same threshold)', lambda r: _ours(r, 'clinc150', 'oos_recall'), '>=', 0.70,
+     pct),
+    ('intent accuracy never behind the best intent peer, all data (worst set)', lambda r: _full_gap(r, 'intent'),
+     '>=', 0.0, points),
+    ('entity F1 never behind the CRF, all data (worst set)', lambda r: _full_gap(r, 'entities'), '>=', 0.0, points),
+    ('few-shot intent accuracy never behind TF-IDF + LR (worst row, mean of seeds)',
+     lambda r: _fewshot_gap(r, ('ours', 'after', 'intent_accuracy'), ('peer', 'after', 'intent_accuracy')),
+     '>=', 0.0, points),
+    ('few-shot entity F1 never behind the CRF (worst row, mean of seeds)',
+     lambda r: _fewshot_gap(r, ('ours', 'after', 'entity_f1'), ('crf', 'entity_f1')), '>=', 0.0, points),
+    ('CLINC150 10-shot in-scope accuracy ≥ 90% (mean of seeds)',
+     lambda r: _seed_mean(_fewshot_rows(r).get('clinc150/10', []), 'ours', 'after', 'intent_accuracy'), '>=',
+     0.90, pct),
+    ('training on SNIPS ≤ 5 min', lambda r: _ours(r, 'snips', 'train_s'), '<=', 300, duration),
     ('artifact ≤ 20 MB (largest)', lambda r: _worst(r, 'artifact_mb'), '<=', 20, lambda x: num(x, '.1f', ' MB')),
     ('fresh process load + first prediction ≤ 1.5 s (slowest)', lambda r: _worst(r, 'load_first_s'), '<=', 1.5, lambda x: num(x, '.2f', ' s')),
-    ('in-process p50 ≤ 1 ms (slowest)', lambda r: _worst(r, 'p50_ms'), '<=', 1.0, lambda x: num(x, '.2f', ' ms')),
+    ('in-process p50 ≤ 2 ms (slowest)', lambda r: _worst(r, 'p50_ms'), '<=', 2.0, lambda x: num(x, '.2f', ' ms')),
     ('in-process p99 ≤ 5 ms (slowest)', lambda r: _worst(r, 'p99_ms'), '<=', 5.0, lambda x: num(x, '.2f', ' ms')),
+    ('RSS after load ≤ 300 MB (largest)', lambda r: _worst(r, 'rss_mb'), '<=', 300, lambda x: num(x, '.0f', ' MB')),
 ]
 
 
@@ -319,9 +370,10 @@ def target_rows(results: dict) -> list[list[str]]:
     "Each target with its measured value and whether it is met."
     rows = []
     for label, get, op, limit, fmt in TARGETS:
-        v = get(results)
+        v, where = get(results), None
+        if isinstance(v, tuple): v, where = v
         ok = 'not measured' if v is None else ('met' if (v >= limit if op == '>=' else v <= limit) else '**not met**')
-        rows.append([label, fmt(v), ok])
+        rows.append([label, fmt(v) + (f' ({where})' if where else ''), ok])
     return rows
 
 
@@ -397,19 +449,24 @@ def main(argv=None) -> int:
         res = results['datasets'][name] = dict(n_train=len(ds['train']), n_test=len(ds['test']))
         if not a.skip_ours: res['ours'] = bench_ours(ds, out_dir)
         if not a.skip_peers: res['peers'] = bench_peers(ds)
+    if not (a.skip_fewshot or a.skip_ours or a.limit):   # k examples per intent of the same sets (and ParaKQC)
+        import fewshot
+        sets = a.datasets + [d for d in EXTRA if d not in a.datasets]
+        fewshot.main(['--datasets', ','.join(sets), '--out', str(out_dir / 'fewshot.json')]
+                     + (['--write', a.write] if a.write else []))
+        results['fewshot'] = json.loads((out_dir / 'fewshot.json').read_text())
     (out_dir / 'results.json').write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding='utf-8')
     log(f"results: {out_dir / 'results.json'}")
     if a.write:
         path = Path(a.write)
         text = render(results, read_notes(path))
         old = path.read_text(encoding='utf-8') if path.exists() else ''
-        for m in re.finditer(r'<!-- (fewshot|serving|gateway|dashboards|nested) -->.*?<!-- /\1 -->', old, re.S):   # sections of bench/serve.py and bench/gateway.py
+        # the sections other scripts write (serve, gateway, fewshot, ...) and hand-written ones, in their order
+        kept = r'<!-- (?!notes)([a-z]+) -->.*?<!-- /\1 -->|<!-- ([a-z]+):start -->.*?<!-- \2:end -->'
+        for m in re.finditer(kept, old, re.S):
             text = text.replace('## Notes', m.group(0) + '\n\n## Notes', 1)
         path.write_text(text, encoding='utf-8')
         log(f'wrote {path}')
-    if not (a.skip_fewshot or a.skip_ours or a.limit):   # k examples per intent of the same data sets, with their own peer
-        import fewshot
-        fewshot.main(['--datasets', ','.join(a.datasets)] + (['--write', a.write] if a.write else []))
     return 0
 
 
