@@ -18,11 +18,11 @@ from .encoder import encoder_available, get_encoder
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'span_tags',
-           'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
-           'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
-           'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
-           'calibrate', 'fit_lexical_tagger', 'train']
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
+           'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
+           'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches',
+           'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
+           'choose_threshold', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -382,6 +382,44 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                 none_rate=round(float((top < t).mean()), 4))
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c080
+CALIBRATION_FOLDS = 5
+
+def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
+                    featurizer: Featurizer, hp: HParams, intents: list[str],
+                    fit, # `fit(utterances) -> lexical weights`, as `train` fits the lexical model
+                    vectors: dict | None = None, # text -> sentence vector, for a lexical model that reads them
+                   ) -> dict:
+    "Calibration on out-of-fold lexical logits, for an app too small to hold out `MIN_CALIBRATION` examples."
+    index = {n: i for i, n in enumerate(intents)}
+    us = [u for u in utterances if u.intent in index and featurizer.encode(u.text).tokens]
+    by_intent, fold = {}, {}
+    for u in us: by_intent.setdefault(u.intent, []).append(u)
+    rng = np.random.default_rng(hp.seed)
+    for name in sorted(by_intent):   # an intent with one example is learned in every fold, never tested
+        if len(ex := by_intent[name]) >= 2:
+            for j, i in enumerate(rng.permutation(len(ex))): fold[id(ex[i])] = j % CALIBRATION_FOLDS
+    tested = [u for u in us if id(u) in fold]
+    if len(tested) < MIN_CALIBRATION or len(by_intent) < 2: return {}
+    lex, y = [], []
+    for f in range(CALIBRATION_FOLDS):
+        out = [u for u in tested if fold[id(u)] == f]
+        if not out: continue
+        W = {k: weight_array(v) for k, v in (fit([u for u in us if fold.get(id(u)) != f]) or {}).items()}
+        if not W: return {}
+        lex += [lexical_logits(W, u.text, featurizer.phrase_terms(u.text), vectors[u.text] if vectors else None)
+                for u in out]
+        y += [index[u.intent] for u in out]
+    lex, y = np.array(lex, np.float32), np.array(y)
+    scales = dict(network=0.0, lexical=fit_calibration(lex, None, y)['network'])
+    probs = softmax(calibrated_logits(np.zeros_like(lex), lex, scales))
+    top, correct = probs.max(1), probs.argmax(1) == y
+    t = choose_threshold(top, hp.oos_tolerance)
+    return dict(scales, threshold=t, source=f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model',
+                n=len(y), tolerance=hp.oos_tolerance, accuracy=round(float(correct.mean()), 4),
+                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
+                none_rate=round(float((top < t).mean()), 4))
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -393,7 +431,7 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c083
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -505,6 +543,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.lexical and hp.refit_lexical and calibration and own:
         weights.update(lexical(list(utterances) + [u for u in valid or held if u.intent in index]))
         calibration['lexical_refit'] = True
+    if hp.calibrate and hp.lexical and own and not calibration:   # too small to hold out: cross-validate
+        calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     if hp.lexical_tagger and len(tag_names) > 1:
         mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
         weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
