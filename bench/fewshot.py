@@ -89,7 +89,8 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool
     after = scores(name, test, predicted_pairs(Timed, test), NONE_INTENT)
     p50 = peers.latency_ms(times)['p50_ms']
     argmax = scores(name, test, predicted_pairs(Predictor.from_trained(trained, threshold=0.0), test), NONE_INTENT)
-    old = Predictor.from_trained(trained, threshold=0.5); old.calibration = None   # as artifacts were before
+    old = Predictor.from_trained(trained, threshold=0.5)   # as artifacts were before calibration and the floor
+    old.calibration, old.floor = None, None
     before = scores(name, test, predicted_pairs(old, test), NONE_INTENT)
     return dict(train_s=train_s, p50_ms=p50, n_train=trained.info['n_train'], n_held=len(trained.valid),
                 calibration=trained.calibration, threshold=pred.threshold, after=after,

@@ -68,6 +68,30 @@ def test_paraphrase_without_shared_words_lands_on_its_intent(models):
     assert right[False] <= len(QUERIES) // 2, right
 
 
+# questions about nothing the app was taught
+UNTAUGHT = ['who won the football world cup', 'tell me about the roman empire', 'how do I change a flat tyre']
+
+
+def test_what_the_app_was_never_taught_is_none(models):
+    """The similarity floor: questions far from every example answer `None` at the threshold training chose, though
+    the scores give them an intent; near paraphrases still answer; threshold 0 asks for the top intent always."""
+    from chatbot.nlu.artifacts import read_weights
+    from chatbot.nlu.predict import Predictor
+    W = read_weights(models[True])
+    assert W['ood/prototype_emb'].shape == (24, 512) and 0 < W['ood/floor'][0] < 1
+    assert 'ood/floor' not in read_weights(models[False])
+    m = json.loads((models[True]/'manifest.json').read_text())
+    assert m['training']['similarity_floor'] == dict(floor=round(float(W['ood/floor'][0]), 4), prototypes=24)
+    pred = Predictor.load(models[True])
+    answers = [pred.predict(q) for q in UNTAUGHT]
+    assert [a.top_intent for a in answers] == ['None'] * 3
+    # the scores alone would have answered with an intent: the floor made it None
+    assert any(max(a.intents, key=a.intents.get) != 'None' and max(a.intents.values()) >= pred.threshold
+               for a in answers)
+    assert [pred.predict(q).top_intent for q in ('wake me up early', 'put on beyonce')] == ['SetAlarm', 'PlayMusic']
+    assert all(Predictor.load(models[True], threshold=0.0).predict(q).top_intent != 'None' for q in UNTAUGHT)
+
+
 def test_scores_encode_the_text_once(models, monkeypatch):
     from chatbot.nlu.predict import Predictor
     pred = Predictor.load(models[True])

@@ -49,6 +49,8 @@ class HParams:
     crf: bool = False
     lexical_tagger: float = 5.0
     morphology: str | None = None
+    similarity_floor: bool = True
+    max_prototypes: int = 2000
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

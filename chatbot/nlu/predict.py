@@ -112,6 +112,10 @@ class Predictor:
         # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
         self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)")
                         if 'lexical/enc_kernel' in weights else None)
+        # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none, or it is off
+        self.prototypes = weights.get('ood/prototype_emb') if self.encoder is not None else None
+        self.floor = (float(weights['ood/floor'][0]) if self.prototypes is not None and 'ood/floor' in weights
+                      else None)
         # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
         self.patterns = (PatternMatcher.from_dict(self.manifest['patterns']) if self.manifest.get('patterns')
                          else None)
@@ -147,8 +151,17 @@ class Predictor:
 
     def scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list]:
         "Intent probabilities and decoded model spans for `text` (`tree`: nested, as `decode_tree` has them)."
+        return self._scores(text, tree)[:2]
+
+    def untaught(self, vector: np.ndarray | None) -> bool:
+        "Whether a sentence vector is farther from every kept example than the similarity floor (threshold > 0)."
+        return (self.floor is not None and self.threshold > 0 and vector is not None
+                and float((self.prototypes @ vector).max()) < self.floor)
+
+    def _scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list, np.ndarray | None]:
+        "`scores` and the sentence vector of `text` (None without the encoder)."
         enc = self.featurizer.encode(text)
-        if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], []
+        if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
         vec = self.encoder.encode([text])[0] if self.encoder is not None else None   # once per request
         lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text), vec)
@@ -158,7 +171,7 @@ class Predictor:
         decode = decode_tree if tree else decode_tags
         feats = lambda: tagger_features(self.featurizer, text, enc.tokens)
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
-        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
+        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
                  path: tuple = ()) -> EntityResult:
@@ -188,11 +201,11 @@ class Predictor:
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."
-        probs, tree = self.scores(text, tree=True)
+        probs, tree, vector = self._scores(text, tree=True)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]
-        if probs[order[0]] < self.threshold: top = NONE_INTENT
+        if probs[order[0]] < self.threshold or self.untaught(vector): top = NONE_INTENT
         matches = self.recognizers(text, now=now) if self.recognizers is not None else []
         found = [EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role, m.resolution,
                               m.subtype) for m in matches]

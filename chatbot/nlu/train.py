@@ -22,7 +22,7 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
            'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches',
            'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
-           'choose_threshold', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'train']
+           'choose_threshold', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -432,6 +432,28 @@ def fit_lexical_tagger(utterances, # labelled utterances
     return fit_crf(feats, tags, tag_names) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c087
+def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
+                          intent_of: dict, # text -> its intent
+                          cap: int = 2000, # the most vectors kept
+                          seed: int = 0,
+                         ) -> dict: # `ood/prototype_emb` `[n, dim]` and `ood/floor` `[1]`; `{}` when too few
+    "The examples' vectors kept for the similarity floor, and the floor (lowest nearest-other-example similarity)."
+    texts = [t for t in vectors if intent_of.get(t, NONE_INTENT) != NONE_INTENT]
+    if len(texts) < MIN_CALIBRATION: return {}
+    if len(texts) > cap:   # every intent keeps its share, at least one
+        rng, by = np.random.default_rng(seed), {}
+        for t in texts: by.setdefault(intent_of[t], []).append(t)
+        texts = [ts[i] for _, ts in sorted(by.items())
+                 for i in rng.permutation(len(ts))[:max(1, round(cap * len(ts) / len(texts)))]]
+    P = np.stack([vectors[t] for t in texts]).astype(np.float32)
+    near = np.full(len(P), -1.0, np.float32)
+    for i in range(0, len(P), 512):   # nearest other example, in blocks to bound memory
+        g = P[i:i + 512] @ P.T
+        g[np.arange(len(g)), np.arange(i, i + len(g))] = -1.0
+        near[i:i + len(g)] = g.max(1)
+    return {'ood/prototype_emb': P, 'ood/floor': np.array([near.min()], np.float32)}
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -545,15 +567,21 @@ def train(utterances: list[Utterance], # labelled training utterances
         calibration['lexical_refit'] = True
     if hp.calibrate and hp.lexical and own and not calibration:   # too small to hold out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
+    mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
     if hp.lexical_tagger and len(tag_names) > 1:
-        mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
         weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
+    if vectors is not None and hp.similarity_floor:
+        weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
+                                             {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed))
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
                 calibration=calibration, generic_none=len(none))
     if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
+    if 'ood/floor' in weights:
+        info['similarity_floor'] = dict(floor=round(float(weights['ood/floor'][0]), 4),
+                                        prototypes=len(weights['ood/prototype_emb']))
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
