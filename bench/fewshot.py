@@ -99,17 +99,13 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool
 
 def run_peer(name: str, k: int, seed: int) -> dict:
     "TF-IDF (word 1-2 grams + char_wb 2-5 grams, sublinear tf) + scikit-learn's LogisticRegression (defaults)."
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline, make_union
+    import peers
     from chatbot.nlu.formats import load_split
     folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed)          # `oos` is one more class for the peer
     test = load_split(folder, 'test')
-    feats = make_union(TfidfVectorizer(analyzer='word', ngram_range=(1, 2), sublinear_tf=True),
-                       TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True))
     t = time.perf_counter()
-    model = make_pipeline(feats, LogisticRegression(max_iter=2000)).fit([u.text for u in shot], [u.intent for u in shot])
+    model = peers.LogRegIntents().fit(shot).model
     train_s = time.perf_counter() - t
     pred = model.predict([u.text for u in test])
     return dict(train_s=train_s, after=scores(name, test, [(str(p), []) for p in pred], 'None'))

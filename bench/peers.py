@@ -36,13 +36,16 @@ class SvmIntents:
     "TF-IDF (word 1-2 grams + char_wb 2-5 grams, sublinear tf) and a LinearSVC."
     name, task = 'TF-IDF + LinearSVC', 'intent'
 
+    def classifier(self):
+        from sklearn.svm import LinearSVC
+        return LinearSVC(C=1.0)
+
     def fit(self, utterances):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import make_pipeline, make_union
-        from sklearn.svm import LinearSVC
         feats = make_union(TfidfVectorizer(analyzer='word', ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
                            TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True, lowercase=True))
-        self.model = make_pipeline(feats, LinearSVC(C=1.0))
+        self.model = make_pipeline(feats, self.classifier())
         self.model.fit([u.text for u in utterances], [u.intent for u in utterances])
         return self
 
@@ -50,18 +53,12 @@ class SvmIntents:
 
 
 class LogRegIntents(SvmIntents):
-    "The same TF-IDF features and scikit-learn's LogisticRegression (defaults): issue 17's baseline, as in bench/fewshot.py."
+    "The same TF-IDF features and scikit-learn's LogisticRegression (defaults): issue 17's baseline."
     name, task = 'TF-IDF + LogisticRegression', 'intent'
 
-    def fit(self, utterances):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def classifier(self):
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline, make_union
-        feats = make_union(TfidfVectorizer(analyzer='word', ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
-                           TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5), sublinear_tf=True, lowercase=True))
-        self.model = make_pipeline(feats, LogisticRegression(max_iter=2000))
-        self.model.fit([u.text for u in utterances], [u.intent for u in utterances])
-        return self
+        return LogisticRegression(max_iter=2000)
 
 
 class FastTextIntents:

@@ -25,7 +25,7 @@ from chatbot.nlu.app import NONE_INTENT
 from chatbot.nlu.evaluate import predicted_pairs
 from chatbot.nlu.evaluate import gold_pairs, score
 from chatbot.nlu.formats import load_split
-import peers
+import fewshot, peers
 
 DATA = ROOT.parent / 'shared' / 'datasets'
 DATASETS = ('snips', 'atis', 'clinc150')
@@ -304,19 +304,10 @@ def _fewshot_rows(results):
     return (results.get('fewshot') or {}).get('rows') or {}
 
 
-def _seed_mean(rows, *path):
-    "Mean over seeds of a figure of one few-shot row (None when absent)."
-    vals = []
-    for r in rows:
-        for k in path: r = (r or {}).get(k)
-        if r is not None: vals.append(r)
-    return statistics.mean(vals) if vals else None
-
-
 def _fewshot_gap(results, ours: tuple, peer: tuple):
     "The worst few-shot row's (ours - peer), mean of seeds, with the row's name; None when no row has both."
     gaps = [(o - p, key) for key, rows in _fewshot_rows(results).items()
-            if (o := _seed_mean(rows, *ours)) is not None and (p := _seed_mean(rows, *peer)) is not None]
+            if (o := fewshot.mean(rows, *ours)) is not None and (p := fewshot.mean(rows, *peer)) is not None]
     return min(gaps) if gaps else None
 
 
@@ -355,7 +346,7 @@ TARGETS = [
     ('few-shot entity F1 never behind the CRF (worst row, mean of seeds)',
      lambda r: _fewshot_gap(r, ('ours', 'after', 'entity_f1'), ('crf', 'entity_f1')), '>=', 0.0, points),
     ('CLINC150 10-shot in-scope accuracy ≥ 90% (mean of seeds)',
-     lambda r: _seed_mean(_fewshot_rows(r).get('clinc150/10', []), 'ours', 'after', 'intent_accuracy'), '>=',
+     lambda r: fewshot.mean(_fewshot_rows(r).get('clinc150/10', []), 'ours', 'after', 'intent_accuracy'), '>=',
      0.90, pct),
     ('training on SNIPS ≤ 5 min', lambda r: _ours(r, 'snips', 'train_s'), '<=', 300, duration),
     ('artifact ≤ 20 MB (largest)', lambda r: _worst(r, 'artifact_mb'), '<=', 20, lambda x: num(x, '.1f', ' MB')),
@@ -450,7 +441,6 @@ def main(argv=None) -> int:
         if not a.skip_ours: res['ours'] = bench_ours(ds, out_dir)
         if not a.skip_peers: res['peers'] = bench_peers(ds)
     if not (a.skip_fewshot or a.skip_ours or a.limit):   # k examples per intent of the same sets (and ParaKQC)
-        import fewshot
         sets = a.datasets + [d for d in EXTRA if d not in a.datasets]
         fewshot.main(['--datasets', ','.join(sets), '--out', str(out_dir / 'fewshot.json')]
                      + (['--write', a.write] if a.write else []))

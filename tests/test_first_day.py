@@ -4,8 +4,7 @@ dashboard trains the app and publishes the new version; the web chat answers the
 after the worker is killed: `chatbot up` brings it back); a 1,000-character message gets an answer; the analytics
 dashboard counts the conversation. Every process must have used the one home under the clone, and SIGTERM to
 `make up` stops them all."""
-import json, os, signal, subprocess, time, urllib.request
-from pathlib import Path
+import json, os, signal, subprocess, urllib.request
 import pytest
 from playwright.sync_api import expect
 from conftest import ROOT, _listening, open_dashboard
@@ -67,6 +66,19 @@ def chat(page, text: str, replies_before: int):
     expect(out).to_have_count(replies_before + 1, timeout=30_000)
     return out.nth(replies_before).inner_text()
 
+def train_and_publish(page, timeout_s: int) -> str:
+    "In the open training dashboard, start a run of the chosen app, wait for it, publish its version to production."
+    page.locator('.training-start').click()
+    newest = page.locator('.run-row').first
+    expect(newest.locator('.run-state')).to_have_text('succeeded', timeout=timeout_s * 1000)
+    versions = page.locator('.training-version select option').all_inner_texts()
+    latest = max(versions, key=lambda v: int(v) if v.isdigit() else -1)
+    page.locator('.training-version select').select_option(latest)
+    page.locator('.training-slot select').select_option('production')
+    page.locator('.training-publish').click()
+    expect(page.locator('.training-status')).to_contain_text(f'version {latest} published to production')
+    return latest
+
 def test_first_day_in_the_browser(newcomer, page):
     clone, proc, log_path = newcomer
     home = clone/'.chatbot'
@@ -87,15 +99,7 @@ def test_first_day_in_the_browser(newcomer, page):
 
     open_dashboard(page, base, 'training')                       # train with the defaults, publish what it made
     page.locator('.training-app select').select_option('demo')
-    page.locator('.training-start').click()
-    newest = page.locator('.run-row').first
-    expect(newest.locator('.run-state')).to_have_text('succeeded', timeout=900_000)
-    versions = page.locator('.training-version select option').all_inner_texts()
-    latest = max(versions, key=lambda v: int(v) if v.isdigit() else -1)
-    page.locator('.training-version select').select_option(latest)
-    page.locator('.training-slot select').select_option('production')
-    page.locator('.training-publish').click()
-    expect(page.locator('.training-status')).to_contain_text(f'version {latest} published to production')
+    latest = train_and_publish(page, 900)
     def serving(version):                                        # the README's promise: live within about a second
         req = urllib.request.Request(f'http://127.0.0.1:{INFERENCE}/v1/apps/demo/predict',
                                      json.dumps({'text': 'gift wrap'}).encode(), {'Content-Type': 'application/json'})

@@ -6,12 +6,10 @@ taught must not get any intent's reply. Before calibration such an app answered 
 Reply rules live in one file per home, keyed by intent name, so the intents here are named unlike the demo's
 (the demo's `CancelOrder` rule asks for an order number first, whatever app answers it)."""
 import os
-import pytest
-from playwright.sync_api import expect
 from conftest import open_dashboard
 from test_dash_studio import Studio
 from test_dash_training import inference  # noqa: F401  (`inference` is a fixture)
-from test_first_day import chat
+from test_first_day import chat, train_and_publish
 from test_gateway import Proc
 from tests_util import free_port, wait_for
 
@@ -71,14 +69,7 @@ def test_ten_examples_per_intent_answer_in_the_web_chat(dashboards, inference, p
 
     open_dashboard(page, base, 'training')                        # defaults, then publish to production
     page.locator('.training-app select').select_option(APP)
-    page.locator('.training-start').click()
-    expect(page.locator('.run-row').first.locator('.run-state')).to_have_text('succeeded', timeout=600_000)
-    versions = page.locator('.training-version select option').all_inner_texts()
-    latest = max(versions, key=lambda v: int(v) if v.isdigit() else -1)
-    page.locator('.training-version select').select_option(latest)
-    page.locator('.training-slot select').select_option('production')
-    page.locator('.training-publish').click()
-    expect(page.locator('.training-status')).to_contain_text(f'version {latest} published to production')
+    train_and_publish(page, 600)
 
     api = inference(home)                                         # the web chat: gateway + worker on that service
     env = dict(os.environ, CHATBOT_HOME=str(home), TF_CPP_MIN_LOG_LEVEL='2')
