@@ -51,6 +51,7 @@ class HParams:
     morphology: str | None = None
     similarity_floor: bool = True
     max_prototypes: int = 2000
+    max_floor: float = 0.3
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

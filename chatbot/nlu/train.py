@@ -436,6 +436,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
                           seed: int = 0,
+                          max_floor: float = 0.3, # the highest floor
                          ) -> dict: # `ood/prototype_emb` `[n, dim]` and `ood/floor` `[1]`; `{}` when too few
     "The examples' vectors kept for the similarity floor, and the floor (lowest nearest-other-example similarity)."
     texts = [t for t in vectors if intent_of.get(t, NONE_INTENT) != NONE_INTENT]
@@ -451,7 +452,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         g = P[i:i + 512] @ P.T
         g[np.arange(len(g)), np.arange(i, i + len(g))] = -1.0
         near[i:i + len(g)] = g.max(1)
-    return {'ood/prototype_emb': P, 'ood/floor': np.array([near.min()], np.float32)}
+    return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c090
 def train(utterances: list[Utterance], # labelled training utterances
@@ -572,7 +573,8 @@ def train(utterances: list[Utterance], # labelled training utterances
         weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
     if vectors is not None and hp.similarity_floor:
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
-                                             {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed))
+                                             {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
+                                             hp.max_floor))
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
