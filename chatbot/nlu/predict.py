@@ -112,7 +112,7 @@ class Predictor:
         # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
         self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)")
                         if 'lexical/enc_kernel' in weights else None)
-        # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none, or it is off
+        # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
         self.prototypes = weights.get('ood/prototype_emb') if self.encoder is not None else None
         self.floor = (float(weights['ood/floor'][0]) if self.prototypes is not None and 'ood/floor' in weights
                       else None)
@@ -154,7 +154,7 @@ class Predictor:
         return self._scores(text, tree)[:2]
 
     def untaught(self, vector: np.ndarray | None) -> bool:
-        "Whether a sentence vector is farther from every kept example than the similarity floor (threshold > 0)."
+        "Whether a sentence vector is farther from every kept example than the floor (when threshold > 0)."
         return (self.floor is not None and self.threshold > 0 and vector is not None
                 and float((self.prototypes @ vector).max()) < self.floor)
 

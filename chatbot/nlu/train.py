@@ -22,7 +22,8 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
            'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches',
            'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
-           'choose_threshold', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'similarity_prototypes', 'train']
+           'choose_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger',
+           'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -359,6 +360,20 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     return round(best, 4)
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c078
+def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
+                      probs: np.ndarray, # calibrated probabilities `[n, intents]` of the held-out utterances
+                      y: np.ndarray, # their gold intent indices
+                      hp: HParams, source: str, # where the held-out utterances came from
+                     ) -> dict:
+    "The calibration record: `scales`, the threshold chosen on `probs`, and what it trades."
+    top, correct = probs.max(1), probs.argmax(1) == y
+    t = choose_threshold(top, hp.oos_tolerance)
+    return dict(scales, threshold=t, source=source, n=len(y), tolerance=hp.oos_tolerance,
+                accuracy=round(float(correct.mean()), 4),
+                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
+                none_rate=round(float((top < t).mean()), 4))
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -373,21 +388,15 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                              np.stack([vectors[u.text] for u in held]) if vectors else None)
     y = np.array([index[u.intent] for u in held])
     scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
-    probs = softmax(calibrated_logits(net, lex, scales))
-    top, correct = probs.max(1), probs.argmax(1) == y
-    t = choose_threshold(top, hp.oos_tolerance)
-    return dict(scales, threshold=t, source=source, n=len(held), tolerance=hp.oos_tolerance,
-                accuracy=round(float(correct.mean()), 4),
-                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
-                none_rate=round(float((top < t).mean()), 4))
+    return calibration_trade(scales, softmax(calibrated_logits(net, lex, scales)), y, hp, source)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c080
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c083
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
                     featurizer: Featurizer, hp: HParams, intents: list[str],
                     fit, # `fit(utterances) -> lexical weights`, as `train` fits the lexical model
-                    vectors: dict | None = None, # text -> sentence vector, for a lexical model that reads them
+                    vectors: dict | None = None, # text -> sentence vector, for a lexical model reading them
                    ) -> dict:
     "Calibration on out-of-fold lexical logits, for an app too small to hold out `MIN_CALIBRATION` examples."
     index = {n: i for i, n in enumerate(intents)}
@@ -406,20 +415,15 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
         if not out: continue
         W = {k: weight_array(v) for k, v in (fit([u for u in us if fold.get(id(u)) != f]) or {}).items()}
         if not W: return {}
-        lex += [lexical_logits(W, u.text, featurizer.phrase_terms(u.text), vectors[u.text] if vectors else None)
-                for u in out]
+        lex += [lexical_logits(W, u.text, featurizer.phrase_terms(u.text),
+                               vectors[u.text] if vectors else None) for u in out]
         y += [index[u.intent] for u in out]
     lex, y = np.array(lex, np.float32), np.array(y)
     scales = dict(network=0.0, lexical=fit_calibration(lex, None, y)['network'])
-    probs = softmax(calibrated_logits(np.zeros_like(lex), lex, scales))
-    top, correct = probs.max(1), probs.argmax(1) == y
-    t = choose_threshold(top, hp.oos_tolerance)
-    return dict(scales, threshold=t, source=f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model',
-                n=len(y), tolerance=hp.oos_tolerance, accuracy=round(float(correct.mean()), 4),
-                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
-                none_rate=round(float((top < t).mean()), 4))
+    return calibration_trade(scales, softmax(scales['lexical'] * lex), y, hp,
+                             f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model')
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -431,14 +435,14 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
                           seed: int = 0,
                           max_floor: float = 0.3, # the highest floor
                          ) -> dict: # `ood/prototype_emb` `[n, dim]` and `ood/floor` `[1]`; `{}` when too few
-    "The examples' vectors kept for the similarity floor, and the floor (lowest nearest-other-example similarity)."
+    "The examples' vectors kept for the similarity floor, and the floor (lowest nearest-other similarity)."
     texts = [t for t in vectors if intent_of.get(t, NONE_INTENT) != NONE_INTENT]
     if len(texts) < MIN_CALIBRATION: return {}
     if len(texts) > cap:   # every intent keeps its share, at least one
@@ -454,7 +458,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
