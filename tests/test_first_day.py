@@ -71,13 +71,15 @@ def train_and_publish(page, timeout_s: int) -> str:
     page.locator('.training-start').click()
     newest = page.locator('.run-row').first
     expect(newest.locator('.run-state')).to_have_text('succeeded', timeout=timeout_s * 1000)
-    versions = page.locator('.training-version select option').all_inner_texts()
-    latest = max(versions, key=lambda v: int(v) if v.isdigit() else -1)
-    page.locator('.training-version select').select_option(latest)
+    # The run's own row names the version it made. The runs table and the version menu are two widgets that
+    # reach the browser in two messages, so the menu may be a moment behind: select_option waits for the option.
+    expect(newest.locator('.run-version')).not_to_have_text('-')
+    made = newest.locator('.run-version').inner_text().strip()
+    page.locator('.training-version select').select_option(label=made)
     page.locator('.training-slot select').select_option('production')
     page.locator('.training-publish').click()
-    expect(page.locator('.training-status')).to_contain_text(f'version {latest} published to production')
-    return latest
+    expect(page.locator('.training-status')).to_contain_text(f'version {made} published to production')
+    return made
 
 def test_first_day_in_the_browser(newcomer, page):
     clone, proc, log_path = newcomer
