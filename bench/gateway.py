@@ -4,7 +4,7 @@ stand-in of SendBird's API, with the embedded backends (SQLite) and with Azure S
 Measures webhook acknowledgement latency, webhook -> reply handed to the SendBird API latency, and lost or
 duplicated replies. Writes bench/out/gateway.json and, with --write, the gateway section of BENCHMARKS.md.
 """
-import argparse, hashlib, hmac, http.client, http.server, json, os, platform, re, shlex, shutil, signal, socket, statistics, subprocess
+import argparse, hashlib, hmac, http.client, http.server, json, os, shlex, shutil, signal, socket, subprocess
 import sys, tempfile, threading, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))

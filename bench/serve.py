@@ -5,7 +5,7 @@ with 8 concurrent client processes, and for ours a publish under that load (fail
 answer comes from the new version). Writes bench/out/serve.json and, with --write, the serving section of
 BENCHMARKS.md. Run after `make bench` (it needs bench/out/snips) or it trains the SNIPS model first.
 """
-import argparse, http.client, json, multiprocessing as mp, os, platform, re, shlex, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, http.client, json, multiprocessing as mp, os, shlex, shutil, signal, statistics, subprocess, sys, tempfile, time
 import urllib.parse
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -70,7 +70,7 @@ def sequential(port: int, qs: list[str], n: int) -> dict:
     return dict(n=n, p50_ms=lat[n // 2], p99_ms=lat[int(n * 0.99)], mean_ms=statistics.fmean(lat))
 
 def _client_loop(port, qs, seconds, offset, out):
-    c, ok, bad, versions = Client(port), 0, 0, []
+    c, ok, bad = Client(port), 0, 0
     end = time.monotonic() + seconds
     i = offset
     while time.monotonic() < end:
@@ -94,7 +94,7 @@ def concurrent(port: int, qs: list[str], clients: int, seconds: float) -> dict:
     return dict(clients=clients, seconds=round(wall, 2), requests=ok + bad, errors=bad, rps=ok / seconds)
 
 def _publish_client(port, seconds, out):
-    c, rows = Client(port), []
+    rows = []
     end = time.monotonic() + seconds
     body = json.dumps({'text': 'play some jazz music', 'log': False}).encode()
     conn = None

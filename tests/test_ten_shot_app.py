@@ -1,7 +1,8 @@
-"""How real apps start: a new app with ten example sentences per intent, made in the studio, trained and published in
-the training dashboard, then talked to in the web chat (gateway + worker asking the inference service). Each intent
-must answer sentences worded differently from its examples with its own reply, and a question the app was never
-taught must not get any intent's reply. Before calibration such an app answered `None` to most messages.
+"""How real apps start: a new app with ten example sentences per intent, made in the studio, trained and
+published in the training dashboard, then talked to in the web chat (gateway + worker asking the inference
+service). Each intent must answer sentences worded differently from its examples with its own reply, and a
+question the app was never taught must not get any intent's reply. Before calibration such an app answered
+`None` to most messages.
 
 Reply rules live in one file per home, keyed by intent name, so the intents here are named unlike the demo's
 (the demo's `CancelOrder` rule asks for an order number first, whatever app answers it)."""
@@ -16,20 +17,23 @@ from tests_util import free_port, wait_for
 APP = 'florist'
 EXAMPLES = {
     'OrderFlowers': ['I want to order a bouquet', 'can I buy some roses', 'send flowers to my mom',
-                     "I'd like to order flowers for delivery", 'order a dozen tulips please', 'buy a flower arrangement',
-                     'I need a wedding bouquet', 'can you deliver lilies tomorrow', 'purchase sunflowers for my friend',
+                     "I'd like to order flowers for delivery", 'order a dozen tulips please',
+                     'buy a flower arrangement', 'I need a wedding bouquet',
+                     'can you deliver lilies tomorrow', 'purchase sunflowers for my friend',
                      'get me a bunch of daisies'],
     'OpeningHours': ['when are you open', 'what time do you close today', 'are you open on sunday',
-                     'opening hours please', 'what are your hours', 'is the shop open now', 'until when are you open tonight',
-                     'do you open early on saturday', 'what time do you open', 'are you closed on holidays'],
-    'PlantCare': ['how do I keep roses fresh', 'how often should I water my orchid', 'my tulips are wilting what do I do',
-                  'how to care for a cactus', 'should I cut the stems', 'how much sun does a fern need',
-                  'tips to make flowers last longer', 'can I put the plant outside', 'why are the leaves turning yellow',
+                     'opening hours please', 'what are your hours', 'is the shop open now',
+                     'until when are you open tonight', 'do you open early on saturday',
+                     'what time do you open', 'are you closed on holidays'],
+    'PlantCare': ['how do I keep roses fresh', 'how often should I water my orchid',
+                  'my tulips are wilting what do I do', 'how to care for a cactus', 'should I cut the stems',
+                  'how much sun does a fern need', 'tips to make flowers last longer',
+                  'can I put the plant outside', 'why are the leaves turning yellow',
                   'how do I repot a plant'],
-    'CancelPurchase': ['cancel my order', 'I want to cancel the bouquet I ordered', 'please stop my delivery',
-                    'can I cancel my purchase', 'I changed my mind, cancel it', "don't send the flowers anymore",
-                    'call off my order', 'how do I cancel an order', 'cancel the roses I bought yesterday',
-                    'I no longer want the arrangement'],
+    'CancelPurchase': ['cancel my order', 'I want to cancel the bouquet I ordered',
+                       'please stop my delivery', 'can I cancel my purchase', 'I changed my mind, cancel it',
+                       "don't send the flowers anymore", 'call off my order', 'how do I cancel an order',
+                       'cancel the roses I bought yesterday', 'I no longer want the arrangement'],
 }
 REPLIES = {'OrderFlowers': 'Happy to! Which flowers, and where should we deliver them?',
            'OpeningHours': 'We are open 9:00-19:00, Monday to Saturday.',
@@ -71,7 +75,7 @@ def test_ten_examples_per_intent_answer_in_the_web_chat(dashboards, inference, p
     page.locator('.training-app select').select_option(APP)
     train_and_publish(page, 600)
 
-    api = inference(home)                                         # the web chat: gateway + worker on that service
+    api = inference(home)                                         # the web chat: gateway + worker on it
     env = dict(os.environ, CHATBOT_HOME=str(home), TF_CPP_MIN_LOG_LEVEL='2')
     port = free_port()
     procs = [Proc(['gateway', '--port', str(port)], env, tmp_path, 'gateway'),

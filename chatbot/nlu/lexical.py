@@ -7,7 +7,6 @@ from __future__ import annotations
 import math, re, zlib
 from collections import Counter
 import numpy as np
-from .encoder import get_encoder
 
 # %% auto #0
 __all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits', 'fit_lexical',
@@ -64,7 +63,7 @@ def lexical_logits(W: dict, text: str, extra=(), vector: np.ndarray | None = Non
     ids, vals = lexical_vector(text, W['lexical/idf'], extra)
     out = vals @ W['lexical_emb'][ids] + W['lexical/bias']
     if 'lexical/enc_kernel' in W:
-        if vector is None: vector = get_encoder('this lexical model').encode([text])[0]
+        if vector is None: raise ValueError('this lexical model reads sentence vectors: pass its vector')
         out = out + encoder_features(vector, W['lexical/enc_mean']) @ W['lexical/enc_kernel']
     return out
 

@@ -37,6 +37,7 @@ class HParams:
     lexical_weight: float = 0.5
     encoder: bool | None = None
     encoder_weight: float = 1.5
+    encoder_precision: str = 'int8'
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3
@@ -59,6 +60,7 @@ class HParams:
     def from_dict(cls, d: dict) -> "HParams":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if 'dilations' in known: known['dilations'] = tuple(known['dilations'])
+        known.setdefault('encoder_precision', 'float32')   # a model trained before int8 existed
         return cls(**known)
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c009

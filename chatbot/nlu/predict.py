@@ -54,7 +54,8 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                     libraries=library_versions())
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
     if 'lexical/enc_kernel' in trained.weights:   # the sentence encoder whose vectors the lexical model reads
-        manifest['encoder'] = trained.info.get('encoder') or get_encoder().info()
+        manifest['encoder'] = trained.info.get('encoder') or get_encoder(
+            precision=trained.hparams.encoder_precision).info()
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
     if tree := [e.to_dict() for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children]:
         manifest['structure'] = tree
@@ -110,7 +111,8 @@ class Predictor:
                               for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
         # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
-        self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)")
+        self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)",
+                                    hp.encoder_precision)
                         if 'lexical/enc_kernel' in weights else None)
         # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
         self.prototypes = weights.get('ood/prototype_emb') if self.encoder is not None else None

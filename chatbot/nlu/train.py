@@ -311,7 +311,8 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
                   vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
     W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}   # not a predictor's caches
-    if 'lexical/enc_kernel' in W and vectors is None: vectors = get_encoder().encode(texts)
+    if 'lexical/enc_kernel' in W and vectors is None:
+        vectors = get_encoder(precision=hp.encoder_precision).encode(texts)
     net, lex = [], []
     for i, t in enumerate(texts):
         enc = featurizer.encode(t)
@@ -472,7 +473,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     hp = hp or HParams()
     hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
     # a missing package fails here, before any training
-    encoder = get_encoder('training with HParams(encoder=True)') if hp.encoder and hp.lexical else None
+    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision)
+               if hp.encoder and hp.lexical else None)
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
     utterances, conflicts = resolve_duplicates(utterances, duplicates)
