@@ -60,7 +60,7 @@ def scores(name: str, test, pairs, none_intent: str) -> dict:
     return out
 
 
-def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool = True) -> dict:
+def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool = True, split: str = 'test') -> dict:
     "Train on a k-shot sample and score on the test set (run in a subprocess: one TensorFlow session each)."
     if not morphology:   # this subprocess's featurizers: no Korean morphology whatever the texts
         from chatbot.nlu.text import Featurizer
@@ -75,7 +75,7 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool
     import peers
     folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)
-    test = load_split(folder, 'test')
+    test = load_split(folder, split)
     t = time.perf_counter()
     trained = train(shot, None, hp=HParams(**{'seed': seed, **json.loads(hparams)}), progress=False)
     train_s = time.perf_counter() - t
@@ -97,13 +97,13 @@ def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool
                 accuracy_at_0=argmax['intent_accuracy'], before=before)
 
 
-def run_peer(name: str, k: int, seed: int) -> dict:
+def run_peer(name: str, k: int, seed: int, split: str = 'test') -> dict:
     "TF-IDF (word 1-2 grams + char_wb 2-5 grams, sublinear tf) + scikit-learn's LogisticRegression (defaults)."
     import peers
     from chatbot.nlu.formats import load_split
     folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed)          # `oos` is one more class for the peer
-    test = load_split(folder, 'test')
+    test = load_split(folder, split)
     t = time.perf_counter()
     model = peers.LogRegIntents().fit(shot).model
     train_s = time.perf_counter() - t
@@ -111,7 +111,7 @@ def run_peer(name: str, k: int, seed: int) -> dict:
     return dict(train_s=train_s, after=scores(name, test, [(str(p), []) for p in pred], 'None'))
 
 
-def run_crf(name: str, k: int, seed: int) -> dict | None:
+def run_crf(name: str, k: int, seed: int, split: str = 'test') -> dict | None:
     "The CRF peer of bench/peers.py on the same sample (data sets with entities only)."
     import peers
     from chatbot.nlu.formats import load_split
@@ -119,18 +119,19 @@ def run_crf(name: str, k: int, seed: int) -> dict | None:
     folder = folder_of(name)
     shot = sample(load_split(folder, 'train'), k, seed, lambda u: u.intent != OOS)
     if not any(u.entities for u in shot): return None
-    test = load_split(folder, 'test')
+    test = load_split(folder, split)
     r = peers.run_peer(peers.CrfEntities(), shot, test)
     return dict(train_s=r['train_s'], entity_f1=score(gold_pairs(test), r['pairs'])['entity']['f1'])
 
 
 def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers: bool = False,
-        morphology: bool = True) -> dict:
+        morphology: bool = True, split: str = 'test') -> dict:
     "Every system on one (data set, k, seed), each in a fresh subprocess."
     out = {}
     for system in ('ours',) + (() if skip_peers else ('peer',) + (('crf',) if crf else ())):
-        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed), '--hparams', hparams]
-                           + ([] if morphology else ['--no-morphology']), cwd=ROOT, capture_output=True, text=True)
+        r = subprocess.run([sys.executable, __file__, '--one', system, name, str(k), str(seed), '--hparams', hparams,
+                            '--split', split] + ([] if morphology else ['--no-morphology']),
+                           cwd=ROOT, capture_output=True, text=True)
         if r.returncode: raise SystemExit(f'bench/fewshot.py: {system} {name} k={k} seed={seed} failed:\n{r.stderr[-3000:]}')
         out[system] = json.loads(r.stdout.strip().splitlines()[-1])
         log(f'[{name} k={k} seed={seed}] {system}: {json.dumps(out[system])[:400]}')
@@ -191,14 +192,16 @@ def main(argv=None) -> int:
     p.add_argument('--hparams', default='{}', help='JSON of HParams fields for our model (e.g. \'{"crf": true}\')')
     p.add_argument('--skip-peers', action='store_true', help='our model only')
     p.add_argument('--no-morphology', action='store_true', help='our model without Korean morphology features')
+    p.add_argument('--split', default='test', choices=('test', 'valid'),
+                   help='score on this split (valid: for choosing settings without looking at the test split)')
     p.add_argument('--one', nargs=4, metavar=('SYSTEM', 'SET', 'K', 'SEED'), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.one:
         system, name, k, seed = a.one
         if system == 'ours':
-            print(json.dumps(run_ours(name, int(k), int(seed), a.hparams, not a.no_morphology))); return 0
+            print(json.dumps(run_ours(name, int(k), int(seed), a.hparams, not a.no_morphology, a.split))); return 0
         fn = dict(peer=run_peer, crf=run_crf)[system]
-        print(json.dumps(fn(name, int(k), int(seed)))); return 0
+        print(json.dumps(fn(name, int(k), int(seed), a.split))); return 0
     from common import machine
     sets, shots, seeds = a.datasets.split(','), [int(x) for x in a.shots.split(',')], [int(x) for x in a.seeds.split(',')]
     results = dict(date=datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'), machine=machine(),
@@ -209,7 +212,7 @@ def main(argv=None) -> int:
             rows = []
             for seed in seeds:
                 rows.append(dict(seed=seed, **one(name, k, seed, not a.no_crf and name != 'clinc150', a.hparams,
-                                                 a.skip_peers, not a.no_morphology)))
+                                                 a.skip_peers, not a.no_morphology, a.split)))
             results['rows'][f'{name}/{k}'] = rows
     full = [f'{n}/{k}' for n in DATASETS for k in SHOTS]
     missing = [r for r in full if r not in results['rows']]
