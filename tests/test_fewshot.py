@@ -48,7 +48,8 @@ def test_artifact_without_calibration_behaves_as_before(mini_model, tmp_path):
     text = '운동화 사고 싶어요'
     enc = pred.featurizer.encode(text)
     il, _ = forward_numpy(pred.W, pred.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-    lex = lexical_logits(pred.W, text, pred.featurizer.phrase_terms(text))
+    vec = pred.encoder.encode([text])[0] if pred.encoder is not None else None
+    lex = lexical_logits(pred.W, text, pred.featurizer.phrase_terms(text), vec)
     want = softmax(mix_logits(il, lex, pred.hp.lexical_weight))
     assert np.allclose(pred.scores(text)[0], want, atol=1e-6)
 
