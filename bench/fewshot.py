@@ -61,7 +61,7 @@ def scores(name: str, test, pairs, none_intent: str) -> dict:
 
 
 def run_ours(name: str, k: int, seed: int, hparams: str = '{}', morphology: bool = True, split: str = 'test') -> dict:
-    "Train on a k-shot sample and score on the test set (run in a subprocess: one TensorFlow session each)."
+    "Train on a k-shot sample and score on `split` (run in a subprocess: one TensorFlow session each)."
     if not morphology:   # this subprocess's featurizers: no Korean morphology whatever the texts
         from chatbot.nlu.text import Featurizer
         fit = Featurizer.fit.__func__
@@ -202,11 +202,13 @@ def main(argv=None) -> int:
             print(json.dumps(run_ours(name, int(k), int(seed), a.hparams, not a.no_morphology, a.split))); return 0
         fn = dict(peer=run_peer, crf=run_crf)[system]
         print(json.dumps(fn(name, int(k), int(seed), a.split))); return 0
+    if a.write and a.split != 'test':   # BENCHMARKS.md's few-shot rows are test-split figures
+        p.error('--write needs --split test: the few-shot section reports the test split')
     from common import machine
     sets, shots, seeds = a.datasets.split(','), [int(x) for x in a.shots.split(',')], [int(x) for x in a.seeds.split(',')]
     results = dict(date=datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'), machine=machine(),
                    command=shlex.join([os.path.relpath(sys.executable) if sys.executable.startswith(str(ROOT))
-                                       else sys.executable] + sys.argv), rows={})
+                                       else sys.executable] + sys.argv), split=a.split, rows={})
     for name in sets:
         for k in shots:
             rows = []
