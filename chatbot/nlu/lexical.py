@@ -91,7 +91,7 @@ def fit_lexical(texts: list[str], # training utterances
     df = np.zeros(buckets, np.float64)
     for group in terms:
         for b in set(group[0]) | set(group[1]): df[b] += 1
-    idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+    idf = np.where(df > 0, np.log((1 + len(texts)) / (1 + df)) + 1, 0).astype(np.float32)
     rows = [tfidf_vector(group, idf) for group in terms]
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
     X = csr_matrix((np.concatenate([r[1] for r in rows]), np.concatenate([r[0] for r in rows]), indptr),
