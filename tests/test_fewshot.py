@@ -4,20 +4,33 @@ import numpy as np
 import pytest
 
 
-def test_small_app_is_calibrated_on_a_held_out_split(mini_model):
-    "An app too small for a validation split holds out a fifth of each intent to calibrate on, and says so."
+def test_small_app_is_calibrated_by_cross_validation(mini_model, mini_app):
+    """An app too small for a validation split holds nothing out: the network learns from every example and the
+    lexical model is calibrated on out-of-fold scores of all of them, with no say for the network's intents."""
     trained, path = mini_model
     cal = trained.calibration
-    assert cal['source'] == 'held out from training' and cal['n'] == len(trained.valid) >= 10
-    assert cal['network'] >= 0 and cal['lexical'] >= 0 and 0 <= cal['threshold'] <= 0.5
+    assert trained.valid == [] and trained.info['n_train'] >= len(mini_app.utterances)
+    assert cal['source'] == '5-fold cross-validation of the lexical model' and cal['n'] >= 0.9 * len(mini_app.utterances)
+    assert cal['network'] == 0 and cal['lexical'] > 0 and 0 <= cal['threshold'] <= 0.5
     assert cal['accuracy_at_threshold'] <= cal['accuracy'] and 0 <= cal['none_rate'] <= 1
     assert trained.info['calibration'] == cal
     m = json.loads((path/'manifest.json').read_text())
     assert m['calibration']['threshold'] == m['none_threshold'] == cal['threshold']
-    assert m['none_threshold_source'] == 'chosen on held out from training'
+    assert m['none_threshold_source'] == 'chosen on 5-fold cross-validation of the lexical model'
 
 
-def test_calibrated_predictor_uses_the_chosen_threshold(mini_model):
+def test_without_the_lexical_model_a_held_out_split_calibrates_the_network(mini_app):
+    "With the lexical model off, a small app holds out a fifth of each intent to calibrate the network on."
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    t = train(mini_app.utterances, intents=mini_app.intents, hp=HParams(epochs=2, lexical=0), progress=False)
+    cal = t.calibration
+    assert cal['source'] == 'held out from training' and cal['n'] == len(t.valid) >= 10
+    assert t.info['n_train'] + len(t.valid) >= len(mini_app.utterances)
+    assert cal['network'] > 0 and cal['lexical'] == 0 and 0 <= cal['threshold'] <= 0.5
+
+
+def test_calibrated_predictor_uses_the_chosen_threshold(mini_model, mini_app):
     from chatbot.nlu.predict import Predictor
     from chatbot.nlu.model import softmax
     from chatbot.nlu.lexical import calibrated_logits, lexical_logits
@@ -26,7 +39,7 @@ def test_calibrated_predictor_uses_the_chosen_threshold(mini_model):
     pred = Predictor.load(path)
     assert pred.threshold == trained.calibration['threshold'] and pred.calibration['network'] == trained.calibration['network']
     assert Predictor.load(path, threshold=0.9).threshold == 0.9
-    text = trained.valid[0].text
+    text = mini_app.utterances[0].text
     net, lex = intent_logits(pred.W, pred.featurizer, pred.hp, [text])
     assert np.allclose(pred.scores(text)[0], softmax(calibrated_logits(net[0], lex[0], pred.calibration)), atol=1e-5)
 

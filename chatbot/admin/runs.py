@@ -525,8 +525,9 @@ def train_in_process(app, # The app to train, validated
     art = save_model(trained, out, app)
     eval_utts = trained.valid or app.utterances
     metrics = evaluate_artifact(art, eval_utts)[0]
-    metrics['data'] = (f'validation ({len(eval_utts)} utterances)' if trained.valid
-                       else 'training data (too small to hold out a validation split)')
+    metrics['data'] = (f'validation ({len(eval_utts)} utterances)' if trained.valid else
+                       'training data (a small app keeps every example for training; '
+                       'its calibration is cross-validated)')
     update_manifest(art, metrics=metrics)
     return art, metrics, trained.info
 

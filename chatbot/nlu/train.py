@@ -353,12 +353,13 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     "The highest threshold (at most `cap`) whose expected loss of right answers stays within `tolerance`."
     top = np.sort(np.asarray(top, np.float64))
     if not len(top): return 0.0
-    # loss of threshold top[i]: the scores of the answers under it, summed; it grows with i
-    loss = np.concatenate([[0.0], np.cumsum(top)[:-1]]) / len(top)
-    ok = (loss <= tolerance + 1e-12) & (top <= cap)
-    best = float(top[ok].max()) if ok.any() else 0.0
-    if np.sum(top[top < cap]) / len(top) <= tolerance + 1e-12: best = cap
-    return round(best, 4)
+    # a threshold t in [top[i-1], top[i]] turns top[:i] into None, plus one unseen utterance just under t:
+    # its loss is (sum(top[:i]) + t) / (n + 1), so the highest t allowed there is the budget left after top[:i]
+    under = np.concatenate([[0.0], np.cumsum(top)])
+    low, high = np.concatenate([[0.0], top]), np.concatenate([top, [np.inf]])
+    t = np.minimum.reduce([tolerance * (len(top) + 1) - under, high, np.full(len(under), cap)])
+    ok = t >= low - 1e-12
+    return round(float(t[ok].max()), 4) if ok.any() else 0.0
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c078
 def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
@@ -399,7 +400,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
                     fit, # `fit(utterances) -> lexical weights`, as `train` fits the lexical model
                     vectors: dict | None = None, # text -> sentence vector, for a lexical model reading them
                    ) -> dict:
-    "Calibration on out-of-fold lexical logits, for an app too small to hold out `MIN_CALIBRATION` examples."
+    "Calibration on out-of-fold lexical logits, for an app that holds none of its examples out."
     index = {n: i for i, n in enumerate(intents)}
     us = [u for u in utterances if u.intent in index and featurizer.encode(u.text).tokens]
     by_intent, fold = {}, {}
@@ -485,7 +486,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     held, own = [], valid is None  # a small app's calibration split; whether validation is the app's own data
     if valid is None and len(utterances) * hp.valid_fraction >= MIN_VALIDATION:
         utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
-    elif valid is None and hp.calibrate:
+    elif valid is None and hp.calibrate and not hp.lexical:   # with the lexical model: cross-validated below
         kept, held = split_validation(utterances, hp.calibration_fraction, hp.seed)
         if len(held) >= MIN_CALIBRATION and len({u.intent for u in kept}) >= 2: utterances = kept
         else: held = []
@@ -572,7 +573,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.lexical and hp.refit_lexical and calibration and own:
         weights.update(lexical(list(utterances) + [u for u in valid or held if u.intent in index]))
         calibration['lexical_refit'] = True
-    if hp.calibrate and hp.lexical and own and not calibration:   # too small to hold out: cross-validate
+    if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
     if hp.lexical_tagger and len(tag_names) > 1:
