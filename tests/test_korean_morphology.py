@@ -35,24 +35,44 @@ def korean_model(tmp_path_factory):
 
 def test_training_turns_morphology_on_when_asked(korean_model, mini_model):
     trained, _ = korean_model
-    assert trained.featurizer.config()['morphology'] == 'kiwi'                  # morphology='auto', Korean texts
+    assert trained.featurizer.config()['morphology'] == 'kiwi'             # morphology='auto', Korean texts
     assert 'morphology' not in mini_model[0].featurizer.config()                # a Korean app by default: off
     assert not any('끄' in u.text for u in utterances())   # the test forms' stem spelling is really unseen
 
 
-def test_unseen_inflections_recognised(korean_model):
-    """Every unseen spelling of 끄다 is TurnOff, and its 켜다 twins are TurnOn but for one question form.
+@pytest.fixture(scope='module')
+def plain_model(tmp_path_factory):
+    "The same app, trained the same way without morphology."
+    from chatbot.nlu.app import App
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model
+    app = App.from_utterances('lights', utterances(), culture='ko-kr').validate()
+    hp = HParams(epochs=30, patience=30, seed=0)
+    trained = train(app.utterances, intents=app.intents, hp=hp, progress=False)
+    return save_model(trained, tmp_path_factory.mktemp('models') / 'plain', app)
 
-    Measured when written: 4/4 TurnOff with morphology; the same app trained without it (`morphology=None`)
-    got 1/4 (the other three went to Weather). `히터 켤까요?` is wrong in every configuration tried (TurnOff at
-    0.6 with the sentence encoder, Weather without it, None at encoder weight 0.75: this app's only questions
-    are Weather's, and the encoder puts 켜다 and 끄다 close), so the 켜다 forms are checked 3 of 4.
+
+def test_unseen_inflections_recognised(korean_model, plain_model):
+    """Every unseen spelling of 끄다 scores higher for TurnOff with morphology than without, and its 켜다 twins
+    stay TurnOn but for one question form.
+
+    This 44-line app is too small for a validation split, so its intents come from the lexical model alone
+    (cross-validated; the network's scores get no say, which measured better on few-shot English sets).
+    There the morpheme `끄/VV` moves the unseen forms toward TurnOff, but the sentence vectors, which put
+    켜다 and 끄다 close, keep two of them on TurnOn. Measured when written (seeds 0-2 alike): TurnOff at
+    0.47 / 0.96 / 0.35 / 0.996 with morphology, 0.06 / 0.57 / 0.03 / 0.94 without (the top intent right 2/4
+    both ways); when the network had a say, 4/4 with morphology and 1/4 without. `히터 켤까요?` is wrong in
+    every configuration tried (this app's only questions are Weather's), so the 켜다 forms are checked 3 of 4.
     """
     from chatbot.nlu.predict import Predictor
     _, path = korean_model
-    pred = Predictor.load(path)
-    assert pred.featurizer.morphology == 'kiwi'
-    assert {t: pred.predict(t).top_intent for t in UNSEEN_OFF} == {t: 'TurnOff' for t in UNSEEN_OFF}
+    pred, plain = Predictor.load(path), Predictor.load(plain_model)
+    assert pred.featurizer.morphology == 'kiwi' and plain.featurizer.morphology is None
+    off = {t: (pred.predict(t).intents['TurnOff'], plain.predict(t).intents['TurnOff']) for t in UNSEEN_OFF}
+    assert all(m > p for m, p in off.values()), off
+    assert sum(m - p for m, p in off.values()) > 1.0, off
+    assert sum(pred.predict(t).top_intent == 'TurnOff' for t in UNSEEN_OFF) >= 2, off
     on = [t for t in UNSEEN_ON if pred.predict(t).top_intent == 'TurnOn']
     assert set(UNSEEN_ON) - set(on) <= {'히터 켤까요?'}, on
 
