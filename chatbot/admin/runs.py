@@ -172,8 +172,10 @@ def utterance_table(rows: list[dict], key: str = 'score', top: int = 10, reverse
 def confidence_table(manifest: dict) -> str:
     "The artifact's `None` threshold, its calibration and their trade on held-out data, as Markdown."
     cal, training = manifest.get('calibration') or {}, manifest.get('training') or {}
-    rows = [('None threshold', f"{manifest.get('none_threshold', 0.5):g} "
-                               f"({manifest.get('none_threshold_source', 'saved before calibration')})")]
+    source = manifest.get('none_threshold_source', 'saved before calibration')
+    rows = [('None rule', f"evidence (energy) under {manifest['energy_threshold']:g} ({source})")
+            if manifest.get('energy_threshold') is not None else
+            ('None threshold', f"{manifest.get('none_threshold', 0.5):g} ({source})")]
     if cal:
         rows += [('calibrated on', f"{cal['source']} ({cal['n']} utterances)"),
                  ('scales (network, lexical)', f"{cal['network']:g}, {cal['lexical']:g}"),
@@ -182,6 +184,11 @@ def confidence_table(manifest: dict) -> str:
                  ('held-out accuracy, no threshold', f"{cal['accuracy']:.2%}"),
                  ('held-out accuracy at the chosen threshold', f"{cal['accuracy_at_threshold']:.2%}"),
                  ('held-out answers turned into None', f"{cal['none_rate']:.2%}")]
+        if cal.get('energy_threshold') is not None:
+            rows += [('energy threshold chosen',
+                      f"{cal['energy_threshold']:g} (log-sum-exp of the calibrated logits; the same loss)"),
+                     ('held-out accuracy at the energy threshold', f"{cal['accuracy_at_energy']:.2%}"),
+                     ('held-out answers it turns into None', f"{cal['energy_none_rate']:.2%}")]
     else: rows.append(('calibration', 'none (scores as the fixed mix of the two models)'))
     dup = training.get('duplicates') or []
     rows.append(('texts under two intents', f"{len(dup)} settled" + (f": {'; '.join(dup[:5])}" if dup else '')

@@ -10,7 +10,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits', 'fit_lexical',
-           'mix_logits', 'calibrated_logits']
+           'mix_logits', 'calibrated_logits', 'intent_energy']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
@@ -126,3 +126,13 @@ def calibrated_logits(network: np.ndarray, # the network's intent logits
     out = float(calibration.get('network', 1.0)) * network
     if lexical is not None: out = out + float(calibration.get('lexical', 0.0)) * lexical
     return out
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c040
+def intent_energy(logits: np.ndarray, # calibrated intent logits `[n, intents]` (or one `[intents]`)
+                  none: int | None = None, # the column of `None`, left out of the sum
+                 ) -> np.ndarray:
+    "The log-sum-exp of `logits` over every intent but `none`: how much the model recognises in a sentence."
+    z = np.asarray(logits, np.float64)
+    if none is not None: z = np.delete(z, none, axis=-1)
+    top = z.max(-1, keepdims=True)
+    return (top + np.log(np.exp(z - top).sum(-1, keepdims=True)))[..., 0]

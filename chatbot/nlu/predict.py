@@ -11,14 +11,14 @@ from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
 from .crf import tagger_features, mixed_tag_scores
-from .lexical import lexical_logits, mix_logits, calibrated_logits
+from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import get_encoder
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['choose_none_threshold', 'save_model', 'EntityResult', 'Prediction', 'Predictor']
+__all__ = ['choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 def choose_none_threshold(trained, app=None, given: float | None = None) -> tuple[float, str]:
@@ -31,7 +31,14 @@ def choose_none_threshold(trained, app=None, given: float | None = None) -> tupl
         return float(cal['threshold']), f"chosen on {cal.get('source', 'validation')}"
     return 0.5, 'default'
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c011
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c012
+def energy_threshold(trained, source: str) -> float | None:
+    "The energy threshold training chose, when the `None` rule is training's (`source` from the above)."
+    cal = getattr(trained, 'calibration', None) or {}
+    return (float(cal['energy_threshold']) if cal.get('energy_threshold') is not None
+            and source.startswith('chosen on') else None)
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
 def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
                out_dir, # the artifact folder to write
                app=None, # supplies name, version, culture, `none_threshold` and the non-learned entities
@@ -42,9 +49,10 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
     meta = dict(name=getattr(app, 'name', 'model'), version=getattr(app, 'version', '0.1'),
                 culture=getattr(app, 'culture', 'en-us'))
     threshold, source = choose_none_threshold(trained, app, none_threshold)
+    energy = energy_threshold(trained, source)
     entities = [e.to_dict() for e in getattr(app, 'entities', []) if e.kind != 'learned']
     manifest = dict(app=meta, data_hash=trained.info.get('data_hash'), none_threshold=threshold,
-                    none_threshold_source=source,
+                    none_threshold_source=source, **({} if energy is None else {'energy_threshold': energy}),
                     labels=dict(intents=trained.intents, tags=trained.tag_names,
                                 learned_entities=sorted({lv[0][1] for t in trained.tag_names
                                                          if (lv := tag_levels(t))})),
@@ -62,7 +70,7 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
     if getattr(app, 'patterns', None): manifest['patterns'] = PatternMatcher.from_app(app).to_dict()
     return write_artifact(out_dir, trained.weights, trained.featurizer.vocab, manifest)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
 @dataclass
 class EntityResult:
     "One recognized entity span."
@@ -78,7 +86,7 @@ class EntityResult:
     children: list | None = None
     instance: "EntityResult | None" = None
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c017
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c020
 @dataclass
 class Prediction:
     "Intent scores and entities for one query."
@@ -91,17 +99,19 @@ class Prediction:
     @property
     def score(self) -> float: return self.intents.get(self.top_intent, 0.0)
 
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c020
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c023
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
                  hp: HParams, entities: list[Entity] = (), threshold: float = 0.5, culture: str = 'en-us',
                  version: str = '', manifest: dict | None = None, calibration: dict | None = None,
-                 structure: list[Entity] = ()):
+                 structure: list[Entity] = (),
+                 energy_threshold: float | None = None): # `None` under this evidence (with `calibration`)
         self.W, self.featurizer, self.intents, self.tag_names, self.hp = (weights, featurizer, list(intents),
                                                                           list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
         self.calibration = calibration or None   # None: the fixed mix of artifacts made before calibration
+        self.energy_threshold = energy_threshold if self.calibration else None
         # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
@@ -136,20 +146,23 @@ class Predictor:
                    HParams.from_dict(m['hyperparameters']), ents,
                    m.get('none_threshold', 0.5) if threshold is None else threshold,
                    m['app'].get('culture', 'en-us'), f"{m['app']['name']}@{m['app']['version']}", m,
-                   m.get('calibration'), [Entity.from_dict(e) for e in m.get('structure', [])])
+                   m.get('calibration'), [Entity.from_dict(e) for e in m.get('structure', [])],
+                   m.get('energy_threshold') if threshold is None else None)
 
     @classmethod
     def from_trained(cls, trained, app=None, threshold: float | None = None) -> "Predictor":
         "A predictor over an in-memory `TrainedModel` (no files); threshold as `save_model` would record it."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
+        threshold, source = choose_none_threshold(trained, app, threshold)
         return cls({k: weight_array(v) for k, v in trained.weights.items()}, trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
-                   choose_none_threshold(trained, app, threshold)[0], getattr(app, 'culture', 'en-us'),
+                   threshold, getattr(app, 'culture', 'en-us'),
                    manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},
                                  **({'patterns': PatternMatcher.from_app(app).to_dict()}
                                     if getattr(app, 'patterns', None) else {})),
                    calibration=getattr(trained, 'calibration', None),
-                   structure=[e for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children])
+                   structure=[e for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children],
+                   energy_threshold=energy_threshold(trained, source))
 
     def scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list]:
         "Intent probabilities and decoded model spans for `text` (`tree`: nested, as `decode_tree` has them)."
@@ -160,10 +173,10 @@ class Predictor:
         return (self.floor is not None and self.threshold > 0 and vector is not None
                 and float((self.prototypes @ vector).max()) < self.floor)
 
-    def _scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list, np.ndarray | None]:
-        "`scores` and the sentence vector of `text` (None without the encoder)."
+    def _scores(self, text: str, tree: bool = False) -> tuple:
+        "`scores`, the sentence vector of `text` (None without the encoder), its energy (None unless used)."
         enc = self.featurizer.encode(text)
-        if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None
+        if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
         vec = self.encoder.encode([text])[0] if self.encoder is not None else None   # once per request
         lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text), vec)
@@ -173,7 +186,10 @@ class Predictor:
         decode = decode_tree if tree else decode_tags
         feats = lambda: tagger_features(self.featurizer, text, enc.tokens)
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
-        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec
+        energy = (None if self.energy_threshold is None else
+                  float(intent_energy(il, self.intents.index(NONE_INTENT) if NONE_INTENT in self.intents
+                                      else None)))
+        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec, energy
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
                  path: tuple = ()) -> EntityResult:
@@ -203,11 +219,12 @@ class Predictor:
 
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."
-        probs, tree, vector = self._scores(text, tree=True)
+        probs, tree, vector, energy = self._scores(text, tree=True)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]
-        if probs[order[0]] < self.threshold or self.untaught(vector): top = NONE_INTENT
+        unsure = energy < self.energy_threshold if energy is not None else probs[order[0]] < self.threshold
+        if unsure or self.untaught(vector): top = NONE_INTENT
         matches = self.recognizers(text, now=now) if self.recognizers is not None else []
         found = [EntityResult(m.entity, m.start, m.end, m.text, m.kind, m.score, m.role, m.resolution,
                               m.subtype) for m in matches]

@@ -13,7 +13,7 @@ from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
 from .model import weight_array
 from .crf import tagger_features, fit_crf
-from .lexical import fit_lexical, lexical_logits, calibrated_logits
+from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import encoder_available, get_encoder
 from .evaluate import score, span_label, gold_pairs
 
@@ -22,8 +22,8 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
            'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches',
            'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
-           'choose_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger',
-           'similarity_prototypes', 'train']
+           'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
+           'fit_lexical_tagger', 'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -362,20 +362,40 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     return round(float(t[ok].max()), 4) if ok.any() else 0.0
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c078
+def choose_energy_threshold(energy: np.ndarray, # `intent_energy` of each held-out utterance
+                            top: np.ndarray, # its calibrated top probability
+                            budget: float, # right answers one may expect to lose (the probability rule's)
+                           ) -> float | None:
+    "The highest energy threshold whose expected loss of right answers stays within `budget`, or None."
+    order = np.argsort(np.asarray(energy, np.float64), kind='stable')
+    e, lost = np.asarray(energy, np.float64)[order], np.cumsum(np.asarray(top, np.float64)[order])
+    # a threshold at e[i] turns e[:i] into None, plus one unseen utterance like e[i]: sum(top[:i + 1])
+    k = int(np.searchsorted(lost, budget + 1e-9, side='right'))
+    return round(float(e[k - 1]), 4) if k else None
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
 def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
                       probs: np.ndarray, # calibrated probabilities `[n, intents]` of the held-out utterances
                       y: np.ndarray, # their gold intent indices
                       hp: HParams, source: str, # where the held-out utterances came from
+                      energy: np.ndarray | None = None, # their `intent_energy`, for an energy threshold
                      ) -> dict:
-    "The calibration record: `scales`, the threshold chosen on `probs`, and what it trades."
+    "The calibration record: `scales`, the threshold chosen on `probs` (and `energy`), and what they trade."
     top, correct = probs.max(1), probs.argmax(1) == y
     t = choose_threshold(top, hp.oos_tolerance)
-    return dict(scales, threshold=t, source=source, n=len(y), tolerance=hp.oos_tolerance,
-                accuracy=round(float(correct.mean()), 4),
-                accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
-                none_rate=round(float((top < t).mean()), 4))
+    out = dict(scales, threshold=t, source=source, n=len(y), tolerance=hp.oos_tolerance,
+               accuracy=round(float(correct.mean()), 4),
+               accuracy_at_threshold=round(float((correct & (top >= t)).mean()), 4),
+               none_rate=round(float((top < t).mean()), 4))
+    # the probability rule's expected loss, its unseen utterance just under t included
+    e = (choose_energy_threshold(energy, top, float(top[top < t].sum()) + t)
+         if energy is not None and hp.oos_energy else None)
+    if e is not None:
+        out.update(energy_threshold=e, accuracy_at_energy=round(float((correct & (energy >= e)).mean()), 4),
+                   energy_none_rate=round(float((energy < e).mean()), 4))
+    return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -390,9 +410,10 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                              np.stack([vectors[u.text] for u in held]) if vectors else None)
     y = np.array([index[u.intent] for u in held])
     scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
-    return calibration_trade(scales, softmax(calibrated_logits(net, lex, scales)), y, hp, source)
+    z = calibrated_logits(net, lex, scales)
+    return calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c083
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c086
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -425,7 +446,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
     return calibration_trade(scales, softmax(scales['lexical'] * lex), y, hp,
                              f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model')
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -437,7 +458,7 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -460,7 +481,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
