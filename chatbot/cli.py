@@ -434,7 +434,10 @@ def cmd_up(a):
 def _write_health(home: Path, sup: Supervisor):
     "`$CHATBOT_HOME/up.json`: `chatbot up`'s pid and each child's pid, state and restarts, for whoever wants to look."
     Path(home).mkdir(parents=True, exist_ok=True)
-    (Path(home)/'up.json').write_text(json.dumps(dict(at=time.time(), pid=os.getpid(), children=sup.health()), indent=1))
+    # written aside and renamed: a reader never sees a half-written file
+    path = Path(home)/'up.json'; part = path.with_name('up.json.part')
+    part.write_text(json.dumps(dict(at=time.time(), pid=os.getpid(), children=sup.health()), indent=1))
+    os.replace(part, path)
 
 # %% ../nbs/70_cli.ipynb #c023
 def _runs(s: Settings):
