@@ -112,6 +112,7 @@ class Predictor:
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
         self.calibration = calibration or None   # None: the fixed mix of artifacts made before calibration
         self.energy_threshold = energy_threshold if self.calibration else None
+        self.none_index = self.intents.index(NONE_INTENT) if NONE_INTENT in self.intents else None
         # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
@@ -186,9 +187,7 @@ class Predictor:
         decode = decode_tree if tree else decode_tags
         feats = lambda: tagger_features(self.featurizer, text, enc.tokens)
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
-        energy = (None if self.energy_threshold is None else
-                  float(intent_energy(il, self.intents.index(NONE_INTENT) if NONE_INTENT in self.intents
-                                      else None)))
+        energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
         return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec, energy
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
