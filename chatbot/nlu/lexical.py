@@ -9,20 +9,24 @@ from collections import Counter
 import numpy as np
 
 # %% auto #0
-__all__ = ['ABSENT', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits', 'fit_lexical',
-           'mix_logits', 'calibrated_logits', 'intent_energy']
+__all__ = ['ABSENT', 'gram_hashes', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits',
+           'fit_lexical', 'mix_logits', 'calibrated_logits', 'intent_energy']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
 
-def _hashed_tf(grams: list[str], buckets: int) -> dict[int, float]:
-    "Sublinear term frequency of `grams` per hash bucket."
-    c = Counter(zlib.crc32(g.encode('utf-8')) % buckets for g in grams)
+def _gram_hashes(grams: list[str]) -> np.ndarray:
+    "The crc32 of each gram: its bucket is the hash modulo the buckets; the seen-check reads all 32 bits."
+    return np.fromiter((zlib.crc32(g.encode('utf-8')) for g in grams), np.uint32, len(grams))
+
+def _hashed_tf(hashes: np.ndarray, buckets: int) -> dict[int, float]:
+    "Sublinear term frequency of the grams with these `hashes`, per bucket."
+    c = Counter((hashes % buckets).tolist())
     return {b: 1 + math.log(n) for b, n in c.items()}
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c009
-def lexical_terms(text: str, buckets: int, extra=()) -> tuple[dict, dict]:
-    "Hashed sublinear term frequencies of `text`'s word and character n-grams, as two `{bucket: tf}` dicts."
+def gram_hashes(text: str, extra=()) -> tuple[np.ndarray, np.ndarray]:
+    "The crc32 hashes of `text`'s word n-grams (with the `extra` terms) and of its character n-grams."
     low = text.lower()
     words = _WORD.findall(low)
     wgrams = ['w ' + w for w in words] + [f'b {a} {b}' for a, b in zip(words, words[1:])] + list(extra)
@@ -30,9 +34,20 @@ def lexical_terms(text: str, buckets: int, extra=()) -> tuple[dict, dict]:
     for w in low.split():
         p = f' {w} '
         for n in range(2, 6): cgrams += [p[i:i + n] for i in range(len(p) - n + 1)]
-    return _hashed_tf(wgrams, buckets), _hashed_tf(cgrams, buckets)
+    return _gram_hashes(wgrams), _gram_hashes(cgrams)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c012
+def _seen(hashes: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    "The `hashes` that are in the sorted array `seen`."
+    if not len(seen): return hashes[:0]
+    i = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
+    return hashes[seen[i] == hashes]
+
+def lexical_terms(text: str, buckets: int, extra=(), seen: np.ndarray | None = None) -> tuple[dict, dict]:
+    "Hashed sublinear tf of `text`'s word and character n-grams (those in `seen`, if given) as two dicts."
+    return tuple(_hashed_tf(h if seen is None else _seen(h, seen), buckets) for h in gram_hashes(text, extra))
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c015
 def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "`lexical_terms` output weighted by `idf` as sparse `(bucket ids, values)`, each group L2-normalised."
     ids, vals = [], []
@@ -44,12 +59,13 @@ def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray,
     if not ids: return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(ids), np.concatenate(vals)
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c015
-def lexical_vector(text: str, idf: np.ndarray, extra=()) -> tuple[np.ndarray, np.ndarray]:
-    "TF-IDF features of `text` (and `extra` word terms) as sparse `(bucket ids, values)`."
-    return tfidf_vector(lexical_terms(text, len(idf), extra), idf)
-
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
+def lexical_vector(text: str, idf: np.ndarray, extra=(), seen: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    "TF-IDF features of `text` (and `extra` word terms; only grams in `seen`) as sparse `(bucket ids, values)`."
+    return tfidf_vector(lexical_terms(text, len(idf), extra, seen), idf)
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
 def encoder_features(vectors: np.ndarray, # sentence vectors `[n, dim]` (or one `[dim]`)
                      mean: np.ndarray, # the training utterances' mean vector
                     ) -> np.ndarray:
@@ -57,17 +73,17 @@ def encoder_features(vectors: np.ndarray, # sentence vectors `[n, dim]` (or one 
     x = np.asarray(vectors, np.float32) - mean
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c024
 def lexical_logits(W: dict, text: str, extra=(), vector: np.ndarray | None = None) -> np.ndarray:
     "The lexical model's intent logits for `text` (and its sentence `vector` if the weights use one)."
-    ids, vals = lexical_vector(text, W['lexical/idf'], extra)
+    ids, vals = lexical_vector(text, W['lexical/idf'], extra, W.get('lexical/seen'))
     out = vals @ W['lexical_emb'][ids] + W['lexical/bias']
     if 'lexical/enc_kernel' in W:
         if vector is None: raise ValueError('this lexical model reads sentence vectors: pass its vector')
         out = out + encoder_features(vector, W['lexical/enc_mean']) @ W['lexical/enc_kernel']
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c024
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c027
 ABSENT = -30.0
 
 def fit_lexical(texts: list[str], # training utterances
@@ -79,7 +95,7 @@ def fit_lexical(texts: list[str], # training utterances
                 extras=None, # per text, extra word terms (the phrase lists it has, `Featurizer.phrase_terms`)
                 vectors: np.ndarray | None = None, # sentence vectors `[n, dim]` of `texts`, or None
                 enc_weight: float = 1.5, # the scale of the centred, unit-length vectors beside the n-grams
-               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf` (+ `lexical/enc_*`); or None
+               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`, `lexical/seen` (+ `lexical/enc_*`)
     "Weights of a logistic regression over `texts`' TF-IDF n-grams (and `vectors`) for intent indices `labels`."
     if len(set(labels)) < 2: return None
     counts = Counter(labels)
@@ -87,7 +103,9 @@ def fit_lexical(texts: list[str], # training utterances
     mean = sum(weight[l] for l in labels) / len(labels)
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
-    terms = [lexical_terms(t, buckets, x) for t, x in zip(texts, extras or [()] * len(texts))]
+    hashes = [gram_hashes(t, x) for t, x in zip(texts, extras or [()] * len(texts))]
+    seen = np.unique(np.concatenate([np.zeros(0, np.uint32)] + [h for pair in hashes for h in pair]))
+    terms = [tuple(_hashed_tf(h, buckets) for h in pair) for pair in hashes]
     df = np.zeros(buckets, np.float64)
     for group in terms:
         for b in set(group[0]) | set(group[1]): df[b] += 1
@@ -107,17 +125,17 @@ def fit_lexical(texts: list[str], # training utterances
     bias = lr.intercept_ if len(lr.classes_) > 2 else np.concatenate([-lr.intercept_, lr.intercept_]) / 2
     kernel = np.zeros((X.shape[1], n_intents), np.float32); kernel[:, lr.classes_] = coef.T
     b = np.full(n_intents, ABSENT, np.float32); b[lr.classes_] = bias
-    out = {'lexical_emb': kernel[:buckets], 'lexical/bias': b, 'lexical/idf': idf}
+    out = {'lexical_emb': kernel[:buckets], 'lexical/bias': b, 'lexical/idf': idf, 'lexical/seen': seen}
     if vectors is not None:
         out.update({'lexical/enc_kernel': enc_weight * kernel[buckets:], 'lexical/enc_mean': centre})
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c034
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c037
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c037
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c040
 def calibrated_logits(network: np.ndarray, # the network's intent logits
                       lexical: np.ndarray | None, # the lexical model's intent logits, or None
                       calibration: dict, # `network` and `lexical` scales, as fitted on validation
@@ -127,7 +145,7 @@ def calibrated_logits(network: np.ndarray, # the network's intent logits
     if lexical is not None: out = out + float(calibration.get('lexical', 0.0)) * lexical
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c040
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c043
 def intent_energy(logits: np.ndarray, # calibrated intent logits `[n, intents]` (or one `[intents]`)
                   none: int | None = None, # the column of `None`, left out of the sum
                  ) -> np.ndarray:
