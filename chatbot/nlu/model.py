@@ -46,7 +46,7 @@ class HParams:
     calibrate: bool = True
     calibration_fraction: float = 0.2
     oos_tolerance: float = 0.01
-    oos_energy: bool = False
+    oos_energy: bool = True
     refit_lexical: bool = True
     crf: bool = False
     lexical_tagger: float = 5.0
