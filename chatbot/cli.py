@@ -8,6 +8,7 @@ import argparse, json, os, sys, time
 from pathlib import Path
 from .nlu.app import App, AppValidationError, Utterance
 from .config import Settings, absolute_location, resolve_locations
+from .files import write_atomic
 from .nlu.artifacts import ArtifactError
 
 class CLIError(Exception):
@@ -433,11 +434,8 @@ def cmd_up(a):
 
 def _write_health(home: Path, sup: Supervisor):
     "`$CHATBOT_HOME/up.json`: `chatbot up`'s pid and each child's pid, state and restarts, for whoever wants to look."
-    Path(home).mkdir(parents=True, exist_ok=True)
-    # written aside and renamed: a reader never sees a half-written file
-    path = Path(home)/'up.json'; part = path.with_name('up.json.part')
-    part.write_text(json.dumps(dict(at=time.time(), pid=os.getpid(), children=sup.health()), indent=1))
-    os.replace(part, path)
+    health = dict(at=time.time(), pid=os.getpid(), children=sup.health())
+    write_atomic(Path(home)/'up.json', json.dumps(health, indent=1))
 
 # %% ../nbs/70_cli.ipynb #c023
 def _runs(s: Settings):

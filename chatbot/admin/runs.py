@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from ..backends import azure
+from ..files import write_atomic
 
 _log = logging.getLogger(__name__)
 
@@ -31,11 +32,8 @@ class TrainingRunError(RuntimeError):
 def report_progress(path, fraction: float, message: str = '') -> None:
     "Write `{fraction, message, at}` to `path` atomically; does nothing when `path` is None."
     if not path: return
-    p = Path(path)
-    tmp = p.with_name(f'.{p.name}.{os.getpid()}.tmp')
-    tmp.write_text(json.dumps(dict(fraction=max(0.0, min(1.0, float(fraction))), message=str(message),
-                                   at=time.time())))
-    os.replace(tmp, p)
+    write_atomic(path, json.dumps(dict(fraction=max(0.0, min(1.0, float(fraction))), message=str(message),
+                                       at=time.time())))
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c011
 def read_progress(path) -> dict | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from ..backends import azure
+from ..files import write_atomic
 
 import yaml
 
@@ -438,13 +439,9 @@ def save_rules(path, rules: dict):
     from chatbot.chat.rules import Rules
     checked = Rules.from_dict(rules)
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    text = (yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)
-            if p.suffix.lower() in ('.yml', '.yaml')
-            else json.dumps(rules, ensure_ascii=False, indent=1) + '\n')
-    tmp = p.with_name(f'.{p.name}.tmp')
-    tmp.write_text(text, encoding='utf-8')
-    tmp.replace(p)
+    write_atomic(p, yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)
+                    if p.suffix.lower() in ('.yml', '.yaml')
+                    else json.dumps(rules, ensure_ascii=False, indent=1) + '\n')
     return checked
 
 # %% ../../nbs/admin/55_admin.studio.ipynb #c096

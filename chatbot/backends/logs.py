@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from .core import Backends
 from .sqlite import SQLiteFile, sqlite_path
+from ..files import write_atomic
 
 _log = logging.getLogger('chatbot.backends.logs')
 
@@ -381,12 +382,8 @@ def spill_records(folder: str | Path, records: list[dict]) -> Path:
     "Write validated log `records` as JSON lines to a new file in `folder` (complete or absent); its path."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     path = folder/f'logs-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl'
-    tmp = path.with_suffix('.tmp')
-    with open(tmp, 'w', encoding='utf-8') as f:
-        for r in records: f.write(json.dumps(r, ensure_ascii=False, default=_plain) + '\n')
-        f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+    lines = ''.join(json.dumps(r, ensure_ascii=False, default=_plain) + '\n' for r in records)
+    return write_atomic(path, lines, durable=True)
 
 # %% ../../nbs/backends/06_backends.logs.ipynb #c097
 def _alive(pid: int) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, json, os, platform, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
+from ..files import write_atomic
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'ArtifactError', 'sha256_file', 'library_versions', 'write_artifact', 'read_manifest',
@@ -117,7 +118,5 @@ def update_manifest(path, **fields) -> dict:
     p = Path(path)
     m = read_manifest(p)
     m.update(fields)
-    tmp = p/'.manifest.json.tmp'
-    tmp.write_text(json.dumps(m, indent=1, ensure_ascii=False), encoding='utf-8')
-    os.replace(tmp, p/'manifest.json')
+    write_atomic(p/'manifest.json', json.dumps(m, indent=1, ensure_ascii=False))
     return m

@@ -62,7 +62,7 @@ def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray,
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
 def lexical_vector(text: str, idf: np.ndarray, extra=(), seen: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    "TF-IDF features of `text` (and `extra` word terms; only grams in `seen`) as sparse `(bucket ids, values)`."
+    "TF-IDF features of `text` (with `extra` word terms; only grams in `seen`) as sparse `(ids, values)`."
     return tfidf_vector(lexical_terms(text, len(idf), extra, seen), idf)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
@@ -95,7 +95,7 @@ def fit_lexical(texts: list[str], # training utterances
                 extras=None, # per text, extra word terms (the phrase lists it has, `Featurizer.phrase_terms`)
                 vectors: np.ndarray | None = None, # sentence vectors `[n, dim]` of `texts`, or None
                 enc_weight: float = 1.5, # the scale of the centred, unit-length vectors beside the n-grams
-               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`, `lexical/seen` (+ `lexical/enc_*`)
+               ) -> dict | None: # `lexical_emb`, `lexical/bias`, `lexical/idf`, `lexical/seen`, `lexical/enc_*`
     "Weights of a logistic regression over `texts`' TF-IDF n-grams (and `vectors`) for intent indices `labels`."
     if len(set(labels)) < 2: return None
     counts = Counter(labels)

@@ -12,6 +12,7 @@ from typing import Callable
 from urllib.parse import unquote
 
 from ..backends import azure
+from ..files import write_atomic
 from .artifacts import ArtifactError, read_manifest, verify_artifact
 
 # %% auto #0
@@ -259,14 +260,7 @@ class LocalRegistry(ModelRegistry):
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 doc = fn(self._read_slots(app)[0] or _empty_slots())
-                fd, tmp = tempfile.mkstemp(prefix='.slots.', suffix='.tmp', dir=adir)
-                try:
-                    with os.fdopen(fd, 'wb') as f:
-                        f.write(json.dumps(doc, indent=1, ensure_ascii=False).encode()); f.flush()
-                        os.fsync(f.fileno())
-                    os.replace(tmp, adir/'slots.json')
-                finally:
-                    if os.path.exists(tmp): os.unlink(tmp)
+                write_atomic(adir/'slots.json', json.dumps(doc, indent=1, ensure_ascii=False), durable=True)
                 return doc, self.slot_state(app)
             finally: fcntl.flock(lock, fcntl.LOCK_UN)
 
