@@ -4,6 +4,7 @@
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c003
 from __future__ import annotations
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -18,7 +19,8 @@ from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction', 'Predictor']
+__all__ = ['choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction', 'one_blas_thread',
+           'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 def choose_none_threshold(trained, app=None, given: float | None = None) -> tuple[float, str]:
@@ -100,6 +102,21 @@ class Prediction:
     def score(self) -> float: return self.intents.get(self.top_intent, 0.0)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c023
+_BLAS_ENV = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'BLIS_NUM_THREADS')
+_blas_limited = False
+
+def one_blas_thread() -> bool:
+    "Limit this process's BLAS to one thread, unless the environment sets a count; whether it is limited."
+    global _blas_limited
+    if _blas_limited: return True
+    if any(os.environ.get(v) for v in _BLAS_ENV): return False
+    try: from threadpoolctl import threadpool_limits
+    except ImportError: return False
+    threadpool_limits(limits=1, user_api='blas')
+    _blas_limited = True
+    return True
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c026
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
@@ -107,6 +124,7 @@ class Predictor:
                  version: str = '', manifest: dict | None = None, calibration: dict | None = None,
                  structure: list[Entity] = (),
                  energy_threshold: float | None = None): # `None` under this evidence (with `calibration`)
+        one_blas_thread()
         self.W, self.featurizer, self.intents, self.tag_names, self.hp = (weights, featurizer, list(intents),
                                                                           list(tag_names), hp)
         self.threshold, self.version, self.manifest = threshold, version, manifest or {}
