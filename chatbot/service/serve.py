@@ -697,10 +697,6 @@ def run_server(config: dict, host: str = '127.0.0.1', port: int = 8080, workers:
     def on_exit(server):
         if own_dir: shutil.rmtree(metrics_dir, ignore_errors=True)
 
-    def post_worker_init(worker):
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(limits=1)  # see above: one BLAS thread per worker
-
     run_wsgi(lambda: create_app(config, settings=settings), host, port, workers, threads, 'chatbot-serve',
              log_level, timeout, child_exit=child_exit, worker_exit=worker_exit, on_exit=on_exit,
-             post_worker_init=post_worker_init, limit_request_line=line_limit)
+             limit_request_line=line_limit)
