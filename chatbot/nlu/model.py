@@ -38,6 +38,8 @@ class HParams:
     encoder: bool | None = None
     encoder_weight: float = 1.5
     encoder_precision: str = 'int8'
+    encoder_english: bool | None = None
+    encoder_english_max: int = 50
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3
@@ -62,6 +64,7 @@ class HParams:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if 'dilations' in known: known['dilations'] = tuple(known['dilations'])
         known.setdefault('encoder_precision', 'float32')   # a model trained before int8 existed
+        known.setdefault('encoder_english', False)          # ... or before the English encoder
         return cls(**known)
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c009

@@ -65,7 +65,7 @@ def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
     if cal := getattr(trained, 'calibration', None): manifest['calibration'] = dict(cal)
     if 'lexical/enc_kernel' in trained.weights:   # the sentence encoder whose vectors the lexical model reads
         manifest['encoder'] = trained.info.get('encoder') or get_encoder(
-            precision=trained.hparams.encoder_precision).info()
+            precision=trained.hparams.encoder_precision, english=bool(trained.hparams.encoder_english)).info()
     if syn := getattr(app, 'synonyms', None): manifest['synonyms'] = {c: list(ss) for c, ss in syn.items()}
     if tree := [e.to_dict() for e in getattr(app, 'entities', []) if e.kind == 'learned' and e.children]:
         manifest['structure'] = tree
@@ -141,7 +141,7 @@ class Predictor:
         self.recognizers = None
         # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
         self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)",
-                                    hp.encoder_precision)
+                                    hp.encoder_precision, bool(hp.encoder_english))
                         if 'lexical/enc_kernel' in weights else None)
         # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
         self.prototypes = weights.get('ood/prototype_emb') if self.encoder is not None else None

@@ -14,7 +14,7 @@ from .model import HParams, build_keras_model, keras_weights, decode_tags, forwa
 from .model import weight_array
 from .crf import tagger_features, fit_crf
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
-from .encoder import encoder_available, get_encoder
+from .encoder import ascii_text, encoder_available, get_encoder, minilm_available
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
@@ -312,7 +312,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
     W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}   # not a predictor's caches
     if 'lexical/enc_kernel' in W and vectors is None:
-        vectors = get_encoder(precision=hp.encoder_precision).encode(texts)
+        vectors = get_encoder(precision=hp.encoder_precision, english=bool(hp.encoder_english)).encode(texts)
     net, lex = [], []
     for i, t in enumerate(texts):
         enc = featurizer.encode(t)
@@ -494,8 +494,14 @@ def train(utterances: list[Utterance], # labelled training utterances
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
     hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
+    english = hp.encoder_english
+    if english is None:
+        per_intent = len(utterances) / max(1, len({u.intent for u in utterances} - {NONE_INTENT}))
+        english = (minilm_available() and per_intent <= hp.encoder_english_max
+                   and ascii_text(u.text for u in utterances))
+    hp = replace(hp, encoder_english=bool(hp.encoder and english))
     # a missing package fails here, before any training
-    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision)
+    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision, hp.encoder_english)
                if hp.encoder and hp.lexical else None)
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
@@ -585,7 +591,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                                      hp.lexical, hp.lexical_c, hp.lexical_balance,
                                      [featurizer.phrase_terms(u.text) for u in us],
                                      np.stack([vectors[u.text] for u in us]) if vectors else None,
-                                     hp.encoder_weight) or {}
+                                     hp.encoder_weight * math.sqrt(getattr(encoder, 'blocks', 1))) or {}
     if hp.lexical: weights.update(lexical(utterances))
     calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
                              'validation' if valid else 'held out from training', vectors)
