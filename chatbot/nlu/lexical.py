@@ -17,7 +17,7 @@ _WORD = re.compile(r'\w+')
 
 def _gram_hashes(grams: list[str]) -> np.ndarray:
     "The crc32 of each gram: its bucket is the hash modulo the buckets; the seen-check reads all 32 bits."
-    return np.fromiter((zlib.crc32(g.encode('utf-8')) for g in grams), np.uint32, len(grams))
+    return np.fromiter(map(zlib.crc32, map(str.encode, grams)), np.uint32, len(grams))   # UTF-8, builtins only
 
 def _hashed_tf(hashes: np.ndarray, buckets: int) -> dict[int, float]:
     "Sublinear term frequency of the grams with these `hashes`, per bucket."

@@ -19,8 +19,8 @@ from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction', 'one_blas_thread',
-           'Predictor']
+__all__ = ['FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction',
+           'one_blas_thread', 'spread_rows', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 def choose_none_threshold(trained, app=None, given: float | None = None) -> tuple[float, str]:
@@ -117,6 +117,14 @@ def one_blas_thread() -> bool:
     return True
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c026
+FLOOR_BLOCK = 256   # the examples compared first
+
+def spread_rows(rows: np.ndarray, block: int = FLOOR_BLOCK) -> np.ndarray:
+    "`rows` reordered so the first `block` are spread evenly over them (every k-th), the others after."
+    step = -(-len(rows) // block)
+    return rows[np.argsort(np.arange(len(rows)) % max(step, 1), kind='stable')]
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c029
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
@@ -144,7 +152,8 @@ class Predictor:
                                     hp.encoder_precision, bool(hp.encoder_english))
                         if 'lexical/enc_kernel' in weights else None)
         # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
-        self.prototypes = weights.get('ood/prototype_emb') if self.encoder is not None else None
+        self.prototypes = (spread_rows(weights['ood/prototype_emb'], FLOOR_BLOCK)
+                           if self.encoder is not None and 'ood/prototype_emb' in weights else None)
         self.floor = (float(weights['ood/floor'][0]) if self.prototypes is not None and 'ood/floor' in weights
                       else None)
         # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
@@ -189,8 +198,12 @@ class Predictor:
 
     def untaught(self, vector: np.ndarray | None) -> bool:
         "Whether a sentence vector is farther from every kept example than the floor (when threshold > 0)."
-        return (self.floor is not None and self.threshold > 0 and vector is not None
-                and float((self.prototypes @ vector).max()) < self.floor)
+        if self.floor is None or self.threshold <= 0 or vector is None: return False
+        # one example near enough clears it: most messages find one in the first block, which spans the intents
+        # (`spread_rows`), so the rest is read only for those that may be untaught
+        P, head = self.prototypes, FLOOR_BLOCK
+        if float((P[:head] @ vector).max()) >= self.floor: return False
+        return len(P) <= head or float((P[head:] @ vector).max()) < self.floor
 
     def _scores(self, text: str, tree: bool = False) -> tuple:
         "`scores`, the sentence vector of `text` (None without the encoder), its energy (None unless used)."
