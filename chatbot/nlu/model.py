@@ -37,7 +37,7 @@ class HParams:
     lexical_weight: float = 0.5
     encoder: bool | None = None
     encoder_weight: float = 1.5
-    encoder_precision: str = 'int8'
+    encoder_precision: str = 'int8-all'
     encoder_english: bool | None = None
     encoder_english_max: int = 50
     batch_size: int = 32
