@@ -159,3 +159,32 @@ def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
     assert found(loaded) == {text: [city] for text, city in unseen.items()}
     off = train(app.utterances, intents=app.intents, hp=HParams(epochs=1, lexical_tagger=0), progress=False)
     assert not any(k.startswith('crf_lex/') for k in off.weights)
+
+
+def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):
+    """With a validation split that has enough entities, training tries the lexical CRF's weights there, keeps the
+    best one in the model's hyper-parameters (and so in the artifact) and reports every candidate's entity F1; an
+    app without a validation split keeps the default weight and reports no choice."""
+    from chatbot.nlu.app import EntitySpan, Utterance
+    from chatbot.nlu.train import train, TAGGER_WEIGHTS, MIN_TAGGER_SPANS
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model, Predictor
+    cities = ['Paris', 'Rome', 'Berlin', 'Oslo', 'Vienna', 'Prague', 'Dublin', 'Athens', 'Madrid', 'Lisbon',
+              'Warsaw', 'Nairobi', 'Lima', 'Quito', 'Cairo', 'Tokyo', 'Seoul', 'Hanoi', 'Dakar', 'Accra']
+    frames = ['fly to {}', 'book a flight to {}', 'I want to go to {}', 'a ticket to {} please', 'travel to {}']
+    def u(frame, city):
+        text = frame.format(city)
+        return Utterance(text, 'BookFlight', [EntitySpan('city', text.index(city), text.index(city) + len(city), city)])
+    chat = ['tell me a joke', 'what can you do', 'thanks a lot', 'who made you', 'good morning', 'never mind']
+    train_us = [u(f, c) for i, c in enumerate(cities[:12]) for f in frames[i % 3:i % 3 + 3]]
+    train_us += [Utterance(t, 'None') for t in chat]
+    valid = [u(f, c) for c in cities[12:] for f in frames[3:] + frames[:2]]
+    assert len(valid) >= MIN_TAGGER_SPANS
+    t = train(train_us, valid, hp=HParams(epochs=2, encoder=False), progress=False)
+    chosen = t.info['lexical_tagger']
+    assert chosen['weight'] in TAGGER_WEIGHTS and t.hparams.lexical_tagger == chosen['weight']
+    assert list(chosen['valid_entity_f1']) == [str(w) for w in TAGGER_WEIGHTS]
+    assert chosen['valid_entity_f1'][str(chosen['weight'])] == max(chosen['valid_entity_f1'].values())
+    assert Predictor.load(save_model(t, tmp_path/'m')).hp.lexical_tagger == chosen['weight']
+    small = train(train_us, hp=HParams(epochs=1, encoder=False), progress=False)
+    assert small.hparams.lexical_tagger == TAGGER_WEIGHTS[-1] and 'lexical_tagger' not in small.info

@@ -51,7 +51,7 @@ class HParams:
     oos_energy: bool = True
     refit_lexical: bool = True
     crf: bool = False
-    lexical_tagger: float = 5.0
+    lexical_tagger: float | None = None
     morphology: str | None = None
     similarity_floor: bool = True
     max_prototypes: int = 2000

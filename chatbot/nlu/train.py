@@ -12,18 +12,19 @@ from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
 from .model import weight_array
-from .crf import tagger_features, fit_crf
+from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import ascii_text, encoder_available, get_encoder, minilm_available
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches',
-           'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches',
-           'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
-           'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
-           'fit_lexical_tagger', 'similarity_prototypes', 'train']
+           'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
+           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
+           'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app',
+           'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold', 'calibration_trade',
+           'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger', 'tagger_rows',
+           'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -459,6 +460,39 @@ def fit_lexical_tagger(utterances, # labelled utterances
     return fit_crf(feats, tags, tag_names) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
+MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
+
+def choose_lexical_tagger(rows: list, # per validation utterance: `(tokens, network tag logits, crf_features)`
+                          gold: list, # per utterance, its gold spans (the second item of `gold_pairs`)
+                          weights: dict, # the model's weights, with the lexical CRF's `crf_lex/*`
+                          tag_names: list[str],
+                          candidates=TAGGER_WEIGHTS,
+                         ) -> tuple[float, dict]: # the weight, and each candidate's entity F1
+    "The lexical CRF's weight in the tag scores with the best entity F1 on validation `rows` (ties: the larger)."
+    f1 = {}
+    for w in candidates:
+        pred = []
+        for toks, tl, feats in rows:
+            if not toks: pred.append(('', [])); continue
+            tags, trans = mixed_tag_scores(weights, tl, feats, w)
+            pred.append(('', [s[:3] for s in decode_tags(tags, toks, tag_names, trans)]))
+        f1[w] = score([('', g) for g in gold], pred)['entity']['f1']
+    best = max(f1.values())
+    return max(w for w in candidates if f1[w] >= best - 1e-9), f1
+
+def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) -> list:
+    "`choose_lexical_tagger`'s rows for `utterances`: tokens, the network's tag logits (NumPy, as served), features."
+    W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
+    rows = []
+    for u in utterances:
+        enc = featurizer.encode(u.text)
+        tl = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)[1] if enc.tokens else None
+        rows.append((enc.tokens, None if tl is None else tl[:len(enc.tokens)],
+                     tagger_features(featurizer, u.text, enc.tokens)))
+    return rows
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -481,7 +515,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c100
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -603,8 +637,15 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
-    if hp.lexical_tagger and len(tag_names) > 1:
+    if hp.lexical_tagger != 0 and len(tag_names) > 1:
         weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
+    tagger = None   # the weight of the lexical CRF: chosen on the validation split where it can be
+    if hp.lexical_tagger is None:
+        gold = [g for _, g in gold_pairs(valid or [])]
+        if 'crf_lex/keys' in weights and sum(map(len, gold)) >= MIN_TAGGER_SPANS:
+            w, f1 = choose_lexical_tagger(tagger_rows(weights, featurizer, hp, valid), gold, weights, tag_names)
+            tagger = dict(weight=w, valid_entity_f1={str(k): round(v, 4) for k, v in f1.items()})
+        hp = replace(hp, lexical_tagger=tagger['weight'] if tagger else TAGGER_WEIGHTS[-1])
     if vectors is not None and hp.similarity_floor:
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
@@ -618,6 +659,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     if 'ood/floor' in weights:
         info['similarity_floor'] = dict(floor=round(float(weights['ood/floor'][0]), 4),
                                         prototypes=len(weights['ood/prototype_emb']))
+    if tagger: info['lexical_tagger'] = tagger
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
