@@ -5,6 +5,7 @@
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c004
 from __future__ import annotations
 import os, tempfile, zlib
+from collections.abc import Iterator
 from itertools import chain
 import numpy as np
 from .text import tokenize, word_spans
@@ -61,6 +62,10 @@ ABSENT_TAG = -30.0
 
 def _hash(feature: str) -> int: return zlib.crc32(feature.encode('utf-8'))
 
+def _hashes(features) -> Iterator[int]:
+    "`_hash` of each feature, with builtins mapped over them: a third faster than a Python call per feature."
+    return map(zlib.crc32, map(str.encode, features))   # str.encode is UTF-8
+
 def fit_crf(features: list, # per utterance, `crf_features` of its tokens
             tags: list, # per utterance, the tag name of each token
             tag_names: list[str], # every tag, in the model's order
@@ -109,8 +114,7 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
     bias = np.asarray(W['crf_lex/bias'], np.float32)
     T, n = len(features), len(bias)
     counts = [len(fs) for fs in features]
-    # builtins mapped over the features, not a Python function per feature: a third faster at ~250 a sentence
-    h = np.fromiter(map(zlib.crc32, map(str.encode, chain.from_iterable(features))), np.int64, sum(counts))
+    h = np.fromiter(_hashes(chain.from_iterable(features)), np.int64, sum(counts))
     tok = np.repeat(np.arange(T), counts)
     pos = np.minimum(np.searchsorted(keys, h), max(len(keys) - 1, 0))
     hit = keys[pos] == h if len(keys) else np.zeros(len(h), bool)

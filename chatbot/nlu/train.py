@@ -22,9 +22,9 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
            'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
            'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app',
-           'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold', 'calibration_trade',
-           'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger', 'tagger_rows',
-           'similarity_prototypes', 'train']
+           'served_weights', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
+           'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger',
+           'tagger_rows', 'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -308,10 +308,14 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     return app.validate(), valid, notes
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c069
+def served_weights(weights: dict) -> dict:
+    "`weights` as a served model holds them (`weight_array`), without a predictor's caches (`~` names)."
+    return {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
+
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: list[str],
                   vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
-    W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}   # not a predictor's caches
+    W = served_weights(weights)
     if 'lexical/enc_kernel' in W and vectors is None:
         vectors = get_encoder(precision=hp.encoder_precision, english=bool(hp.encoder_english)).encode(texts)
     net, lex = [], []
@@ -483,7 +487,7 @@ def choose_lexical_tagger(rows: list, # per validation utterance: `(tokens, netw
 
 def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) -> list:
     "`choose_lexical_tagger`'s rows for `utterances`: tokens, the network's tag logits (NumPy, as served), features."
-    W = {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
+    W = served_weights(weights)
     rows = []
     for u in utterances:
         enc = featurizer.encode(u.text)
