@@ -13,7 +13,7 @@ import numpy as np
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]))
 from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
-from chatbot.nlu.lexical import lexical_terms, tfidf_vector
+from chatbot.nlu.lexical import lexical_terms, tfidf_vector, document_frequency
 from chatbot.nlu.encoder import get_encoder
 D = str(__import__('pathlib').Path(__file__).resolve().parents[2] / 'shared' / 'datasets') + '/'
 def rows(p): return [json.loads(l) for l in open(p)]
@@ -31,9 +31,7 @@ for ds in ('clinc150', 'snips'):
         labs = sorted({r['intent'] for r in tr}); ix = {l: i for i, l in enumerate(labs)}
         ytr = np.array([ix[r['intent']] for r in tr]); yva = np.array([ix[r['intent']] for r in va])
         terms = [lexical_terms(r['text'], B) for r in tr]
-        df = np.zeros(B)
-        for g in terms:
-            for b in set(g[0]) | set(g[1]): df[b] += 1
+        df = document_frequency(terms, B)
         idf = (np.log((1 + len(tr)) / (1 + df)) + 1).astype(np.float32)
         def tfidf(rs):
             vs = [tfidf_vector(lexical_terms(r['text'], B), idf) for r in rs]

@@ -139,5 +139,11 @@ def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical
     if not weight or 'crf_lex/keys' not in W: return tag_logits, own
     feats = features() if callable(features) else features
     scores = log_softmax(tag_logits) + weight * crf_emissions(W, feats)
-    trans = weight * W['crf_lex/transitions'] + (0 if own is None else own)
-    return scores, trans
+    # the sum is the same for every message: kept in `W` (as `~bigru` is) with the arrays it was made from,
+    # and read-only, so that decoding keeps its masked layout too (`chatbot.nlu.model.decoding_transitions`)
+    lex, key = W['crf_lex/transitions'], f'~crf_mix/{weight}'
+    if (hit := W.get(key)) is None or hit[0] is not lex or hit[1] is not own:
+        trans = weight * lex + (0 if own is None else own)
+        trans.flags.writeable = False
+        W[key] = hit = (lex, own, trans)
+    return scores, hit[2]

@@ -4,13 +4,14 @@
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c003
 from __future__ import annotations
-import math, re, zlib
+import re, zlib
 from collections import Counter
+from functools import lru_cache
 import numpy as np
 
 # %% auto #0
-__all__ = ['ABSENT', 'gram_hashes', 'lexical_terms', 'tfidf_vector', 'lexical_vector', 'encoder_features', 'lexical_logits',
-           'fit_lexical', 'mix_logits', 'calibrated_logits', 'intent_energy']
+__all__ = ['ABSENT', 'gram_hashes', 'lexical_terms', 'tfidf_vector', 'document_frequency', 'lexical_vector', 'encoder_features',
+           'lexical_logits', 'fit_lexical', 'mix_logits', 'calibrated_logits', 'intent_energy']
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c006
 _WORD = re.compile(r'\w+')
@@ -19,22 +20,28 @@ def _gram_hashes(grams: list[str]) -> np.ndarray:
     "The crc32 of each gram: its bucket is the hash modulo the buckets; the seen-check reads all 32 bits."
     return np.fromiter(map(zlib.crc32, map(str.encode, grams)), np.uint32, len(grams))   # UTF-8, builtins only
 
-def _hashed_tf(hashes: np.ndarray, buckets: int) -> dict[int, float]:
-    "Sublinear term frequency of the grams with these `hashes`, per bucket."
-    c = Counter((hashes % buckets).tolist())
-    return {b: 1 + math.log(n) for b, n in c.items()}
+def _hashed_tf(hashes: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    "`(buckets, tf)`: the sorted buckets of the grams with these `hashes` and their sublinear term frequency."
+    b = np.sort(hashes % buckets).astype(np.int64)
+    first = np.flatnonzero(np.diff(b, prepend=-1))   # where a new bucket begins
+    return b[first], 1 + np.log(np.diff(np.append(first, len(b))))
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c009
+@lru_cache(maxsize=1 << 14)
+def _char_gram_hashes(word: str) -> np.ndarray:
+    "The crc32 hashes of the character 2-5 grams of `word` padded with spaces (read-only: it is shared)."
+    p = f' {word} '
+    h = _gram_hashes([p[i:i + n] for n in range(2, 6) for i in range(len(p) - n + 1)])
+    h.flags.writeable = False
+    return h
+
 def gram_hashes(text: str, extra=()) -> tuple[np.ndarray, np.ndarray]:
     "The crc32 hashes of `text`'s word n-grams (with the `extra` terms) and of its character n-grams."
     low = text.lower()
     words = _WORD.findall(low)
     wgrams = ['w ' + w for w in words] + [f'b {a} {b}' for a, b in zip(words, words[1:])] + list(extra)
-    cgrams = []
-    for w in low.split():
-        p = f' {w} '
-        for n in range(2, 6): cgrams += [p[i:i + n] for i in range(len(p) - n + 1)]
-    return _gram_hashes(wgrams), _gram_hashes(cgrams)
+    chars = [_char_gram_hashes(w) for w in low.split()]
+    return _gram_hashes(wgrams), np.concatenate(chars) if chars else np.zeros(0, np.uint32)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c012
 def _seen(hashes: np.ndarray, seen: np.ndarray) -> np.ndarray:
@@ -43,29 +50,35 @@ def _seen(hashes: np.ndarray, seen: np.ndarray) -> np.ndarray:
     i = np.minimum(np.searchsorted(seen, hashes), len(seen) - 1)
     return hashes[seen[i] == hashes]
 
-def lexical_terms(text: str, buckets: int, extra=(), seen: np.ndarray | None = None) -> tuple[dict, dict]:
-    "Hashed sublinear tf of `text`'s word and character n-grams (those in `seen`, if given) as two dicts."
+def lexical_terms(text: str, buckets: int, extra=(), seen: np.ndarray | None = None) -> tuple[tuple, tuple]:
+    "Hashed sublinear tf of `text`'s word and character n-grams (those in `seen`, if given), as `_hashed_tf`."
     return tuple(_hashed_tf(h if seen is None else _seen(h, seen), buckets) for h in gram_hashes(text, extra))
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c015
-def tfidf_vector(terms: tuple[dict, dict], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tfidf_vector(terms: tuple[tuple, tuple], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "`lexical_terms` output weighted by `idf` as sparse `(bucket ids, values)`, each group L2-normalised."
     ids, vals = [], []
-    for tf in terms:
-        if not tf: continue
-        b = np.fromiter(tf, np.int64, len(tf))
-        v = np.fromiter(tf.values(), np.float32, len(tf)) * idf[b]
+    for b, tf in terms:
+        if not len(b): continue
+        v = tf.astype(np.float32) * idf[b]
         ids.append(b); vals.append(v / max(float(np.sqrt(v @ v)), 1e-12))
     if not ids: return np.zeros(0, np.int64), np.zeros(0, np.float32)
     return np.concatenate(ids), np.concatenate(vals)
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c018
+def document_frequency(terms: list, # `lexical_terms` of each text
+                       buckets: int) -> np.ndarray:
+    "How many of the texts have each bucket, in their word or their character n-grams."
+    return np.bincount(np.concatenate([np.zeros(0, np.int64)] + [np.union1d(w[0], c[0]) for w, c in terms]),
+                       minlength=buckets).astype(np.float64)
+
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
 def lexical_vector(text: str, idf: np.ndarray, extra=(), seen: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     "TF-IDF features of `text` (with `extra` word terms; only grams in `seen`) as sparse `(ids, values)`."
     return tfidf_vector(lexical_terms(text, len(idf), extra, seen), idf)
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c021
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c024
 def encoder_features(vectors: np.ndarray, # sentence vectors `[n, dim]` (or one `[dim]`)
                      mean: np.ndarray, # the training utterances' mean vector
                     ) -> np.ndarray:
@@ -73,7 +86,7 @@ def encoder_features(vectors: np.ndarray, # sentence vectors `[n, dim]` (or one 
     x = np.asarray(vectors, np.float32) - mean
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c024
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c027
 def lexical_logits(W: dict, text: str, extra=(), vector: np.ndarray | None = None) -> np.ndarray:
     "The lexical model's intent logits for `text` (and its sentence `vector` if the weights use one)."
     ids, vals = lexical_vector(text, W['lexical/idf'], extra, W.get('lexical/seen'))
@@ -83,7 +96,7 @@ def lexical_logits(W: dict, text: str, extra=(), vector: np.ndarray | None = Non
         out = out + encoder_features(vector, W['lexical/enc_mean']) @ W['lexical/enc_kernel']
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c027
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c030
 ABSENT = -30.0
 
 def fit_lexical(texts: list[str], # training utterances
@@ -106,9 +119,7 @@ def fit_lexical(texts: list[str], # training utterances
     hashes = [gram_hashes(t, x) for t, x in zip(texts, extras or [()] * len(texts))]
     seen = np.unique(np.concatenate([np.zeros(0, np.uint32)] + [h for pair in hashes for h in pair]))
     terms = [tuple(_hashed_tf(h, buckets) for h in pair) for pair in hashes]
-    df = np.zeros(buckets, np.float64)
-    for group in terms:
-        for b in set(group[0]) | set(group[1]): df[b] += 1
+    df = document_frequency(terms, buckets)
     idf = np.where(df > 0, np.log((1 + len(texts)) / (1 + df)) + 1, 0).astype(np.float32)
     rows = [tfidf_vector(group, idf) for group in terms]
     indptr = np.cumsum([0] + [len(r[0]) for r in rows])
@@ -130,12 +141,12 @@ def fit_lexical(texts: list[str], # training utterances
         out.update({'lexical/enc_kernel': enc_weight * kernel[buckets:], 'lexical/enc_mean': centre})
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c037
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c040
 def mix_logits(network: np.ndarray, lexical: np.ndarray, weight: float) -> np.ndarray:
     "Intent logits of the weighted geometric mean of the two models' probabilities."
     return (1 - weight) * network + weight * lexical
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c040
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c043
 def calibrated_logits(network: np.ndarray, # the network's intent logits
                       lexical: np.ndarray | None, # the lexical model's intent logits, or None
                       calibration: dict, # `network` and `lexical` scales, as fitted on validation
@@ -145,7 +156,7 @@ def calibrated_logits(network: np.ndarray, # the network's intent logits
     if lexical is not None: out = out + float(calibration.get('lexical', 0.0)) * lexical
     return out
 
-# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c043
+# %% ../../nbs/nlu/15_nlu.lexical.ipynb #c046
 def intent_energy(logits: np.ndarray, # calibrated intent logits `[n, intents]` (or one `[intents]`)
                   none: int | None = None, # the column of `None`, left out of the sum
                  ) -> np.ndarray:
