@@ -11,7 +11,8 @@ import numpy as np
 from .text import tokenize, word_spans
 
 # %% auto #0
-__all__ = ['ABSENT_TAG', 'token_shape', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions', 'mixed_tag_scores']
+__all__ = ['NEIGHBOURS', 'ABSENT_TAG', 'token_shape', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions',
+           'crf_feature_hashes', 'tagger_feature_hashes', 'mixed_tag_scores']
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c006
 def token_shape(tok: str) -> str:
@@ -22,42 +23,51 @@ def token_shape(tok: str) -> str:
         if not out or out[-1] != k: out.append(k)
     return ''.join(out)
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c008
-def crf_features(text: str, tokens=None, marks=None) -> list[list[str]]:
-    "CRF features of each of `text`'s tokens (`tokenize(text)` unless given) and their phrase-list `marks`."
-    tokens = tokenize(text) if tokens is None else tokens
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c009
+NEIGHBOURS = (-2, -1, 1, 2)
+
+def _own_features(w: str) -> list[str]:
+    low = w.lower()
+    return ['bias', 'w=' + low, 'p2=' + low[:2], 'p3=' + low[:3], 's2=' + low[-2:], 's3=' + low[-3:],
+            'shape=' + token_shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
+
+def _neighbour_features(w: str, d: int) -> list[str]:
+    "The features the word `w` gives the token `d` places before it."
+    low = w.lower()
+    return [f'{d}:w={low}', f'{d}:s3={low[-3:]}', f'{d}:title={w.istitle()}', f'{d}:digit={w.isdigit()}']
+
+def _token_features(text: str, tokens, marks) -> Iterator[tuple]:
+    "Per token: its word, `inside` (the word it sits in), its `neighbours` `(word, offset)` and the `rest`."
     words = [t for t, *_ in tokens]
     spans = word_spans(text)
-    out, k = [], 0
+    k = 0
     for i, (w, s, e) in enumerate(tokens):
-        low = w.lower()
-        f = ['bias', 'w=' + low, 'p2=' + low[:2], 'p3=' + low[:3], 's2=' + low[-2:], 's3=' + low[-3:],
-             'shape=' + token_shape(w), f'digit={w.isdigit()}', f'title={w.istitle()}']
+        inside, rest = [], []
         while k < len(spans) and spans[k][1] <= s: k += 1
         if k < len(spans) and spans[k][0] <= s and e <= spans[k][1] and (spans[k][0], spans[k][1]) != (s, e):
             ws, we = spans[k]
-            f += ['W=' + text[ws:we].lower(), 'at=' + ('B' if s == ws else 'E' if e == we else 'I')]
-        for d in (-2, -1, 1, 2):
-            j = i + d
-            if 0 <= j < len(words):
-                n = words[j].lower()
-                f += [f'{d}:w={n}', f'{d}:s3={n[-3:]}', f'{d}:title={words[j].istitle()}',
-                      f'{d}:digit={words[j].isdigit()}']
-        if i == 0: f.append('BOS')
-        if i == len(words) - 1: f.append('EOS')
+            inside = ['W=' + text[ws:we].lower(), 'at=' + ('B' if s == ws else 'E' if e == we else 'I')]
+        near = [(words[i + d], d) for d in NEIGHBOURS if 0 <= i + d < len(words)]
+        if i == 0: rest.append('BOS')
+        if i == len(words) - 1: rest.append('EOS')
         if marks:
             for d in (-1, 0, 1):
-                if 0 <= i + d < len(marks): f += [f'{d}:{m}' if d else m for m in sorted(marks[i + d])]
-        out.append(f)
-    return out
+                if 0 <= i + d < len(marks): rest += [f'{d}:{m}' if d else m for m in sorted(marks[i + d])]
+        yield w, inside, near, rest
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c011
+def crf_features(text: str, tokens=None, marks=None) -> list[list[str]]:
+    "CRF features of each of `text`'s tokens (`tokenize(text)` unless given) and their phrase-list `marks`."
+    tokens = tokenize(text) if tokens is None else tokens
+    return [_own_features(w) + inside + [f for n, d in near for f in _neighbour_features(n, d)] + rest
+            for w, inside, near, rest in _token_features(text, tokens, marks)]
+
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c012
 def tagger_features(featurizer, # the model's `Featurizer` (its phrase lists)
                     text: str, tokens) -> list[list[str]]:
     "`crf_features` of `text`'s `tokens` with the featurizer's phrase-list marks."
     return crf_features(text, tokens, featurizer.token_marks(text, tokens))
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c015
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c016
 ABSENT_TAG = -30.0
 
 def _hash(feature: str) -> int: return zlib.crc32(feature.encode('utf-8'))
@@ -105,16 +115,18 @@ def fit_crf(features: list, # per utterance, `crf_features` of its tokens
     return {'crf_lex/keys': keys, 'crf_lex/indptr': indptr, 'crf_lex/tags': cols, 'crf_lex/w': vals,
             'crf_lex/transitions': trans, 'crf_lex/bias': bias}
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c017
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c018
 def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
-                  features: list, # `crf_features` of the tokens
+                  features, # `crf_features` of the tokens, or their `crf_feature_hashes`
                  ) -> np.ndarray: # `[T, n_tags]` emission scores
     "The lexical CRF's emission scores for each token."
     keys, indptr, cols, vals = W['crf_lex/keys'], W['crf_lex/indptr'], W['crf_lex/tags'], W['crf_lex/w']
     bias = np.asarray(W['crf_lex/bias'], np.float32)
-    T, n = len(features), len(bias)
-    counts = [len(fs) for fs in features]
-    h = np.fromiter(_hashes(chain.from_iterable(features)), np.int64, sum(counts))
+    if isinstance(features, tuple): h, counts = features
+    else:
+        counts = [len(fs) for fs in features]
+        h = np.fromiter(_hashes(chain.from_iterable(features)), np.int64, sum(counts))
+    T, n = len(counts), len(bias)
     tok = np.repeat(np.arange(T), counts)
     pos = np.minimum(np.searchsorted(keys, h), max(len(keys) - 1, 0))
     hit = keys[pos] == h if len(keys) else np.zeros(len(h), bool)
@@ -126,12 +138,38 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
     out = np.bincount(cells, vals[flat], minlength=T * n).reshape(T, n).astype(np.float32)
     return out + bias
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c026
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c027
+from functools import lru_cache
+
+@lru_cache(maxsize=1 << 14)
+def _word_hashes(w: str) -> tuple[np.ndarray, dict]:
+    "`(own, near)`: the hashes of `w`'s own features and, per offset, of those it gives its neighbour."
+    def arr(fs): a = np.fromiter(_hashes(fs), np.int64, len(fs)); a.flags.writeable = False; return a
+    return arr(_own_features(w)), {d: arr(_neighbour_features(w, d)) for d in NEIGHBOURS}
+
+def crf_feature_hashes(text: str, tokens=None, marks=None) -> tuple[np.ndarray, list[int]]:
+    "`(hashes, counts)`: the hashes of `crf_features(text, tokens, marks)`, flat, and each token's count."
+    tokens = tokenize(text) if tokens is None else tokens
+    parts, counts = [], []
+    for w, inside, near, rest in _token_features(text, tokens, marks):
+        row = [_word_hashes(w)[0]] + [_word_hashes(n)[1][d] for n, d in near]
+        if inside or rest: row.append(np.fromiter(_hashes(inside + rest), np.int64, len(inside) + len(rest)))
+        parts += row
+        counts.append(sum(map(len, row)))
+    return (np.concatenate(parts) if parts else np.zeros(0, np.int64)), counts
+
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c030
+def tagger_feature_hashes(featurizer, # the model's `Featurizer` (its phrase lists)
+                          text: str, tokens) -> tuple[np.ndarray, list[int]]:
+    "`tagger_features`, hashed: `crf_feature_hashes` of `text`'s `tokens` with the phrase-list marks."
+    return crf_feature_hashes(text, tokens, featurizer.token_marks(text, tokens))
+
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c033
 from .model import log_softmax
 
 def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical CRF was trained
                      tag_logits: np.ndarray, # the network's tag logits `[T, n_tags]` of the tokens
-                     features, # `crf_features` of the tokens (a callable making them: only used if needed)
+                     features, # `crf_features` of the tokens or their hashes (or a callable making them)
                      weight: float, # the CRF's weight (`HParams.lexical_tagger`)
                     ) -> tuple[np.ndarray, np.ndarray | None]: # tag scores and transitions to decode with
     "Tag scores and transitions of the network and the lexical CRF together."

@@ -11,7 +11,7 @@ import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
-from .crf import tagger_features, mixed_tag_scores
+from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import get_encoder
 from .patterns import PatternMatcher, lift_intent
@@ -216,7 +216,7 @@ class Predictor:
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags
-        feats = lambda: tagger_features(self.featurizer, text, enc.tokens)
+        feats = lambda: tagger_feature_hashes(self.featurizer, text, enc.tokens)
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
         energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
         return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec, energy
