@@ -121,6 +121,7 @@ def test_what_the_app_was_never_taught_is_none(models):
     m = json.loads((models[True]/'manifest.json').read_text())
     assert m['training']['similarity_floor'] == dict(floor=round(float(W['ood/floor'][0]), 4), prototypes=24)
     pred = Predictor.load(models[True])
+    assert pred.W['ood/prototype_emb'] is pred.prototypes   # one copy of the matrix, in the order it is read
     answers = [pred.predict(q) for q in UNTAUGHT]
     assert [a.top_intent for a in answers] == ['None'] * 3
     # the scores alone would have answered with an intent: the floor made it None

@@ -154,6 +154,8 @@ class Predictor:
         # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
         self.prototypes = (spread_rows(weights['ood/prototype_emb'], FLOOR_BLOCK)
                            if self.encoder is not None and 'ood/prototype_emb' in weights else None)
+        # the reordered copy replaces the loaded one, so a worker holds the matrix once (2,000 examples: 4 MB)
+        if self.prototypes is not None: weights['ood/prototype_emb'] = self.prototypes
         self.floor = (float(weights['ood/floor'][0]) if self.prototypes is not None and 'ood/floor' in weights
                       else None)
         # LUIS patterns (`chatbot.nlu.patterns`), matched after the model and the recognizers
