@@ -184,7 +184,8 @@ class Predictor:
         "A predictor over an in-memory `TrainedModel` (no files); threshold as `save_model` would record it."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
         threshold, source = choose_none_threshold(trained, app, threshold)
-        return cls({k: weight_array(v) for k, v in trained.weights.items()}, trained.featurizer,
+        return cls({k: weight_array(v) for k, v in trained.weights.items() if not k.startswith('~')},
+                   trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    threshold, getattr(app, 'culture', 'en-us'),
                    manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},

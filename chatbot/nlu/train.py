@@ -474,12 +474,12 @@ def choose_lexical_tagger(rows: list, # per validation utterance: `(tokens, netw
                           candidates=TAGGER_WEIGHTS,
                          ) -> tuple[float, dict]: # the weight, and each candidate's entity F1
     "The lexical CRF's weight in the tag scores with the best entity F1 on validation `rows` (ties: the larger)."
-    f1 = {}
+    W, f1 = served_weights(weights), {}   # a copy: scoring keeps its caches there, not in the model's weights
     for w in candidates:
         pred = []
         for toks, tl, feats in rows:
             if not toks: pred.append(('', [])); continue
-            tags, trans = mixed_tag_scores(weights, tl, feats, w)
+            tags, trans = mixed_tag_scores(W, tl, feats, w)
             pred.append(('', [s[:3] for s in decode_tags(tags, toks, tag_names, trans)]))
         f1[w] = score([('', g) for g in gold], pred)['entity']['f1']
     best = max(f1.values())
