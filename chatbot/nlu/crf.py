@@ -141,18 +141,23 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c027
 from functools import lru_cache
 
-@lru_cache(maxsize=1 << 14)
-def _word_hashes(w: str) -> tuple[np.ndarray, dict]:
-    "`(own, near)`: the hashes of `w`'s own features and, per offset, of those it gives its neighbour."
-    def arr(fs): a = np.fromiter(_hashes(fs), np.int64, len(fs)); a.flags.writeable = False; return a
-    return arr(_own_features(w)), {d: arr(_neighbour_features(w, d)) for d in NEIGHBOURS}
+_N_OWN, _N_NEAR = len(_own_features('x')), len(_neighbour_features('x', 1))
+_NEAR = {d: slice(_N_OWN + k * _N_NEAR, _N_OWN + (k + 1) * _N_NEAR) for k, d in enumerate(NEIGHBOURS)}
+
+@lru_cache(maxsize=1 << 13)
+def _word_hashes(w: str) -> np.ndarray:
+    "The hashes of `w`'s own features (`[:_N_OWN]`), then of those it gives a neighbour at each offset (`_NEAR`)."
+    fs = _own_features(w) + [f for d in NEIGHBOURS for f in _neighbour_features(w, d)]
+    h = np.fromiter(_hashes(fs), np.int64, len(fs))
+    h.flags.writeable = False   # shared by every message with the word
+    return h
 
 def crf_feature_hashes(text: str, tokens=None, marks=None) -> tuple[np.ndarray, list[int]]:
     "`(hashes, counts)`: the hashes of `crf_features(text, tokens, marks)`, flat, and each token's count."
     tokens = tokenize(text) if tokens is None else tokens
     parts, counts = [], []
     for w, inside, near, rest in _token_features(text, tokens, marks):
-        row = [_word_hashes(w)[0]] + [_word_hashes(n)[1][d] for n, d in near]
+        row = [_word_hashes(w)[:_N_OWN]] + [_word_hashes(n)[_NEAR[d]] for n, d in near]
         if inside or rest: row.append(np.fromiter(_hashes(inside + rest), np.int64, len(inside) + len(rest)))
         parts += row
         counts.append(sum(map(len, row)))

@@ -27,7 +27,7 @@ def _hashed_tf(hashes: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray
     return b[first], 1 + np.log(np.diff(np.append(first, len(b))))
 
 # %% ../../nbs/nlu/15_nlu.lexical.ipynb #c009
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 13)
 def _char_gram_hashes(word: str) -> np.ndarray:
     "The crc32 hashes of the character 2-5 grams of `word` padded with spaces (read-only: it is shared)."
     p = f' {word} '

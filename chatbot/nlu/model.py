@@ -358,7 +358,9 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c070
+import threading
 _LAID_OUT: dict = {}
+_LAID_OUT_LOCK = threading.Lock()
 
 def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previous, next)
                          tag_names: tuple) -> np.ndarray:
@@ -367,8 +369,9 @@ def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previ
     if (hit := _LAID_OUT.get(key)) is not None and hit[0] is transitions: return hit[1]
     into = np.ascontiguousarray((transitions + bio_mask(tag_names)[1]).T)
     if isinstance(transitions, np.ndarray) and not transitions.flags.writeable:
-        if len(_LAID_OUT) >= 32: _LAID_OUT.pop(next(iter(_LAID_OUT)))
-        _LAID_OUT[key] = (transitions, into)
+        with _LAID_OUT_LOCK:
+            if len(_LAID_OUT) >= 64: _LAID_OUT.pop(next(iter(_LAID_OUT)))
+            _LAID_OUT[key] = (transitions, into)
     return into
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c073
