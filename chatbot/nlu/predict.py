@@ -19,10 +19,12 @@ from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult', 'Prediction',
-           'one_blas_thread', 'spread_rows', 'Predictor']
+__all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult',
+           'Prediction', 'one_blas_thread', 'spread_rows', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
+TRAINED_SOURCE = 'chosen on'   # how a threshold that training chose is named: 'chosen on validation'
+
 def choose_none_threshold(trained, app=None, given: float | None = None) -> tuple[float, str]:
     "`(threshold, source)`: the caller's, the app's setting, the one training chose, or 0.5."
     if given is not None: return float(given), 'caller'
@@ -30,7 +32,7 @@ def choose_none_threshold(trained, app=None, given: float | None = None) -> tupl
     if settings.get('none_threshold') is not None: return float(settings['none_threshold']), 'app setting'
     cal = getattr(trained, 'calibration', None) or {}
     if cal.get('threshold') is not None:
-        return float(cal['threshold']), f"chosen on {cal.get('source', 'validation')}"
+        return float(cal['threshold']), f"{TRAINED_SOURCE} {cal.get('source', 'validation')}"
     return 0.5, 'default'
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c012
@@ -38,7 +40,7 @@ def energy_threshold(trained, source: str) -> float | None:
     "The energy threshold training chose, when the `None` rule is training's (`source` from the above)."
     cal = getattr(trained, 'calibration', None) or {}
     return (float(cal['energy_threshold']) if cal.get('energy_threshold') is not None
-            and source.startswith('chosen on') else None)
+            and source.startswith(TRAINED_SOURCE) else None)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c014
 def save_model(trained, # a `chatbot.nlu.train.TrainedModel`
