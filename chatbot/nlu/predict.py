@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity
 from .text import Featurizer
-from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, weight_array
+from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, served_weights
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import get_encoder
@@ -186,8 +186,7 @@ class Predictor:
         "A predictor over an in-memory `TrainedModel` (no files); threshold as `save_model` would record it."
         ents = [e for e in getattr(app, 'entities', []) if e.kind != 'learned']
         threshold, source = choose_none_threshold(trained, app, threshold)
-        return cls({k: weight_array(v) for k, v in trained.weights.items() if not k.startswith('~')},
-                   trained.featurizer,
+        return cls(served_weights(trained.weights), trained.featurizer,
                    trained.intents, trained.tag_names, trained.hparams, ents,
                    threshold, getattr(app, 'culture', 'en-us'),
                    manifest=dict(synonyms=getattr(app, 'synonyms', None) or {},

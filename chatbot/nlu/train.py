@@ -11,7 +11,7 @@ import numpy as np
 from .app import Utterance, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
-from .model import weight_array
+from .model import weight_array, served_weights
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import ascii_text, encoder_available, get_encoder, minilm_available
@@ -22,9 +22,9 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
            'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
            'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app',
-           'served_weights', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
-           'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger',
-           'tagger_rows', 'similarity_prototypes', 'train']
+           'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold', 'calibration_trade',
+           'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger', 'tagger_rows',
+           'similarity_prototypes', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -308,10 +308,6 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     return app.validate(), valid, notes
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c069
-def served_weights(weights: dict) -> dict:
-    "`weights` as a served model holds them (`weight_array`), without a predictor's caches (`~` names)."
-    return {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
-
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: list[str],
                   vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
