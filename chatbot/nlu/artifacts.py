@@ -52,7 +52,7 @@ def write_artifact(out_dir, weights: dict, vocab: list[str], manifest: dict) -> 
             for name, w in sorted(weights.items()):
                 a = np.asarray(w)
                 if not np.issubdtype(a.dtype, np.integer):     # integer keys and offsets stay exact
-                    a = a.astype(np.float16 if name.endswith('emb') else np.float32)
+                    a = a.astype(np.float16 if name.endswith('emb') or a.dtype == np.float16 else np.float32)
                 f.create_dataset(name, data=a)
         (tmp/'vocab.txt').write_text(''.join(w + '\n' for w in vocab), encoding='utf-8')
         files = {n: dict(sha256=sha256_file(tmp/n), bytes=(tmp/n).stat().st_size)

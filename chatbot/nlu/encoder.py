@@ -10,9 +10,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
-           'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse', 'SentenceEncoder',
-           'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph', 'minilm_arrays', 'MiniLM',
-           'JointEncoder', 'ascii_text', 'get_encoder']
+           'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
+           'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph', 'minilm_arrays',
+           'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -441,6 +441,8 @@ class MiniLM:
         if tuned:
             if unknown := sorted(set(tuned) - set(W)): raise ValueError(f'MiniLM has no arrays {unknown[:3]}')
             W = {**W, **tuned}
+        layer = lambda k: int(k.split('.')[2])
+        self.tuned_layers = sorted({layer(k) for k in tuned or () if k.startswith('encoder.layer.')})
         self.tokenizer = WordPiece(vocab)
         # its products are all over tokens: both int8 precisions are one graph
         self.session, self.weights = session(*minilm_graph(W, precision != 'float32'), threads)
@@ -450,8 +452,9 @@ class MiniLM:
 
     def info(self) -> dict:
         "What an artifact records about the encoder."
+        tuned = {'tuned_layers': self.tuned_layers} if self.tuned_layers else {}
         return dict(name=MINILM, package=MINILM_PACKAGE, version=self.version, dim=MINILM_DIM,
-                    precision=self.precision)
+                    precision=self.precision, **tuned)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 384]`, unit length."
@@ -504,3 +507,17 @@ def get_encoder(what: str = 'this process', # who needs it, for the error messag
                 _ENCODERS[(precision, False)] = use
                 if english: _ENCODERS[key] = JointEncoder([use, MiniLM(what=what, precision=precision)])
     return _ENCODERS[key]
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
+TUNED_PREFIX = 'encoder_tuned/'
+
+def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)
+                  precision: str = 'float32', # the model's `HParams.encoder_precision`
+                  english: bool = False, # the model's `HParams.encoder_english`
+                  what: str = 'this process', # who needs it, for the error message
+                 ) -> SentenceEncoder | JointEncoder:
+    "The encoder a model's lexical model reads: the shared one, or USE beside its own tuned MiniLM."
+    tuned = {k[len(TUNED_PREFIX):]: np.asarray(v, np.float32) for k, v in weights.items()
+             if k.startswith(TUNED_PREFIX)}
+    if not tuned: return get_encoder(what, precision, english)
+    return JointEncoder([get_encoder(what, precision), MiniLM(what=what, precision=precision, tuned=tuned)])

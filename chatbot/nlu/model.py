@@ -41,6 +41,8 @@ class HParams:
     encoder_precision: str = 'int8-all'
     encoder_english: bool | None = None
     encoder_english_max: int = 50
+    encoder_tune: int = 0
+    encoder_tune_epochs: int = 3
     batch_size: int = 32
     epochs: int = 40
     patience: int = 3

@@ -13,7 +13,7 @@ from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, served_weights
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
-from .encoder import get_encoder
+from .encoder import TUNED_PREFIX, get_encoder, model_encoder
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
@@ -150,9 +150,10 @@ class Predictor:
                               for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
         # a lexical model that reads sentence vectors needs the encoder: a missing package fails here, at load
-        self.encoder = (get_encoder(f"the model {version or 'given'} (trained with the sentence encoder)",
-                                    hp.encoder_precision, bool(hp.encoder_english))
+        self.encoder = (model_encoder(weights, hp.encoder_precision, bool(hp.encoder_english),
+                                      f"the model {version or 'given'} (trained with the sentence encoder)")
                         if 'lexical/enc_kernel' in weights else None)
+        for k in [k for k in weights if k.startswith(TUNED_PREFIX)]: del weights[k]   # the encoder holds them
         # the similarity floor (`chatbot.nlu.train.similarity_prototypes`); None: the model has none
         self.prototypes = (spread_rows(weights['ood/prototype_emb'], FLOOR_BLOCK)
                            if self.encoder is not None and 'ood/prototype_emb' in weights else None)

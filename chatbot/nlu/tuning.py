@@ -10,12 +10,13 @@ from .encoder import (MINILM_DIM, MINILM_PACKAGE, WordPiece, _minilm_missing, mi
                                  minilm_available)
 
 # %% auto #0
-__all__ = ['layer_names', 'bert_layer', 'pool', 'TunableMiniLM', 'tune_minilm']
+__all__ = ['MINILM_LAYERS', 'layer_names', 'bert_layer', 'pool', 'TunableMiniLM', 'tune_minilm']
 
 # %% ../../nbs/nlu/09_nlu.tuning.ipynb #c006
 _LINEAR = ('attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense',
            'intermediate.dense', 'output.dense')
 _NORMS = ('attention.output.LayerNorm', 'output.LayerNorm')
+MINILM_LAYERS = 6   # all-MiniLM-L6-v2's
 
 def layer_names(i: int) -> list[str]:
     "The names of MiniLM layer `i`'s arrays: each linear map's and layer norm's `weight` and `bias`."
