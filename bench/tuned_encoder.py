@@ -9,18 +9,20 @@
 Models: `tuned` (encoder_tune=--layers), `english` (the stock English encoder beside USE), `use` (USE alone, what
 `make bench` runs for sets with more than 50 examples an intent). Scored as bench/run.py scores CLINC150: trained
 without `oos` lines, at the threshold training chose from the validation split; a top intent of `None` is right for
-an `oos` test line. p50 is over 1,000 test lines one at a time, in this process, after 50 to warm up. One JSON object
-per model to stdout.
+an `oos` test line. Each model is saved as an artifact (under --out-dir) and scored by a fresh process that loads
+it, as bench/run.py scores its model: p50 over 1,000 test lines one at a time after 50 to warm up; load + first
+prediction and peak RSS are bench/run.py's `fresh_load` (median of 5 processes). One JSON object per model to stdout.
 """
-import argparse, json, sys, time
+import argparse, json, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 from fewshot import DATA, OOS
 from chatbot.nlu.formats import load_split
 from chatbot.nlu.model import HParams
-from chatbot.nlu.predict import Predictor
+from chatbot.nlu.predict import Predictor, save_model
 from chatbot.nlu.train import train
+from run import fresh_load
 
 
 def score(p: Predictor, test, timed: int = 1050) -> dict:
@@ -42,20 +44,32 @@ def main(argv=None):
     ap.add_argument('--models', default='tuned,use', help='comma-separated: tuned, english, use')
     ap.add_argument('--layers', type=int, default=2, help='top MiniLM layers to tune (HParams.encoder_tune)')
     ap.add_argument('--epochs', type=int, default=3, help='HParams.encoder_tune_epochs')
+    ap.add_argument('--out-dir', type=Path, default=Path(__file__).resolve().parent / 'out' / 'tuned_encoder')
+    ap.add_argument('--score', type=Path, help=argparse.SUPPRESS)   # (internal) score this artifact, print JSON
     a = ap.parse_args(argv)
+    folder = DATA / a.dataset
+    if a.score:
+        print(json.dumps(score(Predictor.load(a.score), load_split(folder, 'test')))); return
     hps = dict(tuned=HParams(encoder_tune=a.layers, encoder_tune_epochs=a.epochs),
                english=HParams(encoder_english=True), use=HParams(encoder_english=False))
     names = a.models.split(',')
     if unknown := set(names) - set(hps): ap.error(f'--models: unknown {sorted(unknown)}; known: {sorted(hps)}')
     keep = lambda us: [u for u in us if u.intent != OOS]
-    folder = DATA / a.dataset
-    tr, va, test = keep(load_split(folder, 'train')), keep(load_split(folder, 'valid') or []), load_split(folder, 'test')
+    tr, va = keep(load_split(folder, 'train')), keep(load_split(folder, 'valid') or [])
+    rows = []
     for name in names:
         t0 = time.time()
         trained = train(tr, va, hp=hps[name], progress=False)
         row = dict(dataset=a.dataset, model=name, train_s=round(time.time() - t0, 1),
                    threshold=trained.calibration.get('threshold'), tuning=trained.info.get('encoder_tuning'))
-        row.update(score(Predictor.from_trained(trained), test))
+        out = save_model(trained, a.out_dir / f'{a.dataset}-{name}')
+        rows.append(row | dict(artifact=str(out), artifact_mb=round(sum(f.stat().st_size for f in out.iterdir()) / 1e6, 2)))
+    del trained
+    for row in rows:   # each in a fresh process that only loads, as a server would
+        r = subprocess.run([sys.executable, __file__, '--dataset', a.dataset, '--score', row['artifact']],
+                           capture_output=True, text=True)
+        if r.returncode: raise SystemExit(f'scoring {row["artifact"]} failed:\n{r.stderr[-3000:]}')
+        row.update(json.loads(r.stdout.strip().splitlines()[-1]), **fresh_load(Path(row['artifact'])))
         print(json.dumps(row), flush=True)
 
 
