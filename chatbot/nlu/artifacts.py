@@ -108,11 +108,11 @@ def _datasets(group, prefix=''):
         if isinstance(v, h5py.Dataset): yield prefix + k, v
         else: yield from _datasets(v, prefix + k + '/')
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c029
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c030
 def read_vocab(path) -> list[str]:
     return (Path(path)/'vocab.txt').read_text(encoding='utf-8').split('\n')[:-1]
 
-# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c032
+# %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c033
 def update_manifest(path, **fields) -> dict:
     "Add or replace top-level `fields` in an artifact's manifest."
     p = Path(path)
