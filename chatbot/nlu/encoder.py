@@ -517,7 +517,7 @@ def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays
                   what: str = 'this process', # who needs it, for the error message
                  ) -> SentenceEncoder | JointEncoder:
     "The encoder a model's lexical model reads: the shared one, or USE beside its own tuned MiniLM."
-    tuned = {k[len(TUNED_PREFIX):]: np.asarray(v, np.float32) for k, v in weights.items()
-             if k.startswith(TUNED_PREFIX)}
+    # float16 as artifacts keep them, or float32 as `read_weights` gives them: the graph takes either
+    tuned = {k[len(TUNED_PREFIX):]: v for k, v in weights.items() if k.startswith(TUNED_PREFIX)}
     if not tuned: return get_encoder(what, precision, english)
     return JointEncoder([get_encoder(what, precision), MiniLM(what=what, precision=precision, tuned=tuned)])

@@ -92,9 +92,9 @@ class TunableMiniLM:
         for A in self.top: x = bert_layer(A, x, mask)
         return pool(x, mask)
 
-    def batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        "Token ids `int32 [n, longest]` and their mask, padded with zeros."
-        ids = [self.tokenizer.ids(t) for t in texts]
+    @staticmethod
+    def pad(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        "Sentences' token ids as `int32 [n, longest]` padded with zeros, and their mask."
         shape = (len(ids), max(map(len, ids)))
         out, mask = np.zeros(shape, np.int32), np.zeros(shape, np.float32)
         for i, x in enumerate(ids): out[i, :len(x)], mask[i, :len(x)] = x, 1
@@ -103,7 +103,7 @@ class TunableMiniLM:
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors `float32 [n, 384]`, unit length (as `MiniLM.encode` with the tuned arrays)."
         if not texts: return np.zeros((0, MINILM_DIM), np.float32)
-        ids, mask = self.batch(list(texts))
+        ids, mask = self.pad([self.tokenizer.ids(t) for t in texts])
         return self.upper(self.lower(ids, mask), mask).numpy()
 
     def assign(self, tuned: dict):
@@ -143,19 +143,19 @@ def tune_minilm(texts: list[str], # an app's example texts
     tf.random.set_seed(seed)
     rng = np.random.default_rng(seed)
     model = TunableMiniLM(layers)
-    y = np.array([names.index(l) for l in labels], np.int32)
-    states, masks = [None] * len(texts), [None] * len(texts)
-    by_length = np.argsort([len(model.tokenizer.ids(t)) for t in texts], kind='stable')
+    index = {n: i for i, n in enumerate(names)}
+    y = np.array([index[l] for l in labels], np.int32)
+    ids = [model.tokenizer.ids(t) for t in texts]
+    by_length = np.argsort([len(i) for i in ids], kind='stable')
+    states = [None] * len(texts)   # each text's lower-layer states, as many rows as it has tokens
     for s in range(0, len(texts), 256):
         idx = by_length[s:s + 256]
-        ids, mask = model.batch([texts[i] for i in idx])
-        h = model.lower(ids, mask).numpy()
-        for j, i in enumerate(idx):
-            n = int(mask[j].sum()); states[i], masks[i] = h[j, :n], mask[j, :n]
+        h = model.lower(*model.pad([ids[i] for i in idx])).numpy()
+        for j, i in enumerate(idx): states[i] = h[j, :len(ids[i])]
     def batch(idx):
-        t = max(len(masks[i]) for i in idx)
+        t = max(len(states[i]) for i in idx)
         x = np.zeros((len(idx), t, MINILM_DIM), np.float32); m = np.zeros((len(idx), t), np.float32)
-        for j, i in enumerate(idx): x[j, :len(masks[i])], m[j, :len(masks[i])] = states[i], masks[i]
+        for j, i in enumerate(idx): x[j, :len(states[i])], m[j, :len(states[i])] = states[i], 1
         return x, m
     first = np.concatenate([model.upper(*batch(by_length[s:s + 256])).numpy()
                             for s in range(0, len(texts), 256)])[np.argsort(by_length, kind='stable')]
