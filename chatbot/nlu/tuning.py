@@ -132,7 +132,7 @@ def tune_minilm(texts: list[str], # an app's example texts
                 seed: int = 0,
                 on_epoch=None, # called as `on_epoch(epoch, mean loss)` after each epoch
                ) -> tuple[dict, dict]: # the tuned arrays (`MiniLM(tuned=...)`); what was done
-    "MiniLM's top `layers` tuned to tell `labels` apart from `texts`: their arrays, and a record of the tuning."
+    "MiniLM's top `layers` tuned to tell `texts`' `labels` apart: their arrays and a record of the tuning."
     import tensorflow as tf
     texts, labels = list(texts), list(labels)
     if len(texts) != len(labels): raise ValueError(f'{len(texts)} texts but {len(labels)} labels')
