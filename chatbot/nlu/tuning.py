@@ -131,6 +131,7 @@ def tune_minilm(texts: list[str], # an app's example texts
                 scale: float = 20.0, # cosine times `scale`: the logits
                 seed: int = 0,
                 on_epoch=None, # called as `on_epoch(epoch, mean loss)` after each epoch
+                max_states_mb: float = 512, # the most memory the lower layers' kept states may take
                ) -> tuple[dict, dict]: # the tuned arrays (`MiniLM(tuned=...)`); what was done
     "MiniLM's top `layers` tuned to tell `texts`' `labels` apart: their arrays and a record of the tuning."
     import tensorflow as tf
@@ -147,12 +148,16 @@ def tune_minilm(texts: list[str], # an app's example texts
     y = np.array([index[l] for l in labels], np.int32)
     ids = [model.tokenizer.ids(t) for t in texts]
     by_length = np.argsort([len(i) for i in ids], kind='stable')
+    keep = sum(map(len, ids)) * MINILM_DIM * 4 <= max_states_mb * 2**20
     states = [None] * len(texts)   # each text's lower-layer states, as many rows as it has tokens
-    for s in range(0, len(texts), 256):
+    for s in range(0, len(texts), 256) if keep else ():
         idx = by_length[s:s + 256]
         h = model.lower(*model.pad([ids[i] for i in idx])).numpy()
         for j, i in enumerate(idx): states[i] = h[j, :len(ids[i])]
     def batch(idx):
+        if not keep:
+            padded, mask = model.pad([ids[i] for i in idx])
+            return model.lower(padded, mask).numpy(), mask
         t = max(len(states[i]) for i in idx)
         x = np.zeros((len(idx), t, MINILM_DIM), np.float32); m = np.zeros((len(idx), t), np.float32)
         for j, i in enumerate(idx): x[j, :len(states[i])], m[j, :len(states[i])] = states[i], 1
@@ -182,4 +187,5 @@ def tune_minilm(texts: list[str], # an app's example texts
         losses.append(float(np.mean(got)))
         if on_epoch is not None: on_epoch(epoch, losses[-1])
     return model.tuned(), dict(layers=layers, epochs=epochs, lr=lr, examples=len(texts), intents=len(names),
-                               losses=[round(l, 4) for l in losses], seconds=round(time.time() - t0, 2))
+                               losses=[round(l, 4) for l in losses], seconds=round(time.time() - t0, 2),
+                               states='kept' if keep else 'recomputed')
