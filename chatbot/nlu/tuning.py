@@ -149,15 +149,16 @@ def tune_minilm(texts: list[str], # an app's example texts
     ids = [model.tokenizer.ids(t) for t in texts]
     by_length = np.argsort([len(i) for i in ids], kind='stable')
     keep = sum(map(len, ids)) * MINILM_DIM * 4 <= max_states_mb * 2**20
+    def lower(idx):
+        padded, mask = model.pad([ids[i] for i in idx])
+        return model.lower(padded, mask).numpy(), mask
     states = [None] * len(texts)   # each text's lower-layer states, as many rows as it has tokens
     for s in range(0, len(texts), 256) if keep else ():
         idx = by_length[s:s + 256]
-        h = model.lower(*model.pad([ids[i] for i in idx])).numpy()
+        h = lower(idx)[0]
         for j, i in enumerate(idx): states[i] = h[j, :len(ids[i])]
     def batch(idx):
-        if not keep:
-            padded, mask = model.pad([ids[i] for i in idx])
-            return model.lower(padded, mask).numpy(), mask
+        if not keep: return lower(idx)
         t = max(len(states[i]) for i in idx)
         x = np.zeros((len(idx), t, MINILM_DIM), np.float32); m = np.zeros((len(idx), t), np.float32)
         for j, i in enumerate(idx): x[j, :len(states[i])], m[j, :len(states[i])] = states[i], 1
