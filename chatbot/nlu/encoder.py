@@ -220,7 +220,9 @@ def _read_cache(folder: Path) -> tuple[dict, dict] | None:
     "The cached arrays (mapped) and texts, if every file the index lists is there as listed, else None."
     try:
         index = json.loads((folder/_CACHE_INDEX).read_text())
-        W = {n: np.load(folder/f'{n}.npy', mmap_mode='r') for n in index['arrays']}
+        # an empty array cannot be mapped: read as it is, or its cache would be written again at every load
+        W = {n: np.load(folder/f'{n}.npy', mmap_mode=None if 0 in shape else 'r')
+             for n, (shape, _) in index['arrays'].items()}
         if any([list(W[n].shape), str(W[n].dtype)] != v for n, v in index['arrays'].items()): return None
         return W, {n: (folder/n).read_text() for n in index['texts']}
     except (OSError, ValueError, TypeError, AttributeError, KeyError): return None
@@ -230,7 +232,8 @@ def _discard(folder: Path):
     aside = folder.parent/f'.{folder.name}.{uuid.uuid4().hex}.old'
     try: os.rename(folder, aside)
     except OSError: return   # another process moved it first, or the folder is read-only
-    shutil.rmtree(aside, ignore_errors=True)
+    if aside.is_dir(): shutil.rmtree(aside, ignore_errors=True)
+    else: aside.unlink(missing_ok=True)   # a file stood where the folder belongs
 
 def _write_cache(folder: Path, arrays: dict, texts: dict):
     "Publish `arrays` and `texts` as `folder` in one rename (another process may have published it first)."
