@@ -1,6 +1,6 @@
 """Serving benchmark: our inference service against a reference Flask + scikit-learn server, over HTTP on loopback.
 
-For each server: seconds from process start to ready, RSS per worker, sequential latency (one client), throughput
+For each server: seconds from process start to ready, RSS and PSS per worker, sequential latency (one client), throughput
 with 8 concurrent client processes, and for ours a publish under that load (failed requests, seconds until every
 answer comes from the new version). Writes bench/out/serve.json and, with --write, the serving section of
 BENCHMARKS.md. Run after `make bench` (it needs bench/out/snips) or it trains the SNIPS model first.
@@ -51,13 +51,14 @@ def wait_ready(port: int, proc, timeout: float = 60) -> float:
         time.sleep(0.005)
     raise RuntimeError('not ready in time')
 
-def worker_rss_mb(master_pid: int) -> list[float]:
-    "RSS of each worker process (children of the gunicorn master), MB."
+def worker_memory_mb(master_pid: int, field: str = 'Rss') -> list[float]:
+    """`field` of each worker process (children of the gunicorn master), MB: `Rss`, or `Pss`, which shares each
+    page among the processes that map it (the workers' one copy of a mapped encoder table counts once in all)."""
     kids = Path(f'/proc/{master_pid}/task/{master_pid}/children').read_text().split()
     out = []
     for k in kids:
-        for line in Path(f'/proc/{k}/status').read_text().splitlines():
-            if line.startswith('VmRSS:'): out.append(int(line.split()[1]) / 1024)
+        for line in Path(f'/proc/{k}/smaps_rollup').read_text().splitlines():
+            if line.startswith(field + ':'): out.append(int(line.split()[1]) / 1024)
     return out
 
 def sequential(port: int, qs: list[str], n: int) -> dict:
@@ -159,16 +160,16 @@ def bench_server(kind: str, model: Path, a, tmp: Path, ref_model: Path | None = 
         wait_ready(port, proc)
         seq = sequential(port, qs, a.requests)
         conc = concurrent(port, qs, a.clients, a.seconds)
-        rss = worker_rss_mb(proc.pid)
+        rss, pss = worker_memory_mb(proc.pid), worker_memory_mb(proc.pid, 'Pss')
     finally:
         proc.send_signal(signal.SIGTERM); proc.wait(timeout=30)
-    return dict(ready_s=statistics.median(starts), worker_rss_mb=max(rss), workers=len(rss), sequential=seq, concurrent=conc)
+    return dict(ready_s=statistics.median(starts), worker_rss_mb=max(rss), worker_pss_mb=max(pss), workers=len(rss), sequential=seq, concurrent=conc)
 
 
 def render(r: dict) -> str:
     a, o, f = r['args'], r['ours'], r['reference']
     def row(name, x, entities):
-        return (f"| {name} | {x['ready_s']:.2f} | {x['worker_rss_mb']:.0f} | {x['sequential']['p50_ms']:.2f} | {x['sequential']['p99_ms']:.2f} | "
+        return (f"| {name} | {x['ready_s']:.2f} | {x['worker_rss_mb']:.0f} / {x['worker_pss_mb']:.0f} | {x['sequential']['p50_ms']:.2f} | {x['sequential']['p99_ms']:.2f} | "
                 f"{x['concurrent']['rps']:.0f} | {x['concurrent']['errors']} | {entities} |")
     p = r.get('publish')
     lines = [START, '## Serving (HTTP)', '',
@@ -177,7 +178,7 @@ def render(r: dict) -> str:
              f"with {a['threads']} thread(s) and answers with request logging on (ours). Ready = process start until `/readyz` is 200 "
              f"(median of 3). Sequential = {a['requests']} requests from one client. Concurrent = {a['clients']} client processes for "
              f"{a['seconds']:g} s; the clients run on the same 2 cores as the server.", '',
-             '| server | ready s | RSS per worker MB | p50 ms | p99 ms | req/s (8 clients) | errors | entities |', '|---|---|---|---|---|---|---|---|',
+             '| server | ready s | RSS / PSS per worker MB | p50 ms | p99 ms | req/s (8 clients) | errors | entities |', '|---|---|---|---|---|---|---|---|',
              row('chatbot serve (ours)', o, 'yes'), row('Flask + scikit-learn TF-IDF/SVM (reference)', f, 'no'),
              '| Rasa 3.6.21 `rasa run --enable-api` | not run: needs its own Python 3.10 venv (see notes) | | | | | | |', '']
     if p:
