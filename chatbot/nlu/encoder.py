@@ -470,7 +470,8 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
     "A BERT sentence encoder (mean pooling, unit length) as ONNX, for one sentence's token ids."
     g = OnnxGraph()
     f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
-    start, end = layers or (0, minilm_layers(W))
+    total = minilm_layers(W)
+    start, end = layers or (0, total)
     dim = len(W['embeddings.LayerNorm.weight'])
     ln = lambda x, p: g.node('LayerNormalization', x, g.const(f32(W[p + '.weight'])),
                              g.const(f32(W[p + '.bias'])), axis=-1, epsilon=1e-12)
@@ -502,7 +503,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         erf = g.node('Erf', g.node('Div', u, root))
         gelu = g.node('Mul', g.node('Mul', u, half), g.node('Add', one, erf))
         x = ln(g.node('Add', x, lin(gelu, p + 'output.dense')), p + 'output.LayerNorm')
-    if end < minilm_layers(W):
+    if end < total:
         g.node('Identity', x, out='h_out')
         g.io('h_out', _FLOAT, 't', dim, output=True)
     else:
