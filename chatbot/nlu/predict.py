@@ -13,7 +13,7 @@ from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, served_weights
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
-from .encoder import TUNED_PREFIX, get_encoder, model_encoder
+from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
@@ -172,6 +172,7 @@ class Predictor:
     def load(cls, path, verify: bool = True, threshold: float | None = None) -> "Predictor":
         "Load the artifact folder at `path` (checksums verified unless `verify=False`)."
         m = read_manifest(path)
+        if m.get('encoder'): prefetch_tokenizer()   # its 0.2 s overlap the checks, weights and sessions
         if verify: verify_artifact(path, m)
         feat = Featurizer.from_config(read_vocab(path), m['featurizer'])
         ents = [Entity.from_dict(e) for e in m.get('entities', [])]
