@@ -302,8 +302,9 @@ class Background:
     "`make()` run in a daemon thread from now on; `get()` waits for its value, or raises what it raised."
     def __init__(self, make, name: str = 'chatbot-background'):
         self._make, self._done, self._value, self._error = make, threading.Event(), None, None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         _PENDING.add(self)
-        threading.Thread(target=self._run, name=name, daemon=True).start()
+        self._thread.start()
 
     def _run(self):
         try: self._value = self._make()
@@ -319,7 +320,8 @@ class Background:
         return self._value
 
 def _finish_before_fork():
-    for job in list(_PENDING): job._done.wait()
+    for job in list(_PENDING):
+        if job._thread is not threading.current_thread(): job._done.wait()   # a job may fork itself
 
 os.register_at_fork(before=_finish_before_fork)
 
