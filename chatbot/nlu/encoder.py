@@ -343,7 +343,10 @@ def _sentencepiece(path: str) -> Lazy:
     with _TOKENIZERS_LOCK:
         if path not in _TOKENIZERS:
             import sentencepiece
-            load = lambda: sentencepiece.SentencePieceProcessor(model_file=path)
+            def load():   # the load's freed scratch is handed back here, as the model's load did before it
+                sp = sentencepiece.SentencePieceProcessor(model_file=path)
+                _release_freed_memory()
+                return sp
             _TOKENIZERS[path] = Lazy(Background(load, 'chatbot-sentencepiece'))
     return _TOKENIZERS[path]
 
