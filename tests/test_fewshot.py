@@ -147,6 +147,7 @@ def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
     app = _city_app()
     t = train(app.utterances, intents=app.intents, hp=HParams(epochs=3), progress=False)
     W = t.weights
+    assert 0 < t.info['entity_swaps'] <= t.hparams.entity_swaps * len(app.utterances)   # new sentences for the CRF
     assert W['crf_lex/keys'].dtype == np.int64 and len(W['crf_lex/keys']) > 20 and W['crf_lex/keys'].max() > 2 ** 24
     assert W['crf_lex/transitions'].shape == (len(t.tag_names),) * 2
     loaded = Predictor.load(save_model(t, tmp_path/'m', app))
@@ -158,7 +159,7 @@ def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
     loaded.hp = replace(loaded.hp, lexical_tagger=1000.0)
     assert found(loaded) == {text: [city] for text, city in unseen.items()}
     off = train(app.utterances, intents=app.intents, hp=HParams(epochs=1, lexical_tagger=0), progress=False)
-    assert not any(k.startswith('crf_lex/') for k in off.weights)
+    assert not any(k.startswith('crf_lex/') for k in off.weights) and off.info['entity_swaps'] == 0
 
 
 def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):

@@ -59,6 +59,7 @@ class HParams:
     similarity_floor: bool = True
     max_prototypes: int = 2000
     max_floor: float = 0.3
+    entity_swaps: int = 4
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

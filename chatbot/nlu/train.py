@@ -4,11 +4,11 @@
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c003
 from __future__ import annotations
-import hashlib, json, math, re, sys, time
+import hashlib, json, math, random, re, sys, time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 import numpy as np
-from .app import Utterance, NONE_INTENT, AppValidationError
+from .app import Utterance, EntitySpan, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
 from .model import weight_array, served_weights
@@ -21,12 +21,13 @@ from .evaluate import score, span_label, gold_pairs
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
-           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'TrainedModel',
-           'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app',
-           'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold', 'calibration_trade',
-           'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'choose_lexical_tagger', 'tagger_rows',
-           'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train']
+           'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
+           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
+           'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates',
+           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
+           'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'swap_entity_values',
+           'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder',
+           'train']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -462,6 +463,40 @@ def fit_lexical_tagger(utterances, # labelled utterances
     return fit_crf(feats, tags, tag_names) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
+
+def swap_entity_values(utterances, # labelled utterances
+                       copies: int, # the most new sentences made from each one (`HParams.entity_swaps`)
+                       seed: int = 0,
+                       target: int = SWAP_TARGET, # new sentences: at most this less those with entities
+                      ) -> list[Utterance]: # new utterances; none has a text already among `utterances`
+    "New sentences from `utterances`: each entity's text swapped for another value labelled with that entity."
+    def flat(u):   # top-level spans, none overlapping another: a swap cannot garble the text
+        es = sorted(u.entities, key=lambda e: e.start)
+        return not any(e.children for e in es) and all(a.end <= b.start for a, b in zip(es, es[1:]))
+    values, simple = {}, [u for u in utterances if u.entities and flat(u)]
+    for u in simple:
+        for e in u.entities: values.setdefault(e.entity, set()).add(u.text[e.start:e.end])
+    values = {k: sorted(v) for k, v in values.items()}
+    budget = min(copies * len(simple), max(0, target - sum(1 for u in utterances if u.entities)))
+    rng, seen, out = random.Random(seed), {u.text for u in utterances}, []
+    order = rng.sample(simple, len(simple))
+    for _ in range(copies):   # rounds over every sentence, so that a small budget is spread over all of them
+        for u in order:
+            if len(out) >= budget: return out
+            text, spans, pos = '', [], 0
+            for e in sorted(u.entities, key=lambda e: e.start):
+                own = u.text[e.start:e.end]
+                v = rng.choice([x for x in values[e.entity] if x != own] or [own])
+                text += u.text[pos:e.start]
+                spans.append(EntitySpan(e.entity, len(text), len(text) + len(v), v, role=e.role))
+                text, pos = text + v, e.end
+            text += u.text[pos:]
+            if text not in seen:
+                seen.add(text); out.append(Utterance(text, u.intent, spans, u.dataset))
+    return out
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -494,7 +529,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) 
                      tagger_features(featurizer, u.text, enc.tokens)))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c100
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -517,7 +552,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c100
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -545,7 +580,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -562,7 +597,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c104
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -682,8 +717,10 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
+    swapped = []
     if hp.lexical_tagger != 0 and len(tag_names) > 1:
-        weights.update(fit_lexical_tagger(mine, featurizer, tag_names))
+        swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed)
+        weights.update(fit_lexical_tagger(mine + swapped, featurizer, tag_names))
     tagger = None   # the weight of the lexical CRF: chosen on the validation split where it can be
     if hp.lexical_tagger is None:
         gold = [g for _, g in gold_pairs(valid or [])]
@@ -699,7 +736,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
-                calibration=calibration, generic_none=len(none))
+                calibration=calibration, generic_none=len(none), entity_swaps=len(swapped))
     if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
     if tuning or untuned: info['encoder_tuning'] = tuning or dict(skipped=untuned)
     if 'ood/floor' in weights:
