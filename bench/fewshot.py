@@ -134,7 +134,8 @@ def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers
                            cwd=ROOT, capture_output=True, text=True)
         if r.returncode: raise SystemExit(f'bench/fewshot.py: {system} {name} k={k} seed={seed} failed:\n{r.stderr[-3000:]}')
         out[system] = json.loads(r.stdout.strip().splitlines()[-1])
-        log(f'[{name} k={k} seed={seed}] {system}: {json.dumps(out[system])[:400]}')
+        brief = {key: v for key, v in out[system].items() if key != 'calibration'}   # the scores, whole
+        log(f'[{name} k={k} seed={seed}] {system}: {json.dumps(brief)}')
     return out
 
 
