@@ -471,21 +471,21 @@ def swap_entity_values(utterances, # labelled utterances
                        target: int = SWAP_TARGET, # new sentences: at most this less those with entities
                       ) -> list[Utterance]: # new utterances; none has a text already among `utterances`
     "New sentences from `utterances`: each entity's text swapped for another value labelled with that entity."
-    def flat(u):   # top-level spans, none overlapping another: a swap cannot garble the text
-        es = sorted(u.entities, key=lambda e: e.start)
-        return not any(e.children for e in es) and all(a.end <= b.start for a, b in zip(es, es[1:]))
-    values, simple = {}, [u for u in utterances if u.entities and flat(u)]
-    for u in simple:
-        for e in u.entities: values.setdefault(e.entity, set()).add(u.text[e.start:e.end])
+    # top-level spans that `Utterance.problems` finds sound (none overlapping): a swap cannot garble the text
+    simple = [(u, sorted(u.entities, key=lambda e: e.start)) for u in utterances
+              if u.entities and not any(e.children for e in u.entities) and not u.problems()]
+    values = {}
+    for u, es in simple:
+        for e in es: values.setdefault(e.entity, set()).add(u.text[e.start:e.end])
     values = {k: sorted(v) for k, v in values.items()}
     budget = min(copies * len(simple), max(0, target - sum(1 for u in utterances if u.entities)))
     rng, seen, out = random.Random(seed), {u.text for u in utterances}, []
     order = rng.sample(simple, len(simple))
     for _ in range(copies):   # rounds over every sentence, so that a small budget is spread over all of them
-        for u in order:
+        for u, es in order:
             if len(out) >= budget: return out
             text, spans, pos = '', [], 0
-            for e in sorted(u.entities, key=lambda e: e.start):
+            for e in es:
                 own = u.text[e.start:e.end]
                 v = rng.choice([x for x in values[e.entity] if x != own] or [own])
                 text += u.text[pos:e.start]
