@@ -31,7 +31,7 @@ def cross_validate(path: Path, hparams: dict, folds: int, seed: int = 0) -> dict
     for f in range(folds):
         held = utts[f::folds]
         trained = train([u for i, u in enumerate(utts) if i % folds != f], intents=app.intents,
-                        hp=HParams(**hparams), progress=False)
+                        hp=HParams(**hparams), progress=False, phrase_lists=app.phrase_lists)   # as runs.py trains
         gold += gold_pairs(held)
         pred += predicted_pairs(Predictor.from_trained(trained, app), held)
         swaps.append(trained.info.get('entity_swaps', 0))
