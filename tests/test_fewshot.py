@@ -189,3 +189,26 @@ def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):
     assert Predictor.load(save_model(t, tmp_path/'m')).hp.lexical_tagger == chosen['weight']
     small = train(train_us, hp=HParams(epochs=1, encoder=False), progress=False)
     assert small.hparams.lexical_tagger == TAGGER_WEIGHTS[-1] and 'lexical_tagger' not in small.info
+
+
+def test_values_the_app_lists_reach_the_swaps(tmp_path):
+    """A Rasa app whose examples label a single city and whose lookup table lists more: trained as the studio and
+    `chatbot train` train it (`train_app`), the lexical CRF learns from sentences with the listed cities swapped
+    in; from its examples alone there is no other value to swap."""
+    from chatbot.nlu.formats import load_app
+    from chatbot.nlu.train import train, train_app
+    from chatbot.nlu.model import HParams
+    cities = ['Oslo', 'Lima', 'Quito', 'Cairo', 'Seoul', 'Hanoi', 'Dakar', 'Accra']
+    frames = ['fly to [Paris](city)', 'book a flight to [Paris](city)', 'I want to go to [Paris](city)',
+              'a ticket to [Paris](city) please', 'get me to [Paris](city) tomorrow', 'travel to [Paris](city)']
+    chat = ['tell me a joke', 'what can you do', 'thanks a lot', 'who made you', 'good morning', 'never mind']
+    (tmp_path/'nlu.yml').write_text('version: "3.1"\nnlu:\n'
+                                    '- intent: book\n  examples: |\n' + ''.join(f'    - {f}\n' for f in frames) +
+                                    '- intent: chitchat\n  examples: |\n' + ''.join(f'    - {t}\n' for t in chat) +
+                                    '- lookup: city\n  examples: |\n' + ''.join(f'    - {c}\n' for c in cities))
+    app, _ = load_app(tmp_path/'nlu.yml')
+    hp = HParams(epochs=1, encoder=False)
+    listed = train_app(app, hp=hp, progress=False)
+    assert len(frames) <= listed.info['entity_swaps'] <= hp.entity_swaps * len(frames)
+    alone = train(app.utterances, intents=app.intents, hp=hp, progress=False, phrase_lists=app.phrase_lists)
+    assert alone.info['entity_swaps'] == 0

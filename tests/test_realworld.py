@@ -118,10 +118,10 @@ def test_financial_demo_synonyms_come_back_canonical_on_model_parse(tmp_path):
     "As Rasa's EntitySynonymMapper: the span stays 'credit card', the value is the canonical 'credit'."
     from chatbot.nlu.model import HParams
     from chatbot.nlu.predict import save_model
-    from chatbot.nlu.train import train
+    from chatbot.nlu.train import train_app
     from chatbot.service.serve import create_app
     app, _ = load_app(REAL/'rasa'/'financial-demo-nlu.yml')
-    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=8), progress=False)
+    trained = train_app(app, hp=HParams(epochs=8), progress=False)
     save_model(trained, tmp_path/'m', app)
     service = create_app(dict(MODEL=str(tmp_path/'m'), LOG=False))
     try:
@@ -138,9 +138,9 @@ def test_financial_demo_synonyms_come_back_canonical_on_model_parse(tmp_path):
 def test_real_apps_train_and_predict(name, tmp_path):
     from chatbot.nlu.model import HParams
     from chatbot.nlu.predict import Predictor, save_model
-    from chatbot.nlu.train import train
+    from chatbot.nlu.train import train_app
     app, _ = load_app(REAL/name)
-    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=2), progress=False)
+    trained = train_app(app, hp=HParams(epochs=2), progress=False)
     save_model(trained, tmp_path/'m', app)
     p = Predictor.load(tmp_path/'m').predict('book a flight from paris to berlin')
     assert p.top_intent in app.intents
@@ -151,10 +151,10 @@ def test_app_whose_none_intent_is_empty_trains_and_matches_its_patterns(tmp_path
     "HomeAutomation.lu has examples of ControlDevice only: training adds generic None sentences, and its patterns fill pattern.any."
     from chatbot.nlu.model import HParams
     from chatbot.nlu.predict import Predictor, save_model
-    from chatbot.nlu.train import train
+    from chatbot.nlu.train import train_app
     app, _ = load_app(REAL/'lu'/'HomeAutomation.lu')
     assert {u.intent for u in app.utterances} == {'ControlDevice'}
-    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=10), progress=False)
+    trained = train_app(app, hp=HParams(epochs=10), progress=False)
     assert trained.info['generic_none'] > 50
     pred = Predictor.load(save_model(trained, tmp_path/'m', app))
     own = [pred.predict(u.text).top_intent for u in app.utterances]
@@ -337,9 +337,9 @@ def _train_and_serve(app, tmp_path, epochs: int):
     "Train `app` briefly, save it, and serve it (a Flask test app; stop it with `_stop`)."
     from chatbot.nlu.model import HParams
     from chatbot.nlu.predict import save_model
-    from chatbot.nlu.train import train
+    from chatbot.nlu.train import train_app
     from chatbot.service.serve import create_app
-    trained = train(app.utterances, intents=app.intents, hp=HParams(epochs=epochs), progress=False)
+    trained = train_app(app, hp=HParams(epochs=epochs), progress=False)   # as the studio and `chatbot train` do
     save_model(trained, tmp_path/'m', app)
     return create_app(dict(MODEL=str(tmp_path/'m'), LOG=False))
 

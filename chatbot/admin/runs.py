@@ -521,12 +521,11 @@ def train_in_process(app, # The app to train, validated
                      progress: bool = True # Show a progress bar
                     ) -> tuple:
     "Train `app` here: `(artifact folder, metrics, training info)`."
-    from chatbot.nlu.train import train
+    from chatbot.nlu.train import train_app
     from chatbot.nlu.predict import save_model
     from chatbot.nlu.artifacts import update_manifest
     app.validate()
-    trained = train(app.utterances, valid, intents=app.intents, hp=hp, progress=progress, duplicates=duplicates,
-                    phrase_lists=app.phrase_lists)
+    trained = train_app(app, valid, hp=hp, progress=progress, duplicates=duplicates)
     art = save_model(trained, out, app)
     eval_utts = trained.valid or app.utterances
     metrics = evaluate_artifact(art, eval_utts)[0]

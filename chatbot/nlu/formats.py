@@ -19,8 +19,8 @@ from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utteran
 __all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport', 'ExportReport', 'not_honoured',
            'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json', 'app_from_jsonl', 'prebuilt_entity',
            'luis_prebuilt_name', 'app_from_luis', 'app_to_luis', 'parse_rasa_example', 'rasa_example', 'app_from_rasa',
-           'app_to_rasa', 'app_from_csv', 'app_to_csv', 'app_from_lu', 'app_to_lu', 'app_from_clu', 'app_to_clu',
-           'detect_format', 'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
+           'app_to_rasa', 'app_from_csv', 'app_to_csv', 'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu',
+           'app_to_clu', 'detect_format', 'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c006
 def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list,
@@ -1173,15 +1173,20 @@ def _utf16_to_index(text: str, offset: int) -> int:
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c184
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c185
+def clu_list_values(comps: dict, # a CLU entity definition, or its components (`Entity.extra['clu']`)
+                   ) -> list[dict]: # `[{'canonical', 'synonyms'}]` as a list entity's values; `[]`: no list
+    "The values of a CLU entity's list component, all languages' synonyms together."
+    return [dict(canonical=str(s.get('listKey')),
+                 synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
+            for s in (comps.get('list') or {}).get('sublists') or []]
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c187
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
     extra = {'clu': comps} if comps else {}
-    if not labelled and (lst := (d.get('list') or {}).get('sublists')):
-        vals = [dict(canonical=str(s.get('listKey')),
-                     synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
-                for s in lst]
+    if not labelled and (vals := clu_list_values(d)):
         return Entity(name, 'list', values=vals, extra=extra)
     if not labelled and (rx := (d.get('regex') or {}).get('expressions')):
         pats = [str(x.get('regexPattern')) for x in rx]
@@ -1193,7 +1198,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c189
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1234,7 +1239,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c189
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c192
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1250,7 +1255,7 @@ def _clu_entity_out(e: Entity, lang: str) -> dict:
                     prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
     return dict(category=e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c191
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c194
 def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
     rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
@@ -1283,10 +1288,10 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c194
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c197
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c196
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c199
 def _json_kind(d) -> str:
     "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
@@ -1297,14 +1302,14 @@ def _json_kind(d) -> str:
     return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
                          if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c198
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c201
 def _folder_files(p: Path, fmt: str) -> list[Path]:
     "The files of folder `p` that make up a `fmt` app."
     if fmt == 'lu': return sorted(p.rglob('*.lu'))
     return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
                   and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c203
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
@@ -1322,7 +1327,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c202
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1343,7 +1348,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
 def combine_apps(apps: list[App], # The apps, first first: its definitions and sentences win
                  name: str | None = None, # The merged app's name (default: the first's)
                  source: str = 'merged apps', # What the report calls the input
@@ -1356,7 +1361,7 @@ def combine_apps(apps: list[App], # The apps, first first: its definitions and s
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c207
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c210
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1380,7 +1385,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     rep.dropped = [d for _, r in loaded for d in r.dropped] + rep.dropped
     return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c211
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1421,7 +1426,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c210
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c213
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1435,7 +1440,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c212
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c215
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')

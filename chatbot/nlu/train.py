@@ -4,7 +4,7 @@
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c003
 from __future__ import annotations
-import hashlib, json, math, random, re, sys, time
+import bisect, hashlib, json, math, random, re, sys, time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 import numpy as np
@@ -18,6 +18,7 @@ from .encoder import (TUNED_PREFIX, _minilm_missing, ascii_text, encoder_availab
                                  minilm_available, model_encoder)
 from .tuning import MINILM_LAYERS, tune_minilm
 from .evaluate import score, span_label, gold_pairs
+from .formats import clu_list_values
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
@@ -26,8 +27,8 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates',
            'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
            'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'swap_entity_values',
-           'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder',
-           'train']
+           'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice',
+           'tune_english_encoder', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -469,14 +470,19 @@ def swap_entity_values(utterances, # labelled utterances
                        copies: int, # the most new sentences made from each one (`HParams.entity_swaps`)
                        seed: int = 0,
                        target: int = SWAP_TARGET, # new sentences: at most this less those with entities
+                       listed: dict | None = None, # entity -> more of its values (`listed_values`)
                       ) -> list[Utterance]: # new utterances; none has a text already among `utterances`
-    "New sentences from `utterances`: each entity's text swapped for another value labelled with that entity."
-    # top-level spans that `Utterance.problems` finds sound (none overlapping): a swap cannot garble the text
-    simple = [(u, sorted(u.entities, key=lambda e: e.start)) for u in utterances
-              if u.entities and not any(e.children for e in u.entities) and not u.problems()]
+    "New sentences from `utterances`: each entity's text swapped for another value of that entity."
+    def leaves(spans): return [x for s in spans for x in (leaves(s.children) if s.children else [s])]
+    # sentences whose spans `Utterance.problems` finds sound (no overlaps, children inside parents): a swap
+    # cannot garble the text. A nested entity swaps its innermost spans, and the spans around them follow.
+    simple = [(u, sorted(leaves(u.entities), key=lambda e: e.start)) for u in utterances
+              if u.entities and not u.problems()]
     values = {}
     for u, es in simple:
         for e in es: values.setdefault(e.entity, set()).add(u.text[e.start:e.end])
+    for k, more in (listed or {}).items():   # in the labels' case when those are all lower case
+        if k in values: values[k] |= {m.lower() if all(v.islower() for v in values[k]) else m for m in more}
     values = {k: sorted(v) for k, v in values.items()}
     budget = min(copies * len(simple), max(0, target - sum(1 for u in utterances if u.entities)))
     rng, seen, out = random.Random(seed), {u.text for u in utterances}, []
@@ -484,19 +490,39 @@ def swap_entity_values(utterances, # labelled utterances
     for _ in range(copies):   # rounds over every sentence, so that a small budget is spread over all of them
         for u, es in order:
             if len(out) >= budget: return out
-            text, spans, pos = '', [], 0
+            text, ends, shifts, pos = '', [], [], 0   # each swapped span's old end; the shift from there on
             for e in es:
                 own = u.text[e.start:e.end]
-                v = rng.choice([x for x in values[e.entity] if x != own] or [own])
-                text += u.text[pos:e.start]
-                spans.append(EntitySpan(e.entity, len(text), len(text) + len(v), v, role=e.role))
-                text, pos = text + v, e.end
+                text += u.text[pos:e.start] + rng.choice([x for x in values[e.entity] if x != own] or [own])
+                ends.append(e.end); shifts.append(len(text) - e.end); pos = e.end
             text += u.text[pos:]
-            if text not in seen:
-                seen.add(text); out.append(Utterance(text, u.intent, spans, u.dataset))
+            if text in seen: continue
+            def at(p): return p + (shifts[i - 1] if (i := bisect.bisect_right(ends, p)) else 0)
+            def moved(spans):
+                return sorted((EntitySpan(s.entity, at(s.start), at(s.end), text[at(s.start):at(s.end)],
+                                          role=s.role, children=moved(s.children)) for s in spans),
+                              key=lambda s: s.start)
+            seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c096
+def listed_values(app) -> dict:
+    "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
+    def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
+    lists = {e.name: forms(e.values) for e in app.entities if e.kind == 'list'}
+    lookups = {p.name: p.words for p in app.phrase_lists if p.kind == 'lookup'}
+    out = {}
+    def walk(entities):
+        for e in entities:
+            if e.kind == 'learned':
+                names = [e.instance_of] + [f.name for f in e.features if f.kind == 'model']
+                out.setdefault(e.name, []).extend([v for n in names for v in lists.get(n, [])])
+                out[e.name] += lookups.get(e.name, []) + forms(clu_list_values(e.extra.get('clu') or {}))
+            walk(e.children)
+    walk(app.entities)
+    return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -529,7 +555,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) 
                      tagger_features(featurizer, u.text, enc.tokens)))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c100
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -552,7 +578,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -580,7 +606,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -597,7 +623,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c110
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -606,6 +632,7 @@ def train(utterances: list[Utterance], # labelled training utterances
           on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
           duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
           phrase_lists=None, # the app's `PhraseList`s (phrase lists, lookups, regex features): token features
+          entity_values: dict | None = None, # entity -> values the app lists for it (`listed_values`)
          ) -> TrainedModel:
     "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
     hp = hp or HParams()
@@ -719,7 +746,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
     swapped = []
     if hp.lexical_tagger != 0 and len(tag_names) > 1:
-        swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed)
+        swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed, listed=entity_values)
         weights.update(fit_lexical_tagger(mine + swapped, featurizer, tag_names))
     tagger = None   # the weight of the lexical CRF: chosen on the validation split where it can be
     if hp.lexical_tagger is None:
@@ -746,3 +773,12 @@ def train(utterances: list[Utterance], # labelled training utterances
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c114
+def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
+              valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
+              **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
+             ) -> TrainedModel:
+    "Train `app`'s model from everything the app defines."
+    return train(app.utterances, valid, intents=app.intents, phrase_lists=app.phrase_lists,
+                 entity_values=listed_values(app), **kwargs)
