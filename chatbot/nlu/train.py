@@ -481,8 +481,10 @@ def swap_entity_values(utterances, # labelled utterances
     values = {}
     for u, es in simple:
         for e in es: values.setdefault(e.entity, set()).add(u.text[e.start:e.end])
-    for k, more in (listed or {}).items():   # in the labels' case when those are all lower case
-        if k in values: values[k] |= {m.lower() if all(v.islower() for v in values[k]) else m for m in more}
+    for k, more in (listed or {}).items():
+        if k not in values: continue
+        lower = all(v == v.lower() for v in values[k])   # then the listed values are too
+        values[k] |= {(m.lower() if lower else m).strip() for m in more} - {''}
     values = {k: sorted(v) for k, v in values.items()}
     budget = min(copies * len(simple), max(0, target - sum(1 for u in utterances if u.entities)))
     rng, seen, out = random.Random(seed), {u.text for u in utterances}, []
