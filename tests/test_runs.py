@@ -58,6 +58,8 @@ def test_successful_run_record(done_run):
     nb = nbformat.read(art/'run.ipynb', as_version=4)
     injected = [c for c in nb.cells if 'injected-parameters' in c.metadata.get('tags', [])]
     assert injected and 'epochs = 2' in injected[0].source and 'app = "mini"' in injected[0].source
+    printed = ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []))
+    assert 'trained in' in printed and 'sentences with other values of their entities swapped in' in printed
     m = json.loads((art/'metrics.json').read_text())
     assert m == r.metrics and 0 <= m['intent_accuracy'] <= 1 and 'confusion' in m
     from chatbot.nlu.predict import Predictor
