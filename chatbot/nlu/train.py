@@ -494,8 +494,10 @@ def swap_entity_values(utterances, # labelled utterances
             if len(out) >= budget: return out
             text, ends, shifts, pos = '', [], [], 0   # each swapped span's old end; the shift from there on
             for e in es:
-                own = u.text[e.start:e.end]
-                text += u.text[pos:e.start] + rng.choice([x for x in values[e.entity] if x != own] or [own])
+                own, vs = u.text[e.start:e.end], values[e.entity]   # `vs` is sorted and holds `own`
+                i = rng.choice(range(max(len(vs) - 1, 1)))   # another value, without copying a long list
+                new = vs[i + (i >= bisect.bisect_left(vs, own))] if len(vs) > 1 else own
+                text += u.text[pos:e.start] + new
                 ends.append(e.end); shifts.append(len(text) - e.end); pos = e.end
             text += u.text[pos:]
             if text in seen: continue
