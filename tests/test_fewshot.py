@@ -212,3 +212,4 @@ def test_values_the_app_lists_reach_the_swaps(tmp_path):
     assert len(frames) <= listed.info['entity_swaps'] <= hp.entity_swaps * len(frames)
     alone = train(app.utterances, intents=app.intents, hp=hp, progress=False, phrase_lists=app.phrase_lists)
     assert alone.info['entity_swaps'] == 0
+    assert listed.info['data_hash'] != alone.info['data_hash']     # the listed values are part of what trained it

@@ -763,11 +763,13 @@ def train(utterances: list[Utterance], # labelled training utterances
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
                                              hp.max_floor))
+    listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
-                data_hash=data_hash(utterances, intents, hp, featurizer.config()), duplicates=conflicts,
-                calibration=calibration, generic_none=len(none), entity_swaps=len(swapped))
+                data_hash=data_hash(utterances, intents, hp, featurizer.config() | listed),
+                duplicates=conflicts, calibration=calibration, generic_none=len(none),
+                entity_swaps=len(swapped))
     if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
     if tuning or untuned: info['encoder_tuning'] = tuning or dict(skipped=untuned)
     if 'ood/floor' in weights:
