@@ -407,6 +407,8 @@ def test_core_bot_sample_reads_from_and_to_airports(tmp_path):
 def test_pizza_v7_order_comes_back_with_its_children(tmp_path):
     app, _ = load_app(REAL/'luis'/'Pizza_v7.json')
     service = _train_and_serve(app, tmp_path, epochs=25)
+    training = json.loads((tmp_path/'m'/'manifest.json').read_text())['training']
+    assert training['entity_swaps'] > len(app.utterances)   # its nested examples are copied with other values
     try:
         body = _v3(service.test_client(), app.name, 'i want two large pepperoni pizzas with extra cheese')
     finally: _stop(service)
