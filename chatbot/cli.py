@@ -95,6 +95,12 @@ def _train_in_process(a, app: App, valid):
         print('note: validation utterances of intents absent from training were left out: '
               + ', '.join(i['valid_intents_not_trained']), file=sys.stderr)
     if i['misaligned_spans']: print(f"note: {i['misaligned_spans']} labelled spans do not fall on token edges", file=sys.stderr)
+    if i.get('generic_none'):
+        print(f"note: {i['generic_none']} generic None sentences added: the app has examples of one intent only",
+              file=sys.stderr)
+    if i.get('entity_swaps'):
+        print(f"note: the lexical entity tagger also learned from {i['entity_swaps']} sentences with other values "
+              "of their entities swapped in", file=sys.stderr)
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
 
 def cmd_evaluate(a):

@@ -51,6 +51,7 @@ def test_train_direct_and_duplicates(tmp_path, mini_file):
     r = run('train', data, '--out', tmp_path/'m', '--epochs', '3', '--quiet', '--direct')
     assert 'artifact:' in r.stdout and 'intent accuracy' in r.stdout
     assert f"{rows[0]['text'].lower()!r} is labelled" in r.stderr and f"kept {rows[0]['intent']}" in r.stderr
+    assert 'sentences with other values of their entities swapped in' in r.stderr   # the app has entities
     assert (tmp_path/'m'/'manifest.json').exists()
     r = run('train', data, '--out', tmp_path/'m2', '--epochs', '3', '--quiet', '--direct', '--duplicates', 'strict',
             check=False)
