@@ -22,13 +22,13 @@ from .formats import clu_list_values
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
-           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
-           'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates',
-           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
-           'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger', 'swap_entity_values',
-           'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice',
-           'tune_english_encoder', 'train', 'train_app']
+           'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for',
+           'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
+           'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
+           'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger',
+           'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows',
+           'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -463,7 +463,24 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c094
+KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
+
+def korean_particle(value: str, # the text now in front of the particle
+                    rest: str, # the text after it, up to the next entity
+                   ) -> tuple | None: # (the particle `rest` opens with, its form after `value`), or None
+    "The particle at the start of `rest` and the form it takes after `value`'s last syllable."
+    code = ord(value[-1]) - 0xAC00 if value else -1
+    if not 0 <= code < 11172: return None   # not a Hangul syllable: how it is read is not known
+    final = code % 28   # its final consonant: 0 none, 8 ㄹ
+    for after_consonant, after_vowel in KOREAN_PARTICLES:
+        for p in (after_consonant, after_vowel):
+            if rest.startswith(p) and not '가' <= rest[len(p):len(p) + 1] <= '힣':
+                vowel = final == 0 or (after_consonant == '으로' and final == 8)
+                return p, after_vowel if vowel else after_consonant
+    return None
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -493,12 +510,16 @@ def swap_entity_values(utterances, # labelled utterances
         for u, es in order:
             if len(out) >= budget: return out
             text, ends, shifts, pos = '', [], [], 0   # each swapped span's old end; the shift from there on
-            for e in es:
+            for k, e in enumerate(es):
                 own, vs = u.text[e.start:e.end], values[e.entity]   # `vs` is sorted and holds `own`
                 i = rng.choice(range(max(len(vs) - 1, 1)))   # another value, without copying a long list
                 new = vs[i + (i >= bisect.bisect_left(vs, own))] if len(vs) > 1 else own
                 text += u.text[pos:e.start] + new
                 ends.append(e.end); shifts.append(len(text) - e.end); pos = e.end
+                rest = u.text[e.end:es[k + 1].start if k + 1 < len(es) else len(u.text)]
+                if (p := korean_particle(new, rest)) and p[0] != p[1]:   # 노트북을, not 노트북를
+                    text += p[1]; pos = e.end + len(p[0])
+                    ends.append(pos); shifts.append(len(text) - pos)
             text += u.text[pos:]
             if text in seen: continue
             def at(p): return p + (shifts[i - 1] if (i := bisect.bisect_right(ends, p)) else 0)
@@ -509,7 +530,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -526,7 +547,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -559,7 +580,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) 
                      tagger_features(featurizer, u.text, enc.tokens)))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -582,7 +603,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -610,7 +631,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -627,7 +648,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c110
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c113
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -780,7 +801,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c114
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
