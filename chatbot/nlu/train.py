@@ -517,8 +517,8 @@ def swap_entity_values(utterances, # labelled utterances
                 text += u.text[pos:e.start] + new
                 ends.append(e.end); shifts.append(len(text) - e.end); pos = e.end
                 rest = u.text[e.end:es[k + 1].start if k + 1 < len(es) else len(u.text)]
-                if (p := korean_particle(new, rest)) and p[0] != p[1]:   # 노트북을, not 노트북를
-                    text += p[1]; pos = e.end + len(p[0])
+                if (particle := korean_particle(new, rest)) and particle[0] != particle[1]:   # 노트북을, not 노트북를
+                    text += particle[1]; pos = e.end + len(particle[0])
                     ends.append(pos); shifts.append(len(text) - pos)
             text += u.text[pos:]
             if text in seen: continue
