@@ -82,7 +82,7 @@ def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
 def _train_in_process(a, app: App, valid):
     "`chatbot train --direct`: train `app` in this process, without the notebook record (scripts, benchmarks)."
     from chatbot.nlu.model import HParams
-    from chatbot.admin.runs import train_in_process
+    from chatbot.admin.runs import train_in_process, training_notes
     hp = HParams(**{k: v for k, v in dict(epochs=a.epochs, seed=a.seed, morphology=a.morphology,
                                           encoder_tune=a.tune_encoder).items() if v is not None})
     print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
@@ -95,12 +95,7 @@ def _train_in_process(a, app: App, valid):
         print('note: validation utterances of intents absent from training were left out: '
               + ', '.join(i['valid_intents_not_trained']), file=sys.stderr)
     if i['misaligned_spans']: print(f"note: {i['misaligned_spans']} labelled spans do not fall on token edges", file=sys.stderr)
-    if i.get('generic_none'):
-        print(f"note: {i['generic_none']} generic None sentences added: the app has examples of one intent only",
-              file=sys.stderr)
-    if i.get('entity_swaps'):
-        print(f"note: the lexical entity tagger also learned from {i['entity_swaps']} sentences with other values "
-              "of their entities swapped in", file=sys.stderr)
+    for line in training_notes(i): print(f'note: {line}', file=sys.stderr)
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
 
 def cmd_evaluate(a):

@@ -18,7 +18,7 @@ __all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report
            'fetch_data', 'load_training_data', 'evaluate_artifact', 'metrics_summary', 'metrics_table',
            'per_label_table', 'confused_pairs', 'utterance_table', 'confidence_table', 'plot_confusion', 'figure_png',
            'template_path', 'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats',
-           'production_metrics', 'publish_to_staging_if_better', 'push_trained', 'train_in_process',
+           'production_metrics', 'publish_to_staging_if_better', 'push_trained', 'train_in_process', 'training_notes',
            'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c006
@@ -536,6 +536,19 @@ def train_in_process(app, # The app to train, validated
     return art, metrics, trained.info
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c091
+def training_notes(info: dict, # a `TrainedModel.info`
+                  ) -> list[str]: # a line for each kind of sentence training added
+    "What training added to the app's examples, for a run's report and `chatbot train --direct`."
+    out = []
+    if info.get('generic_none'):
+        out.append(f"{info['generic_none']} generic None sentences added: "
+                   "the app has examples of one intent only")
+    if info.get('entity_swaps'):
+        out.append(f"the lexical entity tagger also learned from {info['entity_swaps']} sentences with other "
+                   "values of their entities swapped in")
+    return out
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c094
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -548,7 +561,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c095
+# %% ../../nbs/admin/51_admin.runs.ipynb #c098
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -567,12 +580,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c097
+# %% ../../nbs/admin/51_admin.runs.ipynb #c100
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c100
+# %% ../../nbs/admin/51_admin.runs.ipynb #c103
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -583,7 +596,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c103
+# %% ../../nbs/admin/51_admin.runs.ipynb #c106
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -664,7 +677,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c107
+# %% ../../nbs/admin/51_admin.runs.ipynb #c110
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -672,7 +685,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c110
+# %% ../../nbs/admin/51_admin.runs.ipynb #c113
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -683,7 +696,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c113
+# %% ../../nbs/admin/51_admin.runs.ipynb #c116
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -693,7 +706,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c118
+# %% ../../nbs/admin/51_admin.runs.ipynb #c121
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -702,14 +715,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c121
+# %% ../../nbs/admin/51_admin.runs.ipynb #c124
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c124
+# %% ../../nbs/admin/51_admin.runs.ipynb #c127
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''
