@@ -46,7 +46,9 @@ def assert_numpy_matches_keras(artifact):
         elif lex is not None: want = softmax(mix_logits(np.asarray(il)[i], lex, pred.hp.lexical_weight))
         assert np.allclose(np_probs, want, atol=1e-5), t
         toks = exs[i].enc.tokens                             # the lexical CRF's scores are NumPy in both cases
-        tags_i, trans = mixed_tag_scores(pred.W, tl[i][:len(toks)], lambda: tagger_features(pred.featurizer, t, toks), pred.hp.lexical_tagger)
+        dense = pred.encoder.encode_tokens(t, [x[1:] for x in toks])[1] if 'crf_lex/dense' in pred.W else None
+        tags_i, trans = mixed_tag_scores(pred.W, tl[i][:len(toks)], lambda: tagger_features(pred.featurizer, t, toks),
+                                         pred.hp.lexical_tagger, dense)
         tf_spans = decode_tags(tags_i, toks, pred.tag_names, trans)
         assert [s[:3] for s in np_spans] == [s[:3] for s in tf_spans], t
 

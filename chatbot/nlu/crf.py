@@ -11,8 +11,8 @@ import numpy as np
 from .text import tokenize, word_spans
 
 # %% auto #0
-__all__ = ['NEIGHBOURS', 'ABSENT_TAG', 'token_shape', 'crf_features', 'tagger_features', 'fit_crf', 'crf_emissions',
-           'crf_feature_hashes', 'tagger_feature_hashes', 'mixed_tag_scores']
+__all__ = ['NEIGHBOURS', 'ABSENT_TAG', 'DENSE', 'token_shape', 'crf_features', 'tagger_features', 'dense_projection', 'fit_crf',
+           'crf_emissions', 'crf_feature_hashes', 'tagger_feature_hashes', 'mixed_tag_scores']
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c006
 def token_shape(tok: str) -> str:
@@ -76,19 +76,47 @@ def _hashes(features) -> Iterator[int]:
     "`_hash` of each feature, with builtins mapped over them: a third faster than a Python call per feature."
     return map(zlib.crc32, map(str.encode, features))   # str.encode is UTF-8
 
+DENSE = 'tv='   # the numeric features of the token vectors' components; no hand-written feature starts so
+
+def dense_projection(vectors: list, # per utterance, `[T, dim]` token vectors
+                     dims: int, # how many principal components
+                    ) -> tuple[np.ndarray, np.ndarray]: # the mean `[dim]`, the components `[dim, <= dims]`
+    "The mean of the token vectors and their top principal components."
+    X = np.concatenate(vectors).astype(np.float64)
+    mean = X.mean(0)
+    spread = np.cov(X - mean, rowvar=False, bias=True) if len(X) > 1 else np.eye(X.shape[1])
+    vecs = np.linalg.eigh(spread)[1]   # ascending
+    return mean, vecs[:, ::-1][:, :min(dims, X.shape[1])]
+
+def _with_dense(features: list, vectors: np.ndarray):
+    "A token's features and its projected vector's components, as one CRFsuite item of named values."
+    import pycrfsuite
+    items = []
+    for fs, v in zip(features, vectors):
+        item = dict.fromkeys(fs, 0.0)
+        for f in fs: item[f] += 1.0   # a feature a token has twice counts twice, as in a list
+        item.update((f'{DENSE}{k}', float(x)) for k, x in enumerate(v))
+        items.append(item)
+    return pycrfsuite.ItemSequence(items)
+
 def fit_crf(features: list, # per utterance, `crf_features` of its tokens
             tags: list, # per utterance, the tag name of each token
             tag_names: list[str], # every tag, in the model's order
             c1: float = 0.1, # L1 penalty (sparsity)
             c2: float = 0.1, # L2 penalty
             max_iterations: int = 100, # L-BFGS iterations
+            dense: list | None = None, # per utterance, a vector for each token `[T, dim]`
+            dense_dims: int = 64, # the principal components of `dense` the CRF reads
            ) -> dict | None: # the `crf_lex/*` weights; `None` when there is nothing to learn
     "Train a linear-chain CRF with CRFsuite and keep its weights as hashed sparse rows for NumPy."
     import pycrfsuite
-    pairs = [(f, t) for f, t in zip(features, tags) if f]
-    if not pairs or all(x == 'O' for _, t in pairs for x in t): return None
+    kept = [i for i, f in enumerate(features) if f]
+    if not kept or all(x == 'O' for i in kept for x in tags[i]): return None
+    project = dense_projection([dense[i] for i in kept], dense_dims) if dense is not None else None
     trainer = pycrfsuite.Trainer(verbose=False)
-    for f, t in pairs: trainer.append(f, list(t))
+    for i in kept:
+        f = features[i] if project is None else _with_dense(features[i], (dense[i] - project[0]) @ project[1])
+        trainer.append(f, list(tags[i]))
     trainer.set_params({'c1': c1, 'c2': c2, 'max_iterations': max_iterations,
                         'feature.possible_transitions': True})
     fd, path = tempfile.mkstemp(suffix='.crfsuite'); os.close(fd)
@@ -99,8 +127,11 @@ def fit_crf(features: list, # per utterance, `crf_features` of its tokens
     finally: os.unlink(path)
     ti = {t: i for i, t in enumerate(tag_names)}
     rows: dict = {}
+    on_dense = np.zeros((0 if project is None else project[1].shape[1], len(tag_names)))
     for (attr, label), w in info.state_features.items():
         if label in ti and w:
+            if project is not None and attr.startswith(DENSE):
+                on_dense[int(attr[len(DENSE):]), ti[label]] += w; continue
             row = rows.setdefault(_hash(attr), {})
             row[ti[label]] = row.get(ti[label], 0.0) + w
     keys = np.array(sorted(rows), np.int64)
@@ -112,14 +143,21 @@ def fit_crf(features: list, # per utterance, `crf_features` of its tokens
         if a in ti and b in ti: trans[ti[a], ti[b]] = w
     seen = set(info.labels)
     bias = np.array([0.0 if t in seen else ABSENT_TAG for t in tag_names], np.float32)
-    return {'crf_lex/keys': keys, 'crf_lex/indptr': indptr, 'crf_lex/tags': cols, 'crf_lex/w': vals,
-            'crf_lex/transitions': trans, 'crf_lex/bias': bias}
+    out = {'crf_lex/keys': keys, 'crf_lex/indptr': indptr, 'crf_lex/tags': cols, 'crf_lex/w': vals,
+           'crf_lex/transitions': trans, 'crf_lex/bias': bias}
+    if project is not None:   # ((v - mean) @ P) @ on_dense = v @ (P @ on_dense) - mean @ P @ on_dense
+        out['crf_lex/dense'] = (project[1] @ on_dense).astype(np.float32)
+        out['crf_lex/dense_bias'] = (-(project[0] @ project[1]) @ on_dense).astype(np.float32)
+    return out
 
 # %% ../../nbs/nlu/16_nlu.crf.ipynb #c018
 def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
                   features, # `crf_features` of the tokens, or their `crf_feature_hashes`
+                  dense: np.ndarray | None = None, # the tokens' vectors `[T, dim]`, when the CRF reads them
                  ) -> np.ndarray: # `[T, n_tags]` emission scores
     "The lexical CRF's emission scores for each token."
+    if 'crf_lex/dense' in W and dense is None:
+        raise ValueError('this CRF was trained on token vectors: pass them as `dense`')
     keys, indptr, cols, vals = W['crf_lex/keys'], W['crf_lex/indptr'], W['crf_lex/tags'], W['crf_lex/w']
     bias = np.asarray(W['crf_lex/bias'], np.float32)
     if isinstance(features, tuple): h, counts = features
@@ -136,9 +174,10 @@ def crf_emissions(W: dict, # weights with `crf_lex/*` (`fit_crf`)
     flat = np.repeat(indptr[pos] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
     cells = np.repeat(tok, lens) * n + cols[flat]
     out = np.bincount(cells, vals[flat], minlength=T * n).reshape(T, n).astype(np.float32)
+    if 'crf_lex/dense' in W: out += dense @ W['crf_lex/dense'] + W['crf_lex/dense_bias']
     return out + bias
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c027
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c029
 from functools import lru_cache
 
 _N_OWN, _N_NEAR = len(_own_features('x')), len(_neighbour_features('x', 1))
@@ -163,25 +202,26 @@ def crf_feature_hashes(text: str, tokens=None, marks=None) -> tuple[np.ndarray, 
         counts.append(sum(map(len, row)))
     return (np.concatenate(parts) if parts else np.zeros(0, np.int64)), counts
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c030
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c032
 def tagger_feature_hashes(featurizer, # the model's `Featurizer` (its phrase lists)
                           text: str, tokens) -> tuple[np.ndarray, list[int]]:
     "`tagger_features`, hashed: `crf_feature_hashes` of `text`'s `tokens` with the phrase-list marks."
     return crf_feature_hashes(text, tokens, featurizer.token_marks(text, tokens))
 
-# %% ../../nbs/nlu/16_nlu.crf.ipynb #c033
+# %% ../../nbs/nlu/16_nlu.crf.ipynb #c035
 from .model import log_softmax
 
 def mixed_tag_scores(W: dict, # model weights, with `crf_lex/*` when the lexical CRF was trained
                      tag_logits: np.ndarray, # the network's tag logits `[T, n_tags]` of the tokens
                      features, # `crf_features` of the tokens or their hashes (or a callable making them)
                      weight: float, # the CRF's weight (`HParams.lexical_tagger`)
+                     dense: np.ndarray | None = None, # the tokens' vectors, when the CRF reads them
                     ) -> tuple[np.ndarray, np.ndarray | None]: # tag scores and transitions to decode with
     "Tag scores and transitions of the network and the lexical CRF together."
     own = W.get('crf/transitions')
     if not weight or 'crf_lex/keys' not in W: return tag_logits, own
     feats = features() if callable(features) else features
-    scores = log_softmax(tag_logits) + weight * crf_emissions(W, feats)
+    scores = log_softmax(tag_logits) + weight * crf_emissions(W, feats, dense)
     # the sum is the same for every message: kept in `W` (as `~bigru` is) with the arrays it was made from,
     # and read-only, so that decoding keeps its masked layout too (`chatbot.nlu.model.decoding_transitions`)
     lex, key = W['crf_lex/transitions'], f'~crf_mix/{weight}'

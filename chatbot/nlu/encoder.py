@@ -12,8 +12,8 @@ import numpy as np
 __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
            'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
            'cached_arrays', 'Background', 'Lazy', 'prefetch_tokenizer', 'SentenceEncoder', 'minilm_available',
-           'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'minilm_arrays', 'MiniLM', 'JointEncoder',
-           'ascii_text', 'get_encoder', 'model_encoder']
+           'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'span_states', 'minilm_arrays', 'MiniLM',
+           'JointEncoder', 'token_encoder', 'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -475,27 +475,34 @@ class WordPiece:
         self.unk, self.cls, self.sep = vocab['[UNK]'], vocab['[CLS]'], vocab['[SEP]']
         self._pieces = {}   # word -> ids: a server sees the same words again and again
 
+    def words_at(self, text: str) -> list[tuple[str, int, int]]:
+        "`text` normalised and split as `BertNormalizer` and `BertPreTokenizer` do: `(word, start, end)`s."
+        out, cur, start = [], '', 0
+        def close(end):
+            nonlocal cur
+            if cur: out.append((cur, start, end)); cur = ''
+        for i, ch in enumerate(text):
+            o, cat = ord(ch), unicodedata.category(ch)
+            if ch in '\t\n\r' or cat == 'Zs': close(i); continue
+            if o == 0 or o == 0xFFFD or cat in ('Cc', 'Cf'): continue
+            if ch.isspace(): close(i); continue   # line and paragraph separators: split() splits there
+            # one character at a time, so each keeps its place: the same as normalising the whole text, since
+            # the combining marks that reordering would move are the ones dropped
+            norm = ch.lower() if ch.isascii() else ''.join(
+                c.lower() for c in unicodedata.normalize('NFD', ch) if unicodedata.category(c) != 'Mn')
+            for c in norm:
+                if _cjk(o) or _bert_punct(c):
+                    close(i); out.append((c, i, i + 1))
+                else:
+                    if not cur: start = i
+                    cur += c
+            if _cjk(o): close(i + 1)
+        close(len(text))
+        return out
+
     def words(self, text: str) -> list[str]:
         "`text` normalised and split as `BertNormalizer` and `BertPreTokenizer` do."
-        kept = []
-        for ch in text:
-            o, cat = ord(ch), unicodedata.category(ch)
-            if ch in '\t\n\r' or cat == 'Zs': kept.append(' ')
-            elif o == 0 or o == 0xFFFD or cat in ('Cc', 'Cf'): continue
-            elif _cjk(o): kept += [' ', ch, ' ']
-            else: kept.append(ch)
-        s = ''.join(c for c in unicodedata.normalize('NFD', ''.join(kept)) if unicodedata.category(c) != 'Mn')
-        s = ''.join(c.lower() for c in s)
-        out = []
-        for w in s.split():
-            cur = ''
-            for ch in w:
-                if _bert_punct(ch):
-                    if cur: out.append(cur); cur = ''
-                    out.append(ch)
-                else: cur += ch
-            if cur: out.append(cur)
-        return out
+        return [w for w, _, _ in self.words_at(text)]
 
     def pieces(self, word: str) -> list[int]:
         "The ids of `word`'s longest-first pieces, or `[UNK]`."
@@ -512,13 +519,18 @@ class WordPiece:
         if len(self._pieces) < 100_000: self._pieces[word] = out
         return out
 
+    def ids_at(self, text: str) -> tuple[list[int], list[tuple[int, int, int, int]]]:
+        "`ids(text)`, and each word's `(start, end, first, stop)`: its place in `text`, its pieces' in ids."
+        out, at = [self.cls], []
+        for w, start, end in self.words_at(text):
+            p = self.pieces(w)
+            at.append((start, end, len(out), min(len(out) + len(p), self.max_len - 1))); out += p
+            if len(out) >= self.max_len - 1: break
+        return out[:self.max_len - 1] + [self.sep], at
+
     def ids(self, text: str) -> list[int]:
         "`[CLS]`, the pieces of `text`'s words, `[SEP]`: at most `max_len` ids."
-        out = [self.cls]
-        for w in self.words(text):
-            out += self.pieces(w)
-            if len(out) >= self.max_len - 1: break
-        return out[:self.max_len - 1] + [self.sep]
+        return self.ids_at(text)[0]
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c048
 _WORDS = 'embeddings.word_embeddings.weight'
@@ -575,9 +587,29 @@ def minilm_graph(W: dict, # the model's arrays (`read_safetensors` of its `model
         m = g.node('ReduceMean', x, g.const(i64(0)), keepdims=0)
         g.unit(m, 0, 1e-12, out='out')
         g.io('out', _FLOAT, dim, output=True)
+        g.node('Identity', x, out='states')   # the tokens' own vectors too (`MiniLM.encode_tokens`)
+        g.io('states', _FLOAT, 't', dim, output=True)
     return g.model('sentence_bert')
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c050
+def span_states(states: np.ndarray, # `[ids, dim]`: one vector per id, `[CLS]` first
+                at: list, # `(start, end, first, stop)` of each word (`WordPiece.ids_at`)
+                spans: list, # `(start, end)` character spans
+               ) -> np.ndarray: # `float32 [len(spans), dim]`
+    "Each span's mean of `states` over the pieces of the words it overlaps; zeros where it overlaps none."
+    out = np.zeros((len(spans), states.shape[1]), np.float32)
+    if not at or not len(spans): return out
+    starts, ends, first, stop = (np.array(c, np.int64) for c in zip(*at))
+    s, e = (np.array(c, np.int64) for c in zip(*spans))
+    lo = np.searchsorted(ends, s, side='right')        # the first word that ends after the span starts
+    hi = np.searchsorted(starts, e, side='left') - 1   # the last word that starts before it ends
+    ok = lo <= hi
+    a, b = first[lo[ok]], stop[hi[ok]]
+    total = np.concatenate([np.zeros((1, states.shape[1]), np.float32), np.cumsum(states, 0, np.float32)])
+    out[ok] = (total[b] - total[a]) / (b - a)[:, None]
+    return out
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c053
 import copy, zipfile
 
 def minilm_arrays(version: str) -> tuple[dict, dict]:
@@ -644,16 +676,27 @@ class MiniLM:
         return dict(name=MINILM, package=MINILM_PACKAGE, version=self.version, dim=MINILM_DIM,
                     precision=self.precision, **tuned)
 
+    def _run(self, ids: list[int]) -> list[np.ndarray]:
+        "The sentence vector and the top layer's states `[len(ids), 384]` of one sentence's `ids`."
+        x = {'ids': np.array(ids, np.int64)}
+        if self.lower is not None: x = {'h': self.lower.run(None, x)[0]}
+        return self.session.run(None, x)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         "Sentence vectors of `texts`, `float32 [n, 384]`, unit length."
         out = np.empty((len(texts), MINILM_DIM), np.float32)
-        for i, t in enumerate(texts):
-            x = {'ids': np.array(self.tokenizer.ids(t), np.int64)}
-            if self.lower is not None: x = {'h': self.lower.run(None, x)[0]}
-            out[i] = self.session.run(None, x)[0]
+        for i, t in enumerate(texts): out[i] = self._run(self.tokenizer.ids(t))[0]
         return out
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c055
+    def encode_tokens(self, text: str, # one sentence
+                      spans: list, # `(start, end)` character spans in `text`: the model's tokens
+                     ) -> tuple[np.ndarray, np.ndarray]: # `encode([text])[0]`; `float32 [len(spans), 384]`
+        "`text`'s sentence vector, and a vector in context for each span (`span_states`), from one run."
+        ids, at = self.tokenizer.ids_at(text)
+        vector, states = self._run(ids)
+        return vector, span_states(states, at, spans)
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c058
 class JointEncoder:
     "Several encoders' unit vectors side by side, scaled to unit length: `encode(texts) -> [n, sum of dims]`."
     def __init__(self, parts: list):
@@ -673,7 +716,20 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c057
+    def encode_tokens(self, text: str, spans: list) -> tuple[np.ndarray, np.ndarray | None]:
+        "`encode([text])[0]`, and the token vectors of `spans` from the part that has them (else `None`)."
+        vectors, tokens = [], None
+        for p in self.parts:
+            if tokens is None and hasattr(p, 'encode_tokens'): v, tokens = p.encode_tokens(text, spans)
+            else: v = p.encode([text])[0]
+            vectors.append(v)
+        return np.concatenate(vectors) / np.float32(np.sqrt(self.blocks)), tokens
+
+def token_encoder(encoder) -> MiniLM | None:
+    "The part of `encoder` that gives token vectors in context (`encode_tokens`), if it has one."
+    return next((p for p in getattr(encoder, 'parts', [encoder]) if isinstance(p, MiniLM)), None)
+
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c060
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -681,7 +737,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c060
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c063
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -704,7 +760,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c062
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c065
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)

@@ -60,6 +60,7 @@ class HParams:
     max_prototypes: int = 2000
     max_floor: float = 0.3
     entity_swaps: int = 4
+    token_vectors: int = 64
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

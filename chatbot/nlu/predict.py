@@ -216,14 +216,18 @@ class Predictor:
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        vec = self.encoder.encode([text])[0] if self.encoder is not None else None   # once per request
+        dense = None   # the tokens' vectors, where the lexical CRF reads them: from the encoder's one run
+        if self.encoder is None: vec = None
+        elif 'crf_lex/dense' in self.W:
+            vec, dense = self.encoder.encode_tokens(text, [t[1:] for t in enc.tokens])
+        else: vec = self.encoder.encode([text])[0]   # once per request
         lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text), vec)
                if 'lexical_emb' in self.W else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
         decode = decode_tree if tree else decode_tags
         feats = lambda: tagger_feature_hashes(self.featurizer, text, enc.tokens)
-        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger)
+        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
         energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
         return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec, energy
 

@@ -15,7 +15,7 @@ from .model import weight_array, served_weights
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import (TUNED_PREFIX, _minilm_missing, ascii_text, encoder_available, get_encoder,
-                                 minilm_available, model_encoder)
+                                 minilm_available, model_encoder, token_encoder)
 from .tuning import MINILM_LAYERS, tune_minilm
 from .evaluate import score, span_label, gold_pairs
 from .formats import clu_list_values
@@ -455,13 +455,16 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
+                       tokens_from=None, # an encoder with `encode_tokens`: the CRF reads its token vectors
+                       dims: int = 64, # how many principal components of them (`HParams.token_vectors`)
                       ) -> dict: # the `crf_lex/*` weights, or `{}` when no utterance has an entity
-    "The lexical CRF trained on `utterances`' entity tags."
-    feats, tags = [], []
+    "The lexical CRF trained on `utterances`' entity tags (and their token vectors, with `tokens_from`)."
+    feats, tags, dense = [], [], []
     for u in utterances:
         toks = featurizer.encode(u.text).tokens
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
-    return fit_crf(feats, tags, tag_names) or {}
+        if tokens_from is not None: dense.append(tokens_from.encode_tokens(u.text, [t[1:] for t in toks])[1])
+    return fit_crf(feats, tags, tag_names, dense=dense if tokens_from else None, dense_dims=dims) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c094
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
@@ -551,7 +554,7 @@ def listed_values(app) -> dict:
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
-def choose_lexical_tagger(rows: list, # per validation utterance: `(tokens, network tag logits, crf_features)`
+def choose_lexical_tagger(rows: list, # per validation utterance: tokens, tag logits, features, vectors
                           gold: list, # per utterance, its gold spans (the second item of `gold_pairs`)
                           weights: dict, # the model's weights, with the lexical CRF's `crf_lex/*`
                           tag_names: list[str],
@@ -561,23 +564,27 @@ def choose_lexical_tagger(rows: list, # per validation utterance: `(tokens, netw
     W, f1 = served_weights(weights), {}   # a copy: scoring keeps its caches there, not in the model's weights
     for w in candidates:
         pred = []
-        for toks, tl, feats in rows:
+        for toks, tl, feats, dense in rows:
             if not toks: pred.append(('', [])); continue
-            tags, trans = mixed_tag_scores(W, tl, feats, w)
+            tags, trans = mixed_tag_scores(W, tl, feats, w, dense)
             pred.append(('', [s[:3] for s in decode_tags(tags, toks, tag_names, trans)]))
         f1[w] = score([('', g) for g in gold], pred)['entity']['f1']
     best = max(f1.values())
     return max(w for w in candidates if f1[w] >= best - 1e-9), f1
 
-def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances) -> list:
-    "`choose_lexical_tagger`'s rows for `utterances`: tokens, the network's tag logits (NumPy, as served), features."
+def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
+                tokens_from=None, # the encoder of the token vectors, where the CRF reads them
+               ) -> list:
+    "`choose_lexical_tagger`'s rows: tokens, the network's tag logits (NumPy, as served), features, vectors."
     W = served_weights(weights)
     rows = []
     for u in utterances:
         enc = featurizer.encode(u.text)
         tl = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)[1] if enc.tokens else None
+        dense = (tokens_from.encode_tokens(u.text, [t[1:] for t in enc.tokens])[1]
+                 if 'crf_lex/dense' in W else None)
         rows.append((enc.tokens, None if tl is None else tl[:len(enc.tokens)],
-                     tagger_features(featurizer, u.text, enc.tokens)))
+                     tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c106
@@ -769,15 +776,19 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
+    # with the English encoder, the lexical CRF reads its token vectors too
+    tokens_from = token_encoder(encoder) if hp.token_vectors and encoder is not None else None
     swapped = []
     if hp.lexical_tagger != 0 and len(tag_names) > 1:
         swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed, listed=entity_values)
-        weights.update(fit_lexical_tagger(mine + swapped, featurizer, tag_names))
+        weights.update(fit_lexical_tagger(mine + swapped, featurizer, tag_names, tokens_from,
+                                          hp.token_vectors))
     tagger = None   # the weight of the lexical CRF: chosen on the validation split where it can be
     if hp.lexical_tagger is None:
         gold = [g for _, g in gold_pairs(valid or [])]
         if 'crf_lex/keys' in weights and sum(map(len, gold)) >= MIN_TAGGER_SPANS:
-            w, f1 = choose_lexical_tagger(tagger_rows(weights, featurizer, hp, valid), gold, weights, tag_names)
+            rows = tagger_rows(weights, featurizer, hp, valid, tokens_from)
+            w, f1 = choose_lexical_tagger(rows, gold, weights, tag_names)
             tagger = dict(weight=w, valid_entity_f1={str(k): round(v, 4) for k, v in f1.items()})
         hp = replace(hp, lexical_tagger=tagger['weight'] if tagger else TAGGER_WEIGHTS[-1])
     if vectors is not None and hp.similarity_floor:
@@ -797,6 +808,8 @@ def train(utterances: list[Utterance], # labelled training utterances
         info['similarity_floor'] = dict(floor=round(float(weights['ood/floor'][0]), 4),
                                         prototypes=len(weights['ood/prototype_emb']))
     if tagger: info['lexical_tagger'] = tagger
+    if 'crf_lex/dense' in weights:
+        info['token_vectors'] = dict(encoder=tokens_from.name, components=hp.token_vectors)
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
