@@ -718,9 +718,9 @@ class JointEncoder:
 
     def encode_tokens(self, text: str, spans: list) -> tuple[np.ndarray, np.ndarray | None]:
         "`encode([text])[0]`, and the token vectors of `spans` from the part that has them (else `None`)."
-        vectors, tokens = [], None
+        vectors, tokens, part = [], None, token_encoder(self)
         for p in self.parts:
-            if tokens is None and hasattr(p, 'encode_tokens'): v, tokens = p.encode_tokens(text, spans)
+            if p is part: v, tokens = p.encode_tokens(text, spans)
             else: v = p.encode([text])[0]
             vectors.append(v)
         return np.concatenate(vectors) / np.float32(np.sqrt(self.blocks)), tokens

@@ -459,12 +459,12 @@ def fit_lexical_tagger(utterances, # labelled utterances
                        dims: int = 64, # how many principal components of them (`HParams.token_vectors`)
                       ) -> dict: # the `crf_lex/*` weights, or `{}` when no utterance has an entity
     "The lexical CRF trained on `utterances`' entity tags (and their token vectors, with `tokens_from`)."
-    feats, tags, dense = [], [], []
+    feats, tags, dense = [], [], None if tokens_from is None else []
     for u in utterances:
         toks = featurizer.encode(u.text).tokens
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
-        if tokens_from is not None: dense.append(tokens_from.encode_tokens(u.text, [t[1:] for t in toks])[1])
-    return fit_crf(feats, tags, tag_names, dense=dense if tokens_from else None, dense_dims=dims) or {}
+        if dense is not None: dense.append(tokens_from.encode_tokens(u.text, [t[1:] for t in toks])[1])
+    return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c094
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
