@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, sys, time
 from pathlib import Path
-from .nlu.app import App, AppValidationError, Utterance
+from .nlu.app import App, AppValidationError, Utterance, LONE_SURROGATE
 from .config import Settings, absolute_location, resolve_locations
 from .files import write_atomic
 from .nlu.artifacts import ArtifactError
@@ -116,6 +116,14 @@ def cmd_evaluate(a):
     else:
         print(format_report(metrics)); print(f'\nsaved to {out}')
 
+def _text(text: str, where: str) -> str:
+    "`text`, or the error naming `where` when it is no text: a byte that was not UTF-8, half a UTF-16 pair."
+    if (bad := LONE_SURROGATE.search(text)) is None: return text
+    # Python hands on a byte that is not UTF-8 (in arguments; on standard input in the C locale) as U+DC80-U+DCFF
+    c = ord(bad.group())
+    what = f'byte 0x{c - 0xDC00:02x}, which is not UTF-8,' if 0xDC80 <= c <= 0xDCFF else f'half of a UTF-16 pair ({ascii(bad.group())[1:-1]})'
+    raise CLIError(f'{where}: {what} at character {bad.start()}: pass UTF-8 text')
+
 def _query_lines(stream):
     for n, line in enumerate(stream, 1):
         line = line.rstrip('\n')
@@ -124,8 +132,8 @@ def _query_lines(stream):
             try: obj = json.loads(line)
             except json.JSONDecodeError as e: raise CLIError(f'standard input line {n}: invalid JSON ({e.msg})') from None
             if not isinstance(obj, dict) or not isinstance(obj.get('text'), str): raise CLIError(f'standard input line {n}: a JSON line needs a "text" string')
-            yield obj['text']
-        else: yield line
+            yield _text(obj['text'], f'standard input line {n}')
+        else: yield _text(line, f'standard input line {n}')
 
 def cmd_predict(a):
     from chatbot.nlu.predict import Predictor
@@ -136,7 +144,8 @@ def cmd_predict(a):
         for text in _query_lines(sys.stdin): w(json.dumps(to_luis_v3(pred.predict(text)), ensure_ascii=False) + '\n')
         return
     if not a.text: raise CLIError('give a text to predict, or --jsonl to read texts from standard input')
-    print(json.dumps(to_luis_v3(pred.predict(' '.join(a.text))), indent=2, ensure_ascii=False))
+    print(json.dumps(to_luis_v3(pred.predict(_text(' '.join(a.text), 'the text to predict'))), indent=2,
+                     ensure_ascii=False))
 
 def cmd_shell(a):
     from chatbot.nlu.predict import Predictor
@@ -147,6 +156,8 @@ def cmd_shell(a):
         try: text = input('> ')
         except (EOFError, KeyboardInterrupt): print(); return
         if not text.strip(): continue
+        try: text = _text(text, 'that message')
+        except CLIError as e: print(f'  {e}'); continue
         t = time.perf_counter(); p = pred.predict(text); ms = (time.perf_counter() - t) * 1000
         print(f'  intent: {p.top_intent} ({p.score:.2f})   [{ms:.1f} ms]')
         for e in p.entities:
@@ -174,6 +185,7 @@ def _import_app(a, store):
     if a.format is None:
         for p in paths:
             try: detect_format(p)
+            except AppValidationError: raise   # a .json file that cannot be read: what is wrong, not its name
             except ValueError: raise CLIError(f'cannot tell the format of {p} from its name: pass --format '
                                               'json|luis|lu|clu|jsonl|rasa|csv') from None
     mode = 'merge' if a.merge else 'replace' if a.replace else 'new'

@@ -106,6 +106,32 @@ def test_malformed_and_empty_data(tmp_path):
     r = run('train', spans, '--out', tmp_path/'m', check=False)
     assert r.returncode == 2 and 'outside the text' in r.stderr
 
+def test_text_that_is_not_text_gets_one_clear_line(cli_model, tmp_path):
+    "Half a UTF-16 pair in a data file or a JSON line, or a byte that is not UTF-8 in an argument: named, exit 2."
+    data = tmp_path/'lone.jsonl'
+    data.write_text('{"text": "book a flight", "intent": "Book"}\n{"text": "book a \\udfcf seat", "intent": "Book"}\n')
+    r = run('train', data, '--out', tmp_path/'m', check=False)
+    assert r.returncode == 2 and "lone.jsonl: line 2: 'text' holds a lone UTF-16 surrogate" in r.stderr
+    assert 'Traceback' not in r.stderr and not (tmp_path/'m').exists()
+    luis = {'luis_schema_version': '7.0.0', 'intents': [{'name': 'Book'}, {'name': 'None'}], 'entities': [],
+            'utterances': [{'text': t, 'intent': 'Book', 'entities': []} for t in ('book it', 'book \udfcf')]}
+    (tmp_path/'luis.json').write_text(json.dumps(luis))          # json escapes the surrogate as \udfcf
+    rasa = tmp_path/'nlu.yml'
+    rasa.write_text('version: "3.1"\nnlu:\n- intent: book\n  examples: "- book it\\n- book \\udfcf\\n"\n')
+    env = {'CHATBOT_HOME': str(tmp_path/'home')}
+    for f, where in [(tmp_path/'luis.json', "'utterances[1].text'"), (rasa, "'nlu[0].examples'")]:
+        r = run('app', 'import', f, env=env, check=False)
+        assert r.returncode == 2 and f'{where} holds a lone UTF-16 surrogate' in r.stderr, r.stderr
+        assert 'Traceback' not in r.stderr
+    (tmp_path/'broken.json').write_text('{"intents": [')        # what is wrong with it, not "its name"
+    r = run('app', 'import', tmp_path/'broken.json', env=env, check=False)
+    assert r.returncode == 2 and 'broken.json: line 1, column 14: invalid JSON' in r.stderr, r.stderr
+    r = run('predict', cli_model, 'caf\udce9', check=False)   # the argument's bytes: b'caf\xe9'
+    assert r.returncode == 2 and 'byte 0xe9, which is not UTF-8, at character 3' in r.stderr, r.stderr
+    r = run('predict', cli_model, '--jsonl', input='hello\n{"text": "a \\udfcf"}\n', check=False)
+    assert r.returncode == 2 and 'standard input line 2: half of a UTF-16 pair' in r.stderr, r.stderr
+    assert json.loads(r.stdout.splitlines()[0])['query'] == 'hello'
+
 def test_corrupt_artifact_is_refused(cli_model, tmp_path):
     import shutil
     copy = tmp_path/'copy'; shutil.copytree(cli_model, copy)

@@ -49,6 +49,9 @@ def test_transactional_failures_leave_db_unchanged(path, monkeypatch):
                                   Utterance('q', 'Order', [EntitySpan('store', 0, 1, 'q')])])
     assert len(e.value.problems) == 3
     with pytest.raises(AppValidationError): s.replace_app(App('shop', utterances=[Utterance('x', 'Missing')]))
+    # half a UTF-16 pair (a browser's string can hold one) is refused by name, not by SQLite's encoder
+    with pytest.raises(AppValidationError, match='lone UTF-16 surrogate at character 4'):
+        s.add_utterances('shop', [Utterance('buy \udfcf shoes', 'Order')])
     with pytest.raises(AppNotFound): s.add_utterances('nope', [Utterance('x', 'None')])
     with pytest.raises(NotFound): s.delete_utterances('shop', ['안녕하세요', 'not there'])
     with pytest.raises(AppValidationError): s.delete_entity('shop', 'city')

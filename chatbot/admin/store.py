@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from ..nlu.app import App, Entity, EntitySpan, Feature, Utterance, AppValidationError, NONE_INTENT
+from ..nlu.app import LONE_SURROGATE
 from ..backends.core import Backends
 from ..backends.sqlite import SQLiteFile, sqlite_path
 
@@ -114,6 +115,8 @@ def as_utterances(items: Iterable[Utterance | dict]) -> list[Utterance]:
                 problems += [f"utterance {n+1}: {p}" for p in e.problems]; continue
         if not isinstance(u, Utterance):
             problems.append(f"utterance {n+1}: expected an Utterance, got {type(u).__name__}"); continue
+        if LONE_SURROGATE.search(u.text):   # SQLite cannot even look such a text up: say its problems now
+            problems += u.problems(f"utterance {n+1} ({u.text[:40]!r})"); continue
         out.append(u)
     if problems: raise AppValidationError(problems)
     return out

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 # %% auto #0
-__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'PREBUILT_ALIASES', 'AppValidationError',
-           'EntitySpan', 'Utterance', 'Feature', 'Entity', 'Pattern', 'PhraseList', 'App']
+__all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'PREBUILT_ALIASES', 'LONE_SURROGATE',
+           'AppValidationError', 'lone_surrogate_at', 'EntitySpan', 'Utterance', 'Feature', 'Entity', 'Pattern',
+           'PhraseList', 'App']
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c006
 NONE_INTENT = 'None'
@@ -33,6 +34,21 @@ class AppValidationError(ValueError):
         super().__init__(f"{len(self.problems)} problem(s):\n  {shown}{more}")
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c012
+LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+
+def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
+
+def lone_surrogate_at(x, path: str = '') -> str | None:
+    "The path of the first string or key in parsed JSON `x` that holds a lone surrogate, else `None`."
+    if isinstance(x, str): return (path or 'body') if LONE_SURROGATE.search(x) else None
+    items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
+    for k, v in items:
+        p = f'{path}[{k}]' if isinstance(k, int) else f'{path}.{_printable(k)}' if path else _printable(k)
+        if isinstance(k, str) and LONE_SURROGATE.search(k): return p
+        if (found := lone_surrogate_at(v, p)) is not None: return found
+    return None
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c015
 @dataclass
 class EntitySpan:
     "A labelled span `text[start:end]` of entity `entity` (optionally in a `role`), with nested child labels."
@@ -72,7 +88,7 @@ class EntitySpan:
         yield depth, self
         for c in self.children: yield from c.walk(depth + 1)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c015
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c018
 def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]:
     "Problems of sibling `spans` (and, recursively, their children) over `text`."
     out, spans = [], sorted(spans, key=lambda e: (e.start, e.end))
@@ -95,7 +111,7 @@ def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]
                        f"{b.entity!r} {b.start}..{b.end} overlap")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c017
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c020
 @dataclass
 class Utterance:
     "One labelled example: its text, intent and entity spans (top-level, each with its child labels)."
@@ -123,9 +139,12 @@ class Utterance:
         "What is wrong with this utterance on its own (spans, values, overlaps, child labels)."
         out = []
         if not self.text.strip(): out.append(f"{where}: text is empty")
+        if (bad := LONE_SURROGATE.search(self.text)) is not None:
+            out.append(f"{where}: text holds a lone UTF-16 surrogate at character {bad.start()}, "
+                       "which is not text")
         return out + _span_problems(self.text, self.entities, where)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c020
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c023
 @dataclass
 class Feature:
     "A feature of an entity or intent: a phrase list (`kind='phraselist'`) or an entity (`'model'`)."
@@ -143,12 +162,12 @@ class Feature:
             raise AppValidationError([f"feature {d!r}: needs a 'name'"])
         return cls(str(d['name']), str(d.get('kind') or 'model'), bool(d.get('required')))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c023
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c026
 def _opt(d: dict, **kw) -> dict:
     "`d` with the keyword items that are not empty."
     return {**d, **{k: v for k, v in kw.items() if v not in (None, [], {}, '')}}
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c025
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c028
 @dataclass
 class Entity:
     "An entity definition of one of `ENTITY_KINDS`, with learned children and features."
@@ -223,7 +242,7 @@ class Entity:
             out += [p.replace("entity ", f"entity {self.name!r} > ", 1) for p in c.problems()]
         return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c028
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c031
 @dataclass
 class Pattern:
     "A LUIS pattern: `text` with `{entity}` / `{entity:role}` slots, `[optional]` and `(a|b)`, for `intent`."
@@ -243,7 +262,7 @@ class Pattern:
         slots = re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}', self.text)
         return [(m[1].strip(), (m[2] or '').strip() or None) for m in slots]
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c030
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
 @dataclass
 class PhraseList:
     "Words or phrases that act as a feature: a LUIS phrase list, or a Rasa lookup table or regex list."
@@ -269,7 +288,7 @@ class PhraseList:
                    bool(d.get('enabled_for_all', True)),
                    bool(d.get('activated', True)), dict(d.get('extra') or {}))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c036
 def _label_problems(app, u, where: str) -> list[str]:
     "Problems of `u`'s labels against `app`'s entity declarations, child labels included."
     out = []
@@ -289,7 +308,7 @@ def _label_problems(app, u, where: str) -> list[str]:
     check(u.entities, None)
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c034
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c037
 def _reference_problems(app) -> list[str]:
     "Features, patterns and intent features that name what the app does not declare."
     out, names, lists = [], {e.name for e in app.entities}, {p.name for p in app.phrase_lists}
@@ -319,7 +338,7 @@ def _reference_problems(app) -> list[str]:
             if e not in names and e not in roles: out.append(f"{where}: unknown entity {e!r}")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c035
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c038
 @dataclass
 class App:
     "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features with them."

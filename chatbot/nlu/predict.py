@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
-from .app import NONE_INTENT, Entity
+from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
 from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, served_weights
 from .crf import tagger_feature_hashes, mixed_tag_scores
@@ -213,6 +213,10 @@ class Predictor:
 
     def _scores(self, text: str, tree: bool = False) -> tuple:
         "`scores`, the sentence vector of `text` (None without the encoder), its energy (None unless used)."
+        # half a UTF-16 pair would fail later, in the features, as a UnicodeEncodeError
+        if (bad := LONE_SURROGATE.search(text)) is not None:
+            raise ValueError(f'text holds a lone UTF-16 surrogate ({ascii(bad.group())[1:-1]}) at character '
+                             f'{bad.start()}, which is not text')
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
         il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)

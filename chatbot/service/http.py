@@ -8,13 +8,14 @@ import hmac, json, logging, os, re, time, uuid
 from functools import wraps
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from ..nlu.app import lone_surrogate_at
 
 log = logging.getLogger('chatbot.service.http')
 
 # %% auto #0
 __all__ = ['log', 'ACCESS_DENIED', 'HTTP_CODES', 'DRAIN_LIMIT', 'MAX_JSON_DEPTH', 'parse_keys', 'key_allows', 'client_key',
            'ApiError', 'error_body', 'key_required', 'drain_body', 'request_id', 'install_edge', 'json_too_deep',
-           'lone_surrogate_at', 'parse_json', 'request_json', 'request_line_limit', 'control_socket', 'run_wsgi']
+           'parse_json', 'request_json', 'request_line_limit', 'control_socket', 'run_wsgi']
 
 # %% ../../nbs/service/30_service.http.ipynb #c006
 def parse_keys(spec) -> dict:
@@ -152,7 +153,6 @@ MAX_JSON_DEPTH = 64
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b'[]{}')
-_SURROGATE = re.compile('[\ud800-\udfff]')
 
 # %% ../../nbs/service/30_service.http.ipynb #c037
 def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
@@ -165,20 +165,7 @@ def json_too_deep(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
         if not s or s == before: return False
     return True
 
-# %% ../../nbs/service/30_service.http.ipynb #c040
-def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
-
-def lone_surrogate_at(x, path: str = '') -> str | None:
-    "The path of the first string or key in parsed JSON `x` that holds a lone surrogate, else `None`."
-    if isinstance(x, str): return (path or 'body') if _SURROGATE.search(x) else None
-    items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
-    for k, v in items:
-        p = f'{path}[{k}]' if isinstance(k, int) else f'{path}.{_printable(k)}' if path else _printable(k)
-        if isinstance(k, str) and _SURROGATE.search(k): return p
-        if (found := lone_surrogate_at(v, p)) is not None: return found
-    return None
-
-# %% ../../nbs/service/30_service.http.ipynb #c042
+# %% ../../nbs/service/30_service.http.ipynb #c039
 def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
     "JSON text `raw` parsed, or the `ApiError` 400 that says why it cannot be (not JSON, too deep, not text)."
     if json_too_deep(raw, max_depth):
@@ -192,27 +179,27 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
                        'escape that is half of a pair), which is not text', where)
     return data
 
-# %% ../../nbs/service/30_service.http.ipynb #c045
+# %% ../../nbs/service/30_service.http.ipynb #c042
 def request_json(req):
     "The JSON body of request `req`, `None` when there is none; `ApiError` 400 when it is not usable JSON."
     raw = req.get_data(cache=True)
     if not raw.strip(): return None
     return parse_json(raw, int(current_app.config.get('MAX_JSON_DEPTH') or MAX_JSON_DEPTH))
 
-# %% ../../nbs/service/30_service.http.ipynb #c048
+# %% ../../nbs/service/30_service.http.ipynb #c045
 def request_line_limit(max_chars: int) -> int:
     "gunicorn's `limit_request_line` that lets a GET carry a query of `max_chars` characters (0: no limit)."
     need = 12 * max_chars + 4094    # 4 UTF-8 bytes a character, 3 URL characters a byte; 4094: the rest
     return need if need <= 8190 else 0
 
-# %% ../../nbs/service/30_service.http.ipynb #c051
+# %% ../../nbs/service/30_service.http.ipynb #c048
 def control_socket(name: str, pid: int | None = None) -> str:
     "A gunicorn control socket path of its own for server `name` in process `pid` (this one by default)."
     from gunicorn.config import ControlSocket
     folder = os.path.dirname(ControlSocket.default)
     return os.path.join(folder, f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{pid or os.getpid()}.ctl")
 
-# %% ../../nbs/service/30_service.http.ipynb #c054
+# %% ../../nbs/service/30_service.http.ipynb #c051
 def run_wsgi(load, # Builds the WSGI app, once in each worker
              host: str = '127.0.0.1', port: int = 8080, workers: int = 1, threads: int = 1,
              name: str = 'chatbot', # The process title
