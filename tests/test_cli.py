@@ -124,6 +124,13 @@ def test_text_that_is_not_text_gets_one_clear_line(cli_model, tmp_path):
         assert r.returncode == 2 and f'{where} holds a lone UTF-16 surrogate' in r.stderr, r.stderr
         assert 'Traceback' not in r.stderr
     (tmp_path/'broken.json').write_text('{"intents": [')        # what is wrong with it, not "its name"
+    # 2 KB of YAML aliases that expand to 9 ** 30 examples, and JSON nested past the parser's reach: refused
+    lol = 'a0: &a0 ["lol"]\n' + ''.join(f'a{i}: &a{i} [{", ".join([f"*a{i-1}"] * 9)}]\n' for i in range(1, 30))
+    (tmp_path/'lol.yml').write_text(lol + 'nlu:\n- intent: a\n  examples: *a29\n')
+    (tmp_path/'deep.json').write_text('[' * 100_000 + ']' * 100_000)
+    for f, why in [('lol.yml', 'its aliases (*name) expand to more than'), ('deep.json', 'its lists nest too deep')]:
+        r = run('app', 'import', tmp_path/f, env=env, check=False)
+        assert r.returncode == 2 and f'{f}: {why}' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     r = run('app', 'import', tmp_path/'broken.json', env=env, check=False)
     assert r.returncode == 2 and 'broken.json: line 1, column 14: invalid JSON' in r.stderr, r.stderr
     r = run('predict', cli_model, 'caf\udce9', check=False)   # the argument's bytes: b'caf\xe9'

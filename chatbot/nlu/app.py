@@ -39,13 +39,23 @@ LONE_SURROGATE = re.compile('[\ud800-\udfff]')
 def _printable(s: str) -> str: return s.encode('utf-8', 'backslashreplace').decode()
 
 def lone_surrogate_at(x, path: str = '') -> str | None:
-    "The path of the first string or key in parsed JSON `x` that holds a lone surrogate, else `None`."
-    if isinstance(x, str): return (path or 'body') if LONE_SURROGATE.search(x) else None
-    items = x.items() if isinstance(x, dict) else enumerate(x) if isinstance(x, list) else ()
-    for k, v in items:
-        p = f'{path}[{k}]' if isinstance(k, int) else f'{path}.{_printable(k)}' if path else _printable(k)
-        if isinstance(k, str) and LONE_SURROGATE.search(k): return p
-        if (found := lone_surrogate_at(v, p)) is not None: return found
+    "The path of the first string or key in parsed JSON or YAML `x` that holds a lone surrogate, else `None`."
+    # a stack, not recursion, for any depth a parser took; each list or mapping once, since YAML's aliases
+    # make one object many places (a 2 KB file can be a tree of 9 ** 30 strings)
+    stack, seen = [(x, path, False)], set()
+    while stack:
+        x, path, key_is_bad = stack.pop()
+        if key_is_bad: return path
+        if isinstance(x, str):
+            if LONE_SURROGATE.search(x): return path or 'body'
+            continue
+        if not isinstance(x, (dict, list)) or id(x) in seen: continue
+        seen.add(id(x))
+        items = list(x.items() if isinstance(x, dict) else enumerate(x))
+        for k, v in reversed(items):   # popped in order: a key before its value, then the next key
+            p = f'{path}[{k}]' if isinstance(k, int) else f'{path}.{_printable(k)}' if path else _printable(k)
+            stack.append((v, p, False))
+            if isinstance(k, str) and LONE_SURROGATE.search(k): stack.append((None, p, True))
     return None
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c015

@@ -16,11 +16,12 @@ from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utteran
                              NONE_INTENT, PREBUILT_TYPES, OTHER_PREBUILTS, PREBUILT_ALIASES, _opt)
 
 # %% auto #0
-__all__ = ['PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport', 'ExportReport', 'not_honoured',
-           'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json', 'app_from_jsonl', 'prebuilt_entity',
-           'luis_prebuilt_name', 'app_from_luis', 'app_to_luis', 'parse_rasa_example', 'rasa_example', 'app_from_rasa',
-           'app_to_rasa', 'app_from_csv', 'app_to_csv', 'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu',
-           'app_to_clu', 'detect_format', 'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
+__all__ = ['TOO_DEEP', 'PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'YAML_MAX_VALUES', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport',
+           'ExportReport', 'not_honoured', 'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json',
+           'app_from_jsonl', 'prebuilt_entity', 'luis_prebuilt_name', 'app_from_luis', 'app_to_luis',
+           'parse_rasa_example', 'rasa_example', 'app_from_rasa', 'app_to_rasa', 'app_from_csv', 'app_to_csv',
+           'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu', 'app_to_clu', 'detect_format', 'merge_apps',
+           'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c006
 def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list,
@@ -169,6 +170,9 @@ def _finish(app: App, located: list, rep: ImportReport, source: str,
     return app, rep
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c032
+TOO_DEEP = "its lists nest too deep to read (an app needs a few levels; Python's parsers stop near 1,000)"
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c033
 def _surrogate_problem(data, where: str) -> str | None:
     "The problem to report when parsed `data` holds a lone surrogate, else `None`."
     at = lone_surrogate_at(data)
@@ -176,7 +180,7 @@ def _surrogate_problem(data, where: str) -> str | None:
     return (f"{where}: '{at}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape that is half of a "
             "pair), which is not text")
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c034
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c035
 def _jsonl_rows(text: str, source: str) -> list:
     "Parse JSONL text into `[(where, Utterance)]`, raising with every bad line."
     rows, problems = [], []
@@ -185,6 +189,7 @@ def _jsonl_rows(text: str, source: str) -> list:
         try: d = json.loads(line)
         except json.JSONDecodeError as e:
             problems.append(f"{source}: line {n}, column {e.colno}: invalid JSON ({e.msg})"); continue
+        except RecursionError: problems.append(f"{source}: line {n}: {TOO_DEEP}"); continue
         if '\\u' in line and (p := _surrogate_problem(d, f"{source}: line {n}")):
             problems.append(p); continue
         try: u = Utterance.from_dict(d)
@@ -194,17 +199,17 @@ def _jsonl_rows(text: str, source: str) -> list:
     if problems: raise AppValidationError(problems)
     return rows
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c036
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c037
 def read_jsonl(text: str, source: str = 'data.jsonl') -> list[Utterance]:
     "Utterances of JSONL `text`, each checked on its own (duplicates are kept)."
     return [u for _, u in _jsonl_rows(text, source)]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c038
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c039
 def utterances_to_jsonl(utterances: list[Utterance]) -> str:
     "One JSON object per line, in the benchmark data format."
     return ''.join(json.dumps(u.to_dict(), ensure_ascii=False) + '\n' for u in utterances)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c041
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c042
 def load_split(folder, split: str = 'train') -> Optional[list[Utterance]]:
     "The utterances of `folder/{split}.jsonl`, or None when that file does not exist."
     if split not in ('train', 'valid', 'test'):
@@ -212,23 +217,24 @@ def load_split(folder, split: str = 'train') -> Optional[list[Utterance]]:
     f = Path(folder)/f'{split}.jsonl'
     return read_jsonl(_read_text(f), str(f)) if f.exists() else None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c043
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c044
 def _read_text(path: Path) -> str:
     "A file's text (UTF-8, with or without BOM), with a clear error otherwise."
     try: return Path(path).read_bytes().decode('utf-8-sig')
     except UnicodeDecodeError as e:
         raise AppValidationError([f"{path}: not UTF-8 text (bad byte at offset {e.start})"]) from None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c045
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c046
 def _parse_json(text: str, source: str):
     try: data = json.loads(text)
     except json.JSONDecodeError as e:
         at = f"line {e.lineno}, column {e.colno}"
         raise AppValidationError([f"{source}: {at}: invalid JSON ({e.msg})"]) from None
+    except RecursionError: raise AppValidationError([f"{source}: {TOO_DEEP}"]) from None
     if '\\u' in text and (p := _surrogate_problem(data, source)): raise AppValidationError([p])
     return data
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c047
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
 def app_from_json(d: dict, name: str | None = None, source: str = 'app.json') -> tuple[App, ImportReport]:
     "Read our own app file (`App.to_dict()`), validated."
     rep = ImportReport(source, 'json')
@@ -239,7 +245,7 @@ def app_from_json(d: dict, name: str | None = None, source: str = 'app.json') ->
     if name: app.name = name
     return _finish(app, [(f"utterance {i+1}", u) for i, u in enumerate(app.utterances)], rep, source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c051
 def _app_of(name: str, utterances: list[Utterance]) -> App:
     "Like `App.from_utterances`, and the learned entities get the roles their labels use."
     app = App.from_utterances(name, utterances)
@@ -247,14 +253,14 @@ def _app_of(name: str, utterances: list[Utterance]) -> App:
         e.roles = sorted({s.role for u in utterances for s in u.entities if s.entity == e.name and s.role})
     return app
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c051
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c053
 def app_from_jsonl(text: str, name: str = 'app', source: str = 'data.jsonl') -> tuple[App, ImportReport]:
     "An app whose intents and learned entities (with roles) are those used in JSONL `text`."
     rows = _jsonl_rows(text, source)
     app = _app_of(name, [u for _, u in rows])
     return _finish(app, rows, ImportReport(source, 'jsonl'), source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c054
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c056
 PREBUILT_FROM_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'ordinalV2': 'ordinal',
                       'datetimeV2': 'datetime',
                       'datetime': 'datetime', 'email': 'email', 'phonenumber': 'phone', 'url': 'url',
@@ -264,13 +270,13 @@ PREBUILT_TO_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'datetime': 'datet
                     'phone': 'phonenumber', 'url': 'url', 'money': 'money', 'percentage': 'percentage',
                     'age': 'age', 'dimension': 'dimension', 'temperature': 'temperature'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c056
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c058
 def _names(xs) -> list[str]:
     "Names from a LUIS list of strings or `{name: ...}` objects."
     return [str(x['name'] if isinstance(x, dict) else x) for x in xs or []
             if not isinstance(x, dict) or 'name' in x]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c059
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c061
 def prebuilt_entity(name: str, roles=()) -> Entity | None:
     "The entity for LUIS prebuilt `name`, or None when it is unknown here."
     if name in PREBUILT_FROM_LUIS:
@@ -279,21 +285,21 @@ def prebuilt_entity(name: str, roles=()) -> Entity | None:
         return Entity(name, 'prebuilt', roles=list(roles), prebuilt=name)
     return None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c061
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c063
 def luis_prebuilt_name(e: Entity) -> str:
     "The LUIS name of prebuilt entity `e`."
     if e.name in OTHER_PREBUILTS or (e.name in PREBUILT_FROM_LUIS and e.name not in PREBUILT_TO_LUIS):
         return e.name
     return PREBUILT_TO_LUIS.get(e.prebuilt or e.name, e.prebuilt or e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c064
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c066
 def _luis_feature(f) -> Feature:
     "A `Feature` from a LUIS `{featureName|modelName, isRequired}`."
     if isinstance(f, str): return Feature(f)
     if f.get('modelName'): return Feature(str(f['modelName']), 'model', bool(f.get('isRequired')))
     return Feature(str(f.get('featureName')), 'phraselist', bool(f.get('isRequired')))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c066
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c068
 def _luis_ml(e: dict) -> Entity:
     "A learned entity with its children from a LUIS v6+ `entities[]` item."
     return Entity(str(e['name']), 'learned', roles=_names(e.get('roles')),
@@ -301,7 +307,7 @@ def _luis_ml(e: dict) -> Entity:
                   features=[_luis_feature(f) for f in e.get('features') or []],
                   instance_of=e.get('instanceOf') or None)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c069
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c071
 def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
     "Entities of a LUIS export and its hierarchical entities (name -> child names)."
     ents, hier, old = [], {}, []
@@ -345,7 +351,7 @@ def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
                    extra={'explicitList': list(p['explicitList'])} if p.get('explicitList') else {}))
     return ents, hier
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c072
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c074
 def _luis_structure(d: dict) -> dict:
     "The `App` fields for a LUIS export's phrase lists, patterns, intent features and metadata."
     def words(p): return [w.strip() for w in str(p.get('words', '')).split(',') if w.strip()]
@@ -363,10 +369,10 @@ def _luis_structure(d: dict) -> dict:
                 patterns=[Pattern(str(p.get('intent')), str(p.get('pattern')))
                           for p in d.get('patterns') or []])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c075
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c077
 def _span_order(s: EntitySpan): return (s.start, -s.end)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c077
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c079
 def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> EntitySpan | None:
     "An `EntitySpan` (exclusive end) with its children from a LUIS label; None (and a problem) if malformed."
     ent = str(lab.get('entity', lab.get('entityName')))
@@ -384,7 +390,7 @@ def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> 
             if isinstance(c, dict)]
     return EntitySpan(ent, s, e + 1, text[s:e + 1], role, sorted((k for k in kids if k), key=_span_order))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c079
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c081
 def _nest_composites(spans: list, ents: dict) -> list:
     "Move labels of a composite's children into the composite's label that contains them."
     comps = [s for s in spans if ents.get(s.entity) is not None and ents[s.entity].extra.get('composite')]
@@ -399,7 +405,7 @@ def _nest_composites(spans: list, ents: dict) -> list:
         home.children.sort(key=_span_order)
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c082
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
 def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source: str) -> list:
     "`[(where, Utterance)]` from a LUIS export's utterances, spans converted to exclusive ends."
     located, problems, skipped, by = [], [], {}, {e.name: e for e in ents}
@@ -422,7 +428,7 @@ def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source:
                                    + ', '.join(f"{k} x{v}" for k, v in skipped.items()))
     return located
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
 _LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'tokenizerVersion', 'intents',
               'entities',
               'hierarchicals', 'composites', 'closedLists', 'regex_entities', 'prebuiltEntities',
@@ -430,7 +436,7 @@ _LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'to
               'patternAnyEntities', 'phraselists', 'model_features', 'regex_features', 'patterns', 'settings',
               'utterances', 'examples'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c088
 def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
                   strict: bool = False) -> tuple[App, ImportReport]:
     "Read a LUIS app export (schema 1.x to 7.x) into a validated app, keeping its whole structure."
@@ -453,12 +459,12 @@ def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
         rep.dropped.append(f"LUIS keys {', '.join(other)} (not read)")
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c089
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
 def _luis_feature_out(f: Feature) -> dict:
     key = 'modelName' if f.kind == 'model' else 'featureName'
     return {key: f.name, 'isRequired': f.required}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c093
 def _luis_ml_out(e: Entity, top: bool = True) -> dict:
     d = dict(name=e.name)
     if e.instance_of: d['instanceOf'] = e.instance_of
@@ -467,14 +473,14 @@ def _luis_ml_out(e: Entity, top: bool = True) -> dict:
     d['features'] = [_luis_feature_out(f) for f in e.features]
     return d
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c093
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c095
 def _luis_label(s: EntitySpan) -> dict:
     d = dict(entity=s.entity, startPos=s.start, endPos=s.end - 1,
              children=[_luis_label(c) for c in s.children])
     if s.role: d['role'] = s.role
     return d
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c096
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c098
 def _foreign(app: App, fmt: str) -> list[str]:
     "What of `app`'s per-format metadata an export to `fmt` ('luis', 'lu', 'clu', 'rasa') leaves out."
     home = {'lu': 'luis'}.get(fmt, fmt)
@@ -484,7 +490,7 @@ def _foreign(app: App, fmt: str) -> list[str]:
         out.append(f"the Train/Test marks of {_plural(n, 'utterance')}")
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c098
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c100
 def app_to_luis(app: App) -> tuple[dict, ExportReport]:
     "A LUIS schema 7.0.0 export of `app` (inclusive `endPos`) and what it could not carry."
     rep, by = ExportReport(app.name, 'luis'), lambda k: [e for e in app.entities if e.kind == k]
@@ -537,7 +543,7 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c101
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c103
 _RASA_ANN = re.compile(r'\[(?P<text>[^\]]+?)\](?:\((?P<entity>[^:)]+?)(?::(?P<canonical>[^)]+))?\)'
                        r'|(?P<dict>\{[^}]+?\})|\[(?P<dicts>\{.*?\})\])')
 
@@ -563,7 +569,7 @@ def parse_rasa_example(line: str) -> tuple[str, list[dict]]:
             spans.append(s)
     return text + line[pos:], spans
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c104
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c106
 def rasa_example(u: Utterance) -> str:
     "`u`'s text with its labels marked up the Rasa way."
     out, pos = '', 0
@@ -575,7 +581,7 @@ def rasa_example(u: Utterance) -> str:
         out += f"[{u.text[s.start:s.end]}]{ann}"; pos = s.end
     return out + u.text[pos:]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c107
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
 def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
     "The example strings of an `examples:` block (a `- ` list in a string, or a YAML list)."
     if ex is None: return []
@@ -589,7 +595,24 @@ def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
         out.append(s[1:].strip())
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+YAML_MAX_VALUES = 1_000_000
+
+def _expanded_size(x, limit: int = YAML_MAX_VALUES) -> int:
+    "How many values `x` holds with its aliases expanded, counting up to just past `limit`."
+    sizes, stack = {}, [(x, False)]
+    while stack:   # post-order, each list or mapping once; a list that holds itself counts its own place as 1
+        node, children_done = stack.pop()
+        if not isinstance(node, (dict, list)) or (id(node) in sizes and not children_done): continue
+        kids = list(node.values()) if isinstance(node, dict) else node
+        if children_done: sizes[id(node)] = min(limit + 1, 1 + sum(sizes.get(id(k), 1) for k in kids))
+        else:
+            sizes[id(node)] = 1   # until its children are counted: a cycle back to it ends here
+            stack.append((node, True))
+            stack += [(k, False) for k in kids if isinstance(k, (dict, list)) and id(k) not in sizes]
+    return sizes.get(id(x), 1)
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
 def _load_yaml(text: str, source: str):
     try: data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -597,10 +620,14 @@ def _load_yaml(text: str, source: str):
         at = f"line {m.line + 1}, column {m.column + 1}: " if m else ''
         problem = getattr(e, 'problem', None) or e
         raise AppValidationError([f"{source}: {at}invalid YAML ({problem})"]) from None
+    except RecursionError: raise AppValidationError([f"{source}: {TOO_DEEP}"]) from None
+    if '*' in text and _expanded_size(data) > YAML_MAX_VALUES:
+        raise AppValidationError([f"{source}: its aliases (*name) expand to more than {YAML_MAX_VALUES:,} "
+                                  "values"])
     if '\\' in text and (p := _surrogate_problem(data, source)): raise AppValidationError([p])
     return data
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c116
 def _rasa_items(docs: list, rep: ImportReport):
     "Intents, `[(where, intent, text, spans)]`, lookups, regexes and synonyms of Rasa NLU documents."
     intents, examples, lookups, regexes, synonyms, problems = [], [], {}, {}, {}, []
@@ -631,7 +658,7 @@ def _rasa_items(docs: list, rep: ImportReport):
         raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
 def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
     "`[(where, Utterance)]`, learned entities with their roles, and inline synonym mappings."
     located, learned, inline, extra = [], {}, {}, 0
@@ -650,7 +677,7 @@ def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
                                  "(overlapping labels are not supported)")
     return located, learned, inline
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c116
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
 def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity:
     "A list entity from a lookup, folding in synonym items whose canonical form is in it."
     syn_of = {s: c for c, ss in synonyms.items() if c in items for s in ss}
@@ -664,7 +691,7 @@ def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity
             used.add(c); v['synonyms'] += [s for s in synonyms[c] if s not in v['synonyms'] and s != c]
     return Entity(name, 'list', values=list(vals.values()))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
 def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, extractors: bool,
                    rep: ImportReport) -> tuple[list, set]:
     "Phrase lists (or, with `extractors`, list and regex entities) for Rasa lookups and regexes."
@@ -690,7 +717,7 @@ def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, ext
             except re.error as e: rep.dropped.append(f"regex {n!r}: {pat!r} does not compile ({e})")
     return pls, used
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
 def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
               extractors: bool = False) -> tuple[App, ImportReport]:
     "A validated app from `[(source, parsed YAML)]` Rasa NLU documents."
@@ -716,19 +743,19 @@ def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
     app = App(name, intents=intents, entities=ents, phrase_lists=pls, synonyms=syn)
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c129
 def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml', strict: bool = False,
                   extractors: bool = False) -> tuple[App, ImportReport]:
     "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
     return _rasa_app([(source, _load_yaml(text, source) or {})], name, source, strict, extractors)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c132
 def _yaml_str(s: str) -> str:
     "`s` as a YAML scalar: plain when safe, else double-quoted."
     plain = re.fullmatch(r'[A-Za-z_\uac00-\ud7a3][\w./-]*', s) and yaml.safe_load(s) == s
     return s if plain else json.dumps(s, ensure_ascii=False)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c129
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c134
 def _unused(app: App) -> tuple[list, list, list]:
     "Intents without utterances, learned entities never labelled, and roles never used."
     used_i = {u.intent for u in app.utterances}
@@ -739,11 +766,11 @@ def _unused(app: App) -> tuple[list, list, list]:
             [f"{e.name}:{r}" for e in app.entities if e.kind == 'learned' for r in e.roles
              if (e.name, r) not in used_r])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c131
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c136
 def _block(kind: str, name: str, lines: list[str]) -> str:
     return f"- {kind}: {_yaml_str(name)}\n  examples: |\n" + ''.join(f"    - {l}\n" for l in lines)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c132
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c137
 def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     "Rasa NLU YAML (version 3.1) for `app` and what it could not carry."
     rep, parts = ExportReport(app.name, 'rasa'), ['version: "3.1"\nnlu:\n']
@@ -799,7 +826,7 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
                         entities=sum(1 for e in app.entities if e.kind != 'prebuilt') - len(ents))
     return ''.join(parts), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c135
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
 def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> tuple[App, ImportReport]:
     "An app from CSV with `text` and `intent` columns."
     rep, located, blank = ImportReport(source, 'csv'), [], []
@@ -827,7 +854,7 @@ def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> 
                                   f"({_shown(blank)})")
     return _finish(_app_of(name, [u for _, u in located]), located, rep, source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c137
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c142
 def app_to_csv(app: App) -> tuple[str, ExportReport]:
     "CSV `text,intent` rows for `app`; entities are reported as not carried."
     rep, f = ExportReport(app.name, 'csv'), io.StringIO()
@@ -841,7 +868,7 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return f.getvalue(), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c145
 _LU_TYPES = ('ml', 'simple', 'list', 'regex', 'prebuilt', 'composite', 'phraselist', 'patternany', 'intent')
 
 @dataclass
@@ -854,11 +881,11 @@ class _LuDoc:
     problems: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c142
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c147
 def _lu_is_pattern(line: str) -> bool:
     return bool(re.search(r'(?<!\\)\{@?[^{}=]+\}', line))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c144
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c149
 def _lu_labels(line: str) -> tuple[str, list[dict]]:
     "Clean text and nested labels `{entity, start, end, children}` of one `.lu` example line."
     text, stack, top, i = '', [], [], 0
@@ -879,7 +906,7 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
     if stack: raise ValueError(f"label {{@{stack[-1][0]}=... is not closed")
     return text, top
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c147
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
 def _lu_def(line: str) -> tuple[str, str, dict]:
     "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
     m = re.match(r"""@\s*('[^']+'|"[^"]+"|\S+)\s+(.*)$""", line.strip())
@@ -896,10 +923,10 @@ def _lu_def(line: str) -> tuple[str, str, dict]:
     opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
     return typ, name, opts
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c150
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
 _LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c157
 def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
     "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
     intent, cur, lines, qna = None, None, text.splitlines(), False
@@ -944,7 +971,7 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if cur is not None and cur[1] == 'phraselist': cur[4].append((0, line)); continue
         doc.problems.append(f"{where}: cannot read {line[:60]!r}")
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c154
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c159
 def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: set, base: Path | None):
     "Read the file a `[..](path#frag)` reference names into `doc`."
     if base is None: doc.problems.append(f"{where}: reference to {path!r} needs the file's folder"); return
@@ -960,7 +987,7 @@ def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: 
     seen.add(p)
     _lu_read(_read_text(p), str(p), doc, seen, p.parent)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c157
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c162
 def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
     "Child entities from indented `@ type name ...` lines, nested by indentation."
     out, stack = [], []
@@ -974,7 +1001,7 @@ def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
         stack.append((indent, e))
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c159
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c164
 def _lu_unique(items: list, doc: _LuDoc) -> list:
     "`items` (entities or phrase lists) with repeated names removed, differing repeats reported."
     out = {}
@@ -984,7 +1011,7 @@ def _lu_unique(items: list, doc: _LuDoc) -> list:
             doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
     return list(out.values())
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c162
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c167
 def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
     "Entities, phrase lists and intent features defined in `doc`."
     ents, pls, feats = [], [], {}
@@ -1023,7 +1050,7 @@ def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
         else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
     return _lu_unique(ents, doc), _lu_unique(pls, doc), feats
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c165
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
 def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
     "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
     name, role = d['entity'], None
@@ -1041,7 +1068,7 @@ def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: di
     kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
     return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c167
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c172
 def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
                 strict: bool = False) -> tuple[App, ImportReport]:
     "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
@@ -1083,10 +1110,10 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
         f.kind = 'phraselist' if f.name in lists else 'model'
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c175
 def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c172
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c177
 def _lu_line(u: Utterance, app: App) -> str:
     "`u`'s text with its labels (nested) in `.lu` markup."
     roles = [r for e in app.entities for r in e.roles]
@@ -1101,12 +1128,12 @@ def _lu_line(u: Utterance, app: App) -> str:
         return out + _lu_escape(u.text[pos:end])
     return mark(u.entities, 0, len(u.text))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c174
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c179
 def _lu_name(name: str) -> str:
     "`name` as `.lu` writes it: quoted when it has spaces or brackets."
     return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c176
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
 def _lu_entity(e: Entity) -> list[str]:
     "The `.lu` lines defining entity `e`."
     def opts(x):
@@ -1129,7 +1156,7 @@ def _lu_entity(e: Entity) -> list[str]:
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
     return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c183
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
     "`.lu` text for `app` and what `.lu` could not carry."
     rep, out = ExportReport(app.name, 'lu'), []
@@ -1168,13 +1195,13 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
                  'Quantity.Percentage': 'percentage', 'Quantity.Age': 'age',
                  'Quantity.Dimension': 'dimension', 'Quantity.Temperature': 'temperature'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c183
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c188
 def _utf16_to_index(text: str, offset: int) -> int:
     "The Python string index of UTF-16 code unit `offset` in `text`."
     units = 0
@@ -1183,11 +1210,11 @@ def _utf16_to_index(text: str, offset: int) -> int:
         units += 2 if ord(ch) > 0xFFFF else 1
     return len(text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c185
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c190
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c188
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c193
 def clu_list_values(comps: dict, # a CLU entity definition, or its components (`Entity.extra['clu']`)
                    ) -> list[dict]: # `[{'canonical', 'synonyms'}]` as a list entity's values; `[]`: no list
     "The values of a CLU entity's list component, all languages' synonyms together."
@@ -1195,7 +1222,7 @@ def clu_list_values(comps: dict, # a CLU entity definition, or its components (`
                  synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
             for s in (comps.get('list') or {}).get('sublists') or []]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c190
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c195
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
@@ -1212,7 +1239,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c192
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c197
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1253,7 +1280,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c195
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1269,7 +1296,7 @@ def _clu_entity_out(e: Entity, lang: str) -> dict:
                     prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
     return dict(category=e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c197
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c202
 def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
     rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
@@ -1302,10 +1329,10 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c202
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c207
 def _json_kind(d) -> str:
     "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
@@ -1316,14 +1343,14 @@ def _json_kind(d) -> str:
     return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
                          if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c204
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c209
 def _folder_files(p: Path, fmt: str) -> list[Path]:
     "The files of folder `p` that make up a `fmt` app."
     if fmt == 'lu': return sorted(p.rglob('*.lu'))
     return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
                   and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c206
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c211
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
@@ -1341,7 +1368,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c213
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1362,7 +1389,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c211
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c216
 def combine_apps(apps: list[App], # The apps, first first: its definitions and sentences win
                  name: str | None = None, # The merged app's name (default: the first's)
                  source: str = 'merged apps', # What the report calls the input
@@ -1375,7 +1402,7 @@ def combine_apps(apps: list[App], # The apps, first first: its definitions and s
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c213
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c218
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1399,7 +1426,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     rep.dropped = [d for _, r in loaded for d in r.dropped] + rep.dropped
     return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c214
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c219
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1440,7 +1467,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c216
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c221
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1454,7 +1481,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c218
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c223
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')
