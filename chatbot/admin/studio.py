@@ -58,11 +58,12 @@ def _sniff(filename: str, text: str) -> tuple[str, object]:
     "Format (and parsed JSON) of text whose extension says nothing."
     s = text.lstrip()
     if s[:1] in '{[':
-        try: d = json.loads(s)
-        except json.JSONDecodeError:
+        # not json.loads, which lets through lists nested too deep and lone surrogates
+        try: d = _parse_json(s, filename)
+        except AppValidationError:
             lines = [l for l in s.splitlines() if l.strip()]
             if all(l.lstrip().startswith('{') for l in lines): return 'jsonl', None
-            _parse_json(s, filename)
+            raise
         if isinstance(d, dict) and 'text' in d and 'utterances' not in d: return 'jsonl', None
         return _json_kind(d), d
     if re.search(r'^(version|nlu)\s*:', s, re.M): return 'rasa', None
