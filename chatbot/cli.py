@@ -119,9 +119,11 @@ def cmd_evaluate(a):
 def _text(text: str, where: str) -> str:
     "`text`, or the error naming `where` when it is no text: a byte that was not UTF-8, half a UTF-16 pair."
     if (bad := LONE_SURROGATE.search(text)) is None: return text
-    # Python hands on a byte that is not UTF-8 (in arguments; on standard input in the C locale) as U+DC80-U+DCFF
+    # Python hands on a byte that is not UTF-8 (in arguments; on standard input in the C locale) as
+    # U+DC80-U+DCFF
     c = ord(bad.group())
-    what = f'byte 0x{c - 0xDC00:02x}, which is not UTF-8,' if 0xDC80 <= c <= 0xDCFF else f'half of a UTF-16 pair ({ascii(bad.group())[1:-1]})'
+    what = (f'byte 0x{c - 0xDC00:02x}, which is not UTF-8,' if 0xDC80 <= c <= 0xDCFF
+            else f'half of a UTF-16 pair ({ascii(bad.group())[1:-1]})')
     raise CLIError(f'{where}: {what} at character {bad.start()}: pass UTF-8 text')
 
 def _query_lines(stream):

@@ -10,8 +10,8 @@ from typing import Optional
 
 # %% auto #0
 __all__ = ['NONE_INTENT', 'ENTITY_KINDS', 'PREBUILT_TYPES', 'OTHER_PREBUILTS', 'PREBUILT_ALIASES', 'LONE_SURROGATE',
-           'AppValidationError', 'lone_surrogate_at', 'EntitySpan', 'Utterance', 'Feature', 'Entity', 'Pattern',
-           'PhraseList', 'App']
+           'AppValidationError', 'lone_surrogate_at', 'lone_surrogate_said', 'EntitySpan', 'Utterance', 'Feature',
+           'Entity', 'Pattern', 'PhraseList', 'App']
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c006
 NONE_INTENT = 'None'
@@ -59,6 +59,12 @@ def lone_surrogate_at(x, path: str = '') -> str | None:
     return None
 
 # %% ../../nbs/nlu/10_nlu.app.ipynb #c015
+def lone_surrogate_said(at: str) -> str:
+    "What is wrong with the place `at` that `lone_surrogate_at` found."
+    return (f"'{at}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape that is half of a pair), "
+            "which is not text")
+
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c018
 @dataclass
 class EntitySpan:
     "A labelled span `text[start:end]` of entity `entity` (optionally in a `role`), with nested child labels."
@@ -98,7 +104,7 @@ class EntitySpan:
         yield depth, self
         for c in self.children: yield from c.walk(depth + 1)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c018
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c021
 def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]:
     "Problems of sibling `spans` (and, recursively, their children) over `text`."
     out, spans = [], sorted(spans, key=lambda e: (e.start, e.end))
@@ -121,7 +127,7 @@ def _span_problems(text: str, spans: list, where: str, parent=None) -> list[str]
                        f"{b.entity!r} {b.start}..{b.end} overlap")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c020
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c023
 @dataclass
 class Utterance:
     "One labelled example: its text, intent and entity spans (top-level, each with its child labels)."
@@ -154,7 +160,7 @@ class Utterance:
                        "which is not text")
         return out + _span_problems(self.text, self.entities, where)
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c023
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c026
 @dataclass
 class Feature:
     "A feature of an entity or intent: a phrase list (`kind='phraselist'`) or an entity (`'model'`)."
@@ -172,12 +178,12 @@ class Feature:
             raise AppValidationError([f"feature {d!r}: needs a 'name'"])
         return cls(str(d['name']), str(d.get('kind') or 'model'), bool(d.get('required')))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c026
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c029
 def _opt(d: dict, **kw) -> dict:
     "`d` with the keyword items that are not empty."
     return {**d, **{k: v for k, v in kw.items() if v not in (None, [], {}, '')}}
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c028
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c031
 @dataclass
 class Entity:
     "An entity definition of one of `ENTITY_KINDS`, with learned children and features."
@@ -252,7 +258,7 @@ class Entity:
             out += [p.replace("entity ", f"entity {self.name!r} > ", 1) for p in c.problems()]
         return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c031
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c034
 @dataclass
 class Pattern:
     "A LUIS pattern: `text` with `{entity}` / `{entity:role}` slots, `[optional]` and `(a|b)`, for `intent`."
@@ -272,7 +278,7 @@ class Pattern:
         slots = re.finditer(r'\{@?([^{}:=]+)(?::([^{}]+))?\}', self.text)
         return [(m[1].strip(), (m[2] or '').strip() or None) for m in slots]
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c033
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c036
 @dataclass
 class PhraseList:
     "Words or phrases that act as a feature: a LUIS phrase list, or a Rasa lookup table or regex list."
@@ -298,7 +304,7 @@ class PhraseList:
                    bool(d.get('enabled_for_all', True)),
                    bool(d.get('activated', True)), dict(d.get('extra') or {}))
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c036
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c039
 def _label_problems(app, u, where: str) -> list[str]:
     "Problems of `u`'s labels against `app`'s entity declarations, child labels included."
     out = []
@@ -318,7 +324,7 @@ def _label_problems(app, u, where: str) -> list[str]:
     check(u.entities, None)
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c037
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c040
 def _reference_problems(app) -> list[str]:
     "Features, patterns and intent features that name what the app does not declare."
     out, names, lists = [], {e.name for e in app.entities}, {p.name for p in app.phrase_lists}
@@ -348,7 +354,7 @@ def _reference_problems(app) -> list[str]:
             if e not in names and e not in roles: out.append(f"{where}: unknown entity {e!r}")
     return out
 
-# %% ../../nbs/nlu/10_nlu.app.ipynb #c038
+# %% ../../nbs/nlu/10_nlu.app.ipynb #c041
 @dataclass
 class App:
     "A LUIS-style app: intents, entities, labelled utterances, and the patterns and features with them."

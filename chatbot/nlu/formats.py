@@ -12,7 +12,7 @@ from typing import Optional
 import yaml
 
 from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utterance,
-                             AppValidationError, lone_surrogate_at,
+                             AppValidationError, lone_surrogate_at, lone_surrogate_said,
                              NONE_INTENT, PREBUILT_TYPES, OTHER_PREBUILTS, PREBUILT_ALIASES, _opt)
 
 # %% auto #0
@@ -176,9 +176,7 @@ TOO_DEEP = "its lists nest too deep to read (an app needs a few levels; Python's
 def _surrogate_problem(data, where: str) -> str | None:
     "The problem to report when parsed `data` holds a lone surrogate, else `None`."
     at = lone_surrogate_at(data)
-    if at is None: return None
-    return (f"{where}: '{at}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape that is half of a "
-            "pair), which is not text")
+    return None if at is None else f"{where}: {lone_surrogate_said(at)}"
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c035
 def _jsonl_rows(text: str, source: str) -> list:

@@ -8,7 +8,7 @@ import hmac, json, logging, os, re, time, uuid
 from functools import wraps
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
-from ..nlu.app import lone_surrogate_at
+from ..nlu.app import lone_surrogate_at, lone_surrogate_said
 
 log = logging.getLogger('chatbot.service.http')
 
@@ -175,8 +175,7 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH):
     except (ValueError, RecursionError):
         raise ApiError(400, 'BadArgument', 'the request body is not valid JSON', 'body') from None
     if b'\\u' in raw and (where := lone_surrogate_at(data)) is not None:
-        raise ApiError(400, 'BadArgument', f"'{where}' holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF "
-                       'escape that is half of a pair), which is not text', where)
+        raise ApiError(400, 'BadArgument', lone_surrogate_said(where), where)
     return data
 
 # %% ../../nbs/service/30_service.http.ipynb #c042
