@@ -12,7 +12,9 @@ def chatbot(*args, env):
 def test_train_from_blob_snapshot_into_blob_registry(azurite, tmp_path, monkeypatch):
     from azure.storage.blob import BlobServiceClient
     from chatbot.nlu.registry import open_registry
-    env = {'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string, 'CHATBOT_HOME': str(tmp_path/'home')}
+    (tmp_path/'tmp').mkdir()     # the run's temporary files, to see what it leaves behind
+    env = {'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string, 'CHATBOT_HOME': str(tmp_path/'home'),
+           'TMPDIR': str(tmp_path/'tmp')}
     service = BlobServiceClient.from_connection_string(azurite.connection_string)
     data = service.create_container('training-data')
     utts = mini_utterances()
@@ -32,10 +34,14 @@ def test_train_from_blob_snapshot_into_blob_registry(azurite, tmp_path, monkeypa
     local = registry.fetch('mini', '1')                                          # checksums verified, record included
     nb = json.loads((local/'run.ipynb').read_text())
     assert any('azure-blob://training-data/snapshots/mini-1/' in ''.join(c['source']) for c in nb['cells'])   # the injected parameters
+    assert not list((tmp_path/'tmp').glob('chatbot-data-*'))                  # the downloaded snapshot is gone
 
 def test_missing_blob_is_one_clear_error(azurite, tmp_path):
-    env = {'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string, 'CHATBOT_HOME': str(tmp_path/'home')}
+    (tmp_path/'tmp').mkdir()
+    env = {'AZURE_STORAGE_CONNECTION_STRING': azurite.connection_string, 'CHATBOT_HOME': str(tmp_path/'home'),
+           'TMPDIR': str(tmp_path/'tmp')}
     r = chatbot('train', 'azure-blob://no-such-container/x.jsonl', '--out', tmp_path/'m', '--quiet', env=env)
     assert r.returncode == 2 and 'Traceback' not in r.stderr
     assert "no blob 'x.jsonl'" in r.stderr or 'no-such-container' in r.stderr, r.stderr[-2000:]
     assert not (tmp_path/'m').exists()
+    assert not list((tmp_path/'tmp').glob('chatbot-data-*'))

@@ -76,18 +76,10 @@ def fetch_data(spec: str, folder, connection_string: str | None = None) -> str:
     return str(folder/name)
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c021
-def load_training_data(data, # A folder, a file, `demo`, a store app name or a remote URL
-                       valid=None, # Separate validation data, in the same forms
-                       settings=None, # `Settings`: the app store and the Azure account; None for files only
-                       duplicates: str = 'majority' # JSONL: a text under two intents: `majority`, `drop`, `strict`
-                      ):
-    "`(app, valid_utterances, test_utterances)` of the data spec `data`."
+def _read_training_data(data, valid, store_url, duplicates):
+    "`load_training_data` of specs on this machine: folders, files, `demo` and app names."
     from chatbot.admin.store import resolve_app
     from chatbot.nlu.train import load_training_app
-    store_url, cs = (settings.store_url, settings.azure_connection_string) if settings else (None, None)
-    if is_remote(data) or is_remote(valid or ''):
-        tmp = Path(tempfile.mkdtemp(prefix='chatbot-data-'))
-        data, valid = fetch_data(data, tmp/'data', cs), valid and fetch_data(valid, tmp/'valid', cs)
     show = lambda report: print(str(report), file=sys.stderr)     # into the run's log
     def read(spec):
         p = Path(str(spec))
@@ -104,7 +96,25 @@ def load_training_data(data, # A folder, a file, `demo`, a store app name or a r
         test = load_split(p, 'test')
     return app.validate(), valid_utts, test
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c024
+# %% ../../nbs/admin/51_admin.runs.ipynb #c022
+def load_training_data(data, # A folder, a file, `demo`, a store app name or a remote URL
+                       valid=None, # Separate validation data, in the same forms
+                       settings=None, # `Settings`: the app store and the Azure account; None for files only
+                       duplicates: str = 'majority' # JSONL: a text under two intents: `majority`, `drop`, `strict`
+                      ):
+    "`(app, valid_utterances, test_utterances)` of the data spec `data`."
+    store_url, cs = (settings.store_url, settings.azure_connection_string) if settings else (None, None)
+    if not (is_remote(data) or is_remote(valid or '')):
+        return _read_training_data(data, valid, store_url, duplicates)
+    # the downloads are read into memory below, so the copy goes when they are: a worker that trains on demand
+    # would otherwise keep every snapshot it was ever given
+    tmp = Path(tempfile.mkdtemp(prefix='chatbot-data-'))
+    try:
+        data, valid = fetch_data(data, tmp/'data', cs), valid and fetch_data(valid, tmp/'valid', cs)
+        return _read_training_data(data, valid, store_url, duplicates)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c025
 def evaluate_artifact(artifact, utterances) -> tuple[dict, list[dict]]:
     "Metrics of the artifact on `utterances` and one row per utterance (gold, predicted, score, ms)."
     from chatbot.nlu.predict import Predictor
@@ -121,20 +131,20 @@ def evaluate_artifact(artifact, utterances) -> tuple[dict, list[dict]]:
     m['ms_per_utterance'] = round(sum(r['ms'] for r in rows) / max(1, len(rows)), 3)
     return m, rows
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c026
+# %% ../../nbs/admin/51_admin.runs.ipynb #c027
 def metrics_summary(m: dict) -> dict:
     "The few numbers events, run lists and comparisons need."
     return dict(n=m.get('n'), intent_accuracy=m.get('intent_accuracy'),
                 intent_macro_f1=m.get('intent_macro_f1'), entity_f1=(m.get('entity') or {}).get('f1'),
                 data=m.get('data'))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c029
+# %% ../../nbs/admin/51_admin.runs.ipynb #c030
 def _md_table(header: list, rows: list) -> str:
     esc = lambda v: str(v).replace('|', '\\|').replace('\n', ' ')
     return '\n'.join(['| ' + ' | '.join(map(esc, header)) + ' |', '|' + '---|' * len(header)] +
                      ['| ' + ' | '.join(map(esc, r)) + ' |' for r in rows])
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c032
+# %% ../../nbs/admin/51_admin.runs.ipynb #c033
 def metrics_table(m: dict) -> str:
     "Headline metrics as a Markdown table."
     e = m['entity']
@@ -145,28 +155,28 @@ def metrics_table(m: dict) -> str:
     if 'ms_per_utterance' in m: rows.append(('ms per utterance', m['ms_per_utterance']))
     return _md_table(['metric', 'value'], rows)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c035
+# %% ../../nbs/admin/51_admin.runs.ipynb #c036
 def per_label_table(per: dict, what: str = 'intent') -> str:
     "Precision, recall, F1 and support per intent (or entity), worst F1 first."
     rows = [(k, f"{v['precision']:.1%}", f"{v['recall']:.1%}", f"{v['f1']:.1%}", v['support'])
             for k, v in sorted(per.items(), key=lambda kv: (kv[1]['f1'], kv[0]))]
     return _md_table([what, 'precision', 'recall', 'F1', 'support'], rows)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c038
+# %% ../../nbs/admin/51_admin.runs.ipynb #c039
 def confused_pairs(m: dict, top: int = 10) -> list[tuple]:
     "`(count, gold, predicted)` of the most frequent intent confusions."
     labels, mat = m['confusion']['labels'], m['confusion']['matrix']
     return sorted(((mat[i][j], labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels))
                    if i != j and mat[i][j]), key=lambda t: (-t[0], t[1], t[2]))[:top]
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c041
+# %% ../../nbs/admin/51_admin.runs.ipynb #c042
 def utterance_table(rows: list[dict], key: str = 'score', top: int = 10, reverse: bool = False) -> str:
     "The `top` utterances by `key` (lowest first, or highest with `reverse`)."
     pick = sorted(rows, key=lambda r: r[key], reverse=reverse)[:top]
     return _md_table(['text', 'gold', 'predicted', 'score', 'ms'],
                      [(r['text'], r['intent'], r['predicted'], r['score'], r['ms']) for r in pick])
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c044
+# %% ../../nbs/admin/51_admin.runs.ipynb #c045
 def confidence_table(manifest: dict) -> str:
     "The artifact's `None` threshold, its calibration and their trade on held-out data, as Markdown."
     cal, training = manifest.get('calibration') or {}, manifest.get('training') or {}
@@ -193,7 +203,7 @@ def confidence_table(manifest: dict) -> str:
                  + (' ...' if len(dup) > 5 else '')))
     return _md_table(['confidence', 'value'], rows)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c047
+# %% ../../nbs/admin/51_admin.runs.ipynb #c048
 def plot_confusion(m: dict, max_labels: int = 40):
     "A matplotlib figure of the confusion matrix (rows: gold), or None when matplotlib is not installed."
     try: from matplotlib.figure import Figure
@@ -215,19 +225,19 @@ def plot_confusion(m: dict, max_labels: int = 40):
     fig.colorbar(im, ax=ax, fraction=0.04); fig.tight_layout()
     return fig
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c049
+# %% ../../nbs/admin/51_admin.runs.ipynb #c050
 def figure_png(fig) -> bytes:
     "PNG bytes of a matplotlib figure (to `display(Image(...))` without a pyplot backend)."
     import io
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100)
     return buf.getvalue()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c053
+# %% ../../nbs/admin/51_admin.runs.ipynb #c054
 def template_path() -> Path:
     "The bundled training notebook."
     return Path(__file__).parents[1]/'notebooks'/'train.ipynb'
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c055
+# %% ../../nbs/admin/51_admin.runs.ipynb #c056
 def render_html(notebook, out) -> Path | None:
     "Render an executed notebook to HTML with nbconvert; None when nbconvert is not installed."
     try:
@@ -238,7 +248,7 @@ def render_html(notebook, out) -> Path | None:
     Path(out).write_text(html, encoding='utf-8')
     return Path(out)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c057
+# %% ../../nbs/admin/51_admin.runs.ipynb #c058
 def _failed_cell(e, notebook: Path) -> str:
     "A short name for the cell papermill says failed: its section, number and first line of code."
     idx = getattr(e, 'cell_index', None)
@@ -254,7 +264,7 @@ def _failed_cell(e, notebook: Path) -> str:
     return (f"cell {idx + 1 if isinstance(idx, int) else idx}{where}"
             + (f" (`{src[0].strip()[:80]}`)" if src else ''))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c060
+# %% ../../nbs/admin/51_admin.runs.ipynb #c061
 def _replace_dir(src: Path, dst: Path) -> None:
     "Move folder `src` to `dst`, replacing what was there with two renames."
     old = None
@@ -264,7 +274,7 @@ def _replace_dir(src: Path, dst: Path) -> None:
     os.replace(src, dst)
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c063
+# %% ../../nbs/admin/51_admin.runs.ipynb #c064
 RECORD_FILES = ('run.ipynb', 'report.html', 'metrics.json', 'evaluation.jsonl')
 
 def add_record_files(artifact) -> dict:
@@ -277,7 +287,7 @@ def add_record_files(artifact) -> dict:
         if (p/n).exists(): files[n] = dict(sha256=sha256_file(p/n), bytes=(p/n).stat().st_size)
     return update_manifest(p, files=files)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c065
+# %% ../../nbs/admin/51_admin.runs.ipynb #c066
 def execute_training(data_spec, # A data spec: folder, file, `demo`, store app name or remote URL
                      out_dir, # Where the artifact goes (replaced only on success)
                      parameters: dict | None = None, # Notebook parameters besides the data and output
@@ -337,7 +347,7 @@ def execute_training(data_spec, # A data spec: folder, file, `demo`, store app n
         if handler is not None: pm_log.removeHandler(handler); pm_log.setLevel(level); handler.close()
         shutil.rmtree(work, ignore_errors=True)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c070
+# %% ../../nbs/admin/51_admin.runs.ipynb #c071
 RUN_STATES = ('queued', 'running', 'succeeded', 'failed', 'cancelled')
 FINISHED = ('succeeded', 'failed', 'cancelled')
 
@@ -369,7 +379,7 @@ class Run:
 _COLUMNS = [f for f in Run.__dataclass_fields__]
 _JSON = ('parameters', 'metrics')
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c073
+# %% ../../nbs/admin/51_admin.runs.ipynb #c074
 class RunStore:
     "Training runs in one SQLite file; run folders live in `runs/` beside it."
     def __init__(self, url, timeout: float = 30.0):
@@ -472,7 +482,7 @@ class RunStore:
                           (run_id,))
         return self.get(run_id)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c078
+# %% ../../nbs/admin/51_admin.runs.ipynb #c079
 def beats(new: dict, old: dict | None) -> bool:
     "Whether metrics `new` are better than `old`: intent accuracy first, then entity F1."
     if not old: return True
@@ -480,7 +490,7 @@ def beats(new: dict, old: dict | None) -> bool:
                      round((m.get('entity') or {}).get('f1', m.get('entity_f1')) or 0.0, 9))
     return key(new) > key(old)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c081
+# %% ../../nbs/admin/51_admin.runs.ipynb #c082
 def production_metrics(registry, app: str, artifact) -> dict | None:
     ("Metrics of `app`'s production version on the evaluation data of `artifact`; "
      "None when production is empty.")
@@ -491,7 +501,7 @@ def production_metrics(registry, app: str, artifact) -> dict | None:
     utts = read_jsonl(f.read_text(encoding='utf-8'), str(f))
     return evaluate_artifact(registry.fetch(app, prod), utts)[0]
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c083
+# %% ../../nbs/admin/51_admin.runs.ipynb #c084
 def publish_to_staging_if_better(registry, app: str, artifact, version: str, metrics: dict) -> str | None:
     "Publish `version` to staging when it beats production; return the slot or None."
     old = production_metrics(registry, app, artifact)
@@ -499,7 +509,7 @@ def publish_to_staging_if_better(registry, app: str, artifact, version: str, met
     registry.publish(app, version, 'staging', actor='chatbot-runner')
     return 'staging'
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c086
+# %% ../../nbs/admin/51_admin.runs.ipynb #c087
 def push_trained(registry, # The registry to push to
                  out, # The artifact folder
                  metrics: dict, # Its evaluation, to compare with production's
@@ -512,7 +522,7 @@ def push_trained(registry, # The registry to push to
     slot = publish_to_staging_if_better(registry, app, out, version, metrics) if publish_if_better else None
     return app, version, slot
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c089
+# %% ../../nbs/admin/51_admin.runs.ipynb #c090
 def train_in_process(app, # The app to train, validated
                      valid, # Validation utterances, or None to hold some out
                      out, # The artifact folder to write
@@ -535,7 +545,7 @@ def train_in_process(app, # The app to train, validated
     update_manifest(art, metrics=metrics)
     return art, metrics, trained.info
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c091
+# %% ../../nbs/admin/51_admin.runs.ipynb #c092
 def training_notes(info: dict, # a `TrainedModel.info`
                   ) -> list[str]: # a line for each kind of sentence training added
     "What training added to the app's examples, for a run's report and `chatbot train --direct`."
@@ -548,7 +558,7 @@ def training_notes(info: dict, # a `TrainedModel.info`
                    "values of their entities swapped in")
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c094
+# %% ../../nbs/admin/51_admin.runs.ipynb #c095
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -561,7 +571,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c098
+# %% ../../nbs/admin/51_admin.runs.ipynb #c099
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -580,12 +590,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c100
+# %% ../../nbs/admin/51_admin.runs.ipynb #c101
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c103
+# %% ../../nbs/admin/51_admin.runs.ipynb #c104
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -596,7 +606,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c106
+# %% ../../nbs/admin/51_admin.runs.ipynb #c107
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -677,7 +687,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c110
+# %% ../../nbs/admin/51_admin.runs.ipynb #c111
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -685,7 +695,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c113
+# %% ../../nbs/admin/51_admin.runs.ipynb #c114
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -696,7 +706,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c116
+# %% ../../nbs/admin/51_admin.runs.ipynb #c117
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -706,7 +716,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c121
+# %% ../../nbs/admin/51_admin.runs.ipynb #c122
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -715,14 +725,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c124
+# %% ../../nbs/admin/51_admin.runs.ipynb #c125
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c127
+# %% ../../nbs/admin/51_admin.runs.ipynb #c128
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''
