@@ -106,6 +106,15 @@ def test_malformed_and_empty_data(tmp_path):
     r = run('train', spans, '--out', tmp_path/'m', check=False)
     assert r.returncode == 2 and 'outside the text' in r.stderr
 
+def test_reply_rules_that_do_not_parse_stop_a_worker_with_one_line(tmp_path):
+    "A typo in a YAML rules file, or a YAML alias bomb, is named at start-up (a running worker keeps its rules)."
+    typo = tmp_path/'rules.yml'; typo.write_text('intents:\n  Hi: {reply: [hello\n')
+    bomb = tmp_path/'bomb.yaml'
+    bomb.write_text('a0: &a0 ["lol"]\n' + ''.join(f'a{i}: &a{i} [{", ".join([f"*a{i-1}"] * 9)}]\n' for i in range(1, 30)))
+    for rules, said in ((typo, 'rules.yml: line 3, column 1: invalid YAML'), (bomb, 'bomb.yaml: its aliases')):
+        r = run('worker', env={'CHATBOT_HOME': str(tmp_path/'home'), 'CHATBOT_RULES': str(rules)}, check=False)
+        assert r.returncode == 2 and said in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+
 def test_text_that_is_not_text_gets_one_clear_line(cli_model, tmp_path):
     "Half a UTF-16 pair in a data file or a JSON line, or a byte that is not UTF-8 in an argument: named, exit 2."
     data = tmp_path/'lone.jsonl'

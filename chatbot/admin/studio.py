@@ -16,7 +16,7 @@ import yaml
 from ..nlu.app import (App, Entity, EntitySpan, Utterance, AppValidationError, ENTITY_KINDS)
 from ..nlu.formats import (ImportReport, ExportReport, app_from_clu, app_from_csv, app_from_json,
                                  app_from_jsonl, app_from_lu, app_from_luis, app_from_rasa, save_app,
-                                 _json_kind, _parse_json)
+                                 read_data_file, _json_kind, _parse_json)
 from .store import (IMPORT_MODES, AppStore, AppExists, NotFound, StoredUtterance, text_key,
                                  utterance_problems)
 
@@ -399,10 +399,8 @@ def load_rules(path) -> dict:
     p = Path(path)
     if not p.exists():
         return json.loads((files('chatbot')/'data'/'demo_rules.json').read_text(encoding='utf-8'))
-    text = p.read_text(encoding='utf-8')
-    try: d = yaml.safe_load(text) if p.suffix.lower() in ('.yml', '.yaml') else json.loads(text)
-    except (ValueError, yaml.YAMLError) as e:
-        raise ValueError(f"reply rules file {p} cannot be read: {e}") from None
+    try: d = read_data_file(p)   # the workers' reader (`Rules.load`): the same errors, the same guards
+    except ValueError as e: raise ValueError(f"the reply rules cannot be read: {e}") from None
     if not isinstance(d, dict): raise ValueError(f"reply rules file {p} must hold a mapping with 'intents'")
     return d
 

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/chat/40_chat.rules.ipynb #c003
 from __future__ import annotations
-import json, logging, os, re, time
+import logging, os, re, time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -302,13 +302,9 @@ class Rules:
 
     @classmethod
     def load(cls, path) -> "Rules":
-        "Rules from a YAML or JSON file."
-        p = Path(path)
-        text = p.read_text(encoding='utf-8')
-        if p.suffix.lower() in ('.yaml', '.yml'):
-            import yaml
-            return cls.from_dict(yaml.safe_load(text))
-        return cls.from_dict(json.loads(text))
+        "Rules from a YAML or JSON file; a file that cannot be read is one `ValueError` naming file and line."
+        from chatbot.nlu.formats import read_data_file   # the app files' readers: same errors, same guards
+        return cls.from_dict(read_data_file(path))
 
     def check_against(self, intents, entities) -> list[str]:
         "Problems of these rules for an app with `intents` and `entities` (names)."

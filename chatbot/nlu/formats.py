@@ -19,9 +19,9 @@ from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utteran
 __all__ = ['TOO_DEEP', 'PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'YAML_MAX_VALUES', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport',
            'ExportReport', 'not_honoured', 'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json',
            'app_from_jsonl', 'prebuilt_entity', 'luis_prebuilt_name', 'app_from_luis', 'app_to_luis',
-           'parse_rasa_example', 'rasa_example', 'app_from_rasa', 'app_to_rasa', 'app_from_csv', 'app_to_csv',
-           'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu', 'app_to_clu', 'detect_format', 'merge_apps',
-           'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
+           'parse_rasa_example', 'rasa_example', 'read_data_file', 'app_from_rasa', 'app_to_rasa', 'app_from_csv',
+           'app_to_csv', 'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu', 'app_to_clu', 'detect_format',
+           'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c006
 def _report_text(verb: str, where: str, fmt: str, counts: dict, warnings: list, dropped: list,
@@ -625,7 +625,14 @@ def _load_yaml(text: str, source: str):
     if '\\' in text and (p := _surrogate_problem(data, source)): raise AppValidationError([p])
     return data
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c116
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c117
+def read_data_file(path) -> object:
+    "The JSON or YAML (`.yml`, `.yaml`) file at `path` as plain data; else one `AppValidationError`."
+    p = Path(path)
+    text = _read_text(p)
+    return _load_yaml(text, str(p)) if p.suffix.lower() in ('.yml', '.yaml') else _parse_json(text, str(p))
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
 def _rasa_items(docs: list, rep: ImportReport):
     "Intents, `[(where, intent, text, spans)]`, lookups, regexes and synonyms of Rasa NLU documents."
     intents, examples, lookups, regexes, synonyms, problems = [], [], {}, {}, {}, []
@@ -656,7 +663,7 @@ def _rasa_items(docs: list, rep: ImportReport):
         raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
 def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
     "`[(where, Utterance)]`, learned entities with their roles, and inline synonym mappings."
     located, learned, inline, extra = [], {}, {}, 0
@@ -675,7 +682,7 @@ def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
                                  "(overlapping labels are not supported)")
     return located, learned, inline
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c121
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
 def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity:
     "A list entity from a lookup, folding in synonym items whose canonical form is in it."
     syn_of = {s: c for c, ss in synonyms.items() if c in items for s in ss}
@@ -689,7 +696,7 @@ def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity
             used.add(c); v['synonyms'] += [s for s in synonyms[c] if s not in v['synonyms'] and s != c]
     return Entity(name, 'list', values=list(vals.values()))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
 def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, extractors: bool,
                    rep: ImportReport) -> tuple[list, set]:
     "Phrase lists (or, with `extractors`, list and regex entities) for Rasa lookups and regexes."
@@ -715,7 +722,7 @@ def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, ext
             except re.error as e: rep.dropped.append(f"regex {n!r}: {pat!r} does not compile ({e})")
     return pls, used
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c130
 def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
               extractors: bool = False) -> tuple[App, ImportReport]:
     "A validated app from `[(source, parsed YAML)]` Rasa NLU documents."
@@ -741,19 +748,19 @@ def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
     app = App(name, intents=intents, entities=ents, phrase_lists=pls, synonyms=syn)
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c129
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c132
 def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml', strict: bool = False,
                   extractors: bool = False) -> tuple[App, ImportReport]:
     "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
     return _rasa_app([(source, _load_yaml(text, source) or {})], name, source, strict, extractors)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c132
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c135
 def _yaml_str(s: str) -> str:
     "`s` as a YAML scalar: plain when safe, else double-quoted."
     plain = re.fullmatch(r'[A-Za-z_\uac00-\ud7a3][\w./-]*', s) and yaml.safe_load(s) == s
     return s if plain else json.dumps(s, ensure_ascii=False)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c134
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c137
 def _unused(app: App) -> tuple[list, list, list]:
     "Intents without utterances, learned entities never labelled, and roles never used."
     used_i = {u.intent for u in app.utterances}
@@ -764,11 +771,11 @@ def _unused(app: App) -> tuple[list, list, list]:
             [f"{e.name}:{r}" for e in app.entities if e.kind == 'learned' for r in e.roles
              if (e.name, r) not in used_r])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c136
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c139
 def _block(kind: str, name: str, lines: list[str]) -> str:
     return f"- {kind}: {_yaml_str(name)}\n  examples: |\n" + ''.join(f"    - {l}\n" for l in lines)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c137
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
 def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     "Rasa NLU YAML (version 3.1) for `app` and what it could not carry."
     rep, parts = ExportReport(app.name, 'rasa'), ['version: "3.1"\nnlu:\n']
@@ -824,7 +831,7 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
                         entities=sum(1 for e in app.entities if e.kind != 'prebuilt') - len(ents))
     return ''.join(parts), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c143
 def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> tuple[App, ImportReport]:
     "An app from CSV with `text` and `intent` columns."
     rep, located, blank = ImportReport(source, 'csv'), [], []
@@ -852,7 +859,7 @@ def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> 
                                   f"({_shown(blank)})")
     return _finish(_app_of(name, [u for _, u in located]), located, rep, source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c142
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c145
 def app_to_csv(app: App) -> tuple[str, ExportReport]:
     "CSV `text,intent` rows for `app`; entities are reported as not carried."
     rep, f = ExportReport(app.name, 'csv'), io.StringIO()
@@ -866,7 +873,7 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return f.getvalue(), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c145
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c148
 _LU_TYPES = ('ml', 'simple', 'list', 'regex', 'prebuilt', 'composite', 'phraselist', 'patternany', 'intent')
 
 @dataclass
@@ -879,11 +886,11 @@ class _LuDoc:
     problems: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c147
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c150
 def _lu_is_pattern(line: str) -> bool:
     return bool(re.search(r'(?<!\\)\{@?[^{}=]+\}', line))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c149
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
 def _lu_labels(line: str) -> tuple[str, list[dict]]:
     "Clean text and nested labels `{entity, start, end, children}` of one `.lu` example line."
     text, stack, top, i = '', [], [], 0
@@ -904,7 +911,7 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
     if stack: raise ValueError(f"label {{@{stack[-1][0]}=... is not closed")
     return text, top
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
 def _lu_def(line: str) -> tuple[str, str, dict]:
     "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
     m = re.match(r"""@\s*('[^']+'|"[^"]+"|\S+)\s+(.*)$""", line.strip())
@@ -921,10 +928,10 @@ def _lu_def(line: str) -> tuple[str, str, dict]:
     opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
     return typ, name, opts
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c158
 _LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c157
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c160
 def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
     "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
     intent, cur, lines, qna = None, None, text.splitlines(), False
@@ -969,7 +976,7 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if cur is not None and cur[1] == 'phraselist': cur[4].append((0, line)); continue
         doc.problems.append(f"{where}: cannot read {line[:60]!r}")
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c159
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c162
 def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: set, base: Path | None):
     "Read the file a `[..](path#frag)` reference names into `doc`."
     if base is None: doc.problems.append(f"{where}: reference to {path!r} needs the file's folder"); return
@@ -985,7 +992,7 @@ def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: 
     seen.add(p)
     _lu_read(_read_text(p), str(p), doc, seen, p.parent)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c162
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c165
 def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
     "Child entities from indented `@ type name ...` lines, nested by indentation."
     out, stack = [], []
@@ -999,7 +1006,7 @@ def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
         stack.append((indent, e))
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c164
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c167
 def _lu_unique(items: list, doc: _LuDoc) -> list:
     "`items` (entities or phrase lists) with repeated names removed, differing repeats reported."
     out = {}
@@ -1009,7 +1016,7 @@ def _lu_unique(items: list, doc: _LuDoc) -> list:
             doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
     return list(out.values())
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c167
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
 def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
     "Entities, phrase lists and intent features defined in `doc`."
     ents, pls, feats = [], [], {}
@@ -1048,7 +1055,7 @@ def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
         else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
     return _lu_unique(ents, doc), _lu_unique(pls, doc), feats
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c173
 def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
     "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
     name, role = d['entity'], None
@@ -1066,7 +1073,7 @@ def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: di
     kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
     return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c172
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c175
 def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
                 strict: bool = False) -> tuple[App, ImportReport]:
     "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
@@ -1108,10 +1115,10 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
         f.kind = 'phraselist' if f.name in lists else 'model'
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c175
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
 def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c177
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c180
 def _lu_line(u: Utterance, app: App) -> str:
     "`u`'s text with its labels (nested) in `.lu` markup."
     roles = [r for e in app.entities for r in e.roles]
@@ -1126,12 +1133,12 @@ def _lu_line(u: Utterance, app: App) -> str:
         return out + _lu_escape(u.text[pos:end])
     return mark(u.entities, 0, len(u.text))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c179
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c182
 def _lu_name(name: str) -> str:
     "`name` as `.lu` writes it: quoted when it has spaces or brackets."
     return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c184
 def _lu_entity(e: Entity) -> list[str]:
     "The `.lu` lines defining entity `e`."
     def opts(x):
@@ -1154,7 +1161,7 @@ def _lu_entity(e: Entity) -> list[str]:
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
     return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c183
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
     "`.lu` text for `app` and what `.lu` could not carry."
     rep, out = ExportReport(app.name, 'lu'), []
@@ -1193,13 +1200,13 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c189
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
                  'Quantity.Percentage': 'percentage', 'Quantity.Age': 'age',
                  'Quantity.Dimension': 'dimension', 'Quantity.Temperature': 'temperature'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c188
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c191
 def _utf16_to_index(text: str, offset: int) -> int:
     "The Python string index of UTF-16 code unit `offset` in `text`."
     units = 0
@@ -1208,11 +1215,11 @@ def _utf16_to_index(text: str, offset: int) -> int:
         units += 2 if ord(ch) > 0xFFFF else 1
     return len(text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c190
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c193
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c193
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c196
 def clu_list_values(comps: dict, # a CLU entity definition, or its components (`Entity.extra['clu']`)
                    ) -> list[dict]: # `[{'canonical', 'synonyms'}]` as a list entity's values; `[]`: no list
     "The values of a CLU entity's list component, all languages' synonyms together."
@@ -1220,7 +1227,7 @@ def clu_list_values(comps: dict, # a CLU entity definition, or its components (`
                  synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
             for s in (comps.get('list') or {}).get('sublists') or []]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c195
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c198
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
@@ -1237,7 +1244,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c197
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1278,7 +1285,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c203
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1294,7 +1301,7 @@ def _clu_entity_out(e: Entity, lang: str) -> dict:
                     prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
     return dict(category=e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c202
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
 def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
     rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
@@ -1327,10 +1334,10 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c207
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c210
 def _json_kind(d) -> str:
     "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
@@ -1341,14 +1348,14 @@ def _json_kind(d) -> str:
     return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
                          if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c209
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c212
 def _folder_files(p: Path, fmt: str) -> list[Path]:
     "The files of folder `p` that make up a `fmt` app."
     if fmt == 'lu': return sorted(p.rglob('*.lu'))
     return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
                   and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c211
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c214
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
@@ -1366,7 +1373,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c213
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c216
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1387,7 +1394,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c216
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c219
 def combine_apps(apps: list[App], # The apps, first first: its definitions and sentences win
                  name: str | None = None, # The merged app's name (default: the first's)
                  source: str = 'merged apps', # What the report calls the input
@@ -1400,7 +1407,7 @@ def combine_apps(apps: list[App], # The apps, first first: its definitions and s
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c218
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c221
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1424,7 +1431,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     rep.dropped = [d for _, r in loaded for d in r.dropped] + rep.dropped
     return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c219
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c222
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1465,7 +1472,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c221
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c224
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1479,7 +1486,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c223
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c226
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')
