@@ -147,6 +147,10 @@ def test_text_that_is_not_text_gets_one_clear_line(cli_model, tmp_path):
     r = run('predict', cli_model, '--jsonl', input='hello\n{"text": "a \\udfcf"}\n', check=False)
     assert r.returncode == 2 and 'standard input line 2: half of a UTF-16 pair' in r.stderr, r.stderr
     assert json.loads(r.stdout.splitlines()[0])['query'] == 'hello'
+    latin = tmp_path/'latin1.jsonl'; latin.write_bytes(b'{"text": "caf\xe9", "intent": "Order"}\n')
+    for args in (('train', latin, '--out', tmp_path/'m'), ('evaluate', cli_model, latin)):
+        r = run(*args, check=False)
+        assert r.returncode == 2 and 'latin1.jsonl: not UTF-8 text (bad byte at offset 13)' in r.stderr, r.stderr
 
 def test_corrupt_artifact_is_refused(cli_model, tmp_path):
     import shutil

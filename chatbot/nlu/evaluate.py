@@ -102,13 +102,13 @@ def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app 
                  ) -> tuple[list, list[str]]: # the utterances and notes on what was scored or dropped
     "Every labelled row of `path` to score, and notes on repeats and on anything an import dropped."
     from pathlib import Path
-    from chatbot.nlu.formats import load_split, read_jsonl, load_app
+    from chatbot.nlu.formats import load_split, read_jsonl_file, load_app
     p, notes = Path(path), []
     if p.is_dir():
         split = 'test' if (p/'test.jsonl').exists() else 'train'
         utts = load_split(p, split)
         if utts is None: raise ValueError(f'{p} has neither test.jsonl nor train.jsonl')
-    elif p.suffix.lower() == '.jsonl': utts = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p))
+    elif p.suffix.lower() == '.jsonl': utts = read_jsonl_file(p)
     else:
         app, rep = load_app(p)
         utts = app.utterances

@@ -17,8 +17,8 @@ from .app import (App, Entity, EntitySpan, Feature, Pattern, PhraseList, Utteran
 
 # %% auto #0
 __all__ = ['TOO_DEEP', 'PREBUILT_FROM_LUIS', 'PREBUILT_TO_LUIS', 'YAML_MAX_VALUES', 'CLU_PREBUILTS', 'FORMATS', 'ImportReport',
-           'ExportReport', 'not_honoured', 'read_jsonl', 'utterances_to_jsonl', 'load_split', 'app_from_json',
-           'app_from_jsonl', 'prebuilt_entity', 'luis_prebuilt_name', 'app_from_luis', 'app_to_luis',
+           'ExportReport', 'not_honoured', 'read_jsonl', 'utterances_to_jsonl', 'load_split', 'read_jsonl_file',
+           'app_from_json', 'app_from_jsonl', 'prebuilt_entity', 'luis_prebuilt_name', 'app_from_luis', 'app_to_luis',
            'parse_rasa_example', 'rasa_example', 'read_data_file', 'app_from_rasa', 'app_to_rasa', 'app_from_csv',
            'app_to_csv', 'app_from_lu', 'app_to_lu', 'clu_list_values', 'app_from_clu', 'app_to_clu', 'detect_format',
            'merge_apps', 'combine_apps', 'load_app', 'app_to_jsonl', 'save_app']
@@ -223,6 +223,11 @@ def _read_text(path: Path) -> str:
         raise AppValidationError([f"{path}: not UTF-8 text (bad byte at offset {e.start})"]) from None
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c046
+def read_jsonl_file(path) -> list[Utterance]:
+    "Utterances of the JSONL file at `path`, each checked as `read_jsonl` does; a bad byte named by its offset."
+    return read_jsonl(_read_text(path), str(path))
+
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
 def _parse_json(text: str, source: str):
     try: data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -232,7 +237,7 @@ def _parse_json(text: str, source: str):
     if '\\u' in text and (p := _surrogate_problem(data, source)): raise AppValidationError([p])
     return data
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c052
 def app_from_json(d: dict, name: str | None = None, source: str = 'app.json') -> tuple[App, ImportReport]:
     "Read our own app file (`App.to_dict()`), validated."
     rep = ImportReport(source, 'json')
@@ -243,7 +248,7 @@ def app_from_json(d: dict, name: str | None = None, source: str = 'app.json') ->
     if name: app.name = name
     return _finish(app, [(f"utterance {i+1}", u) for i, u in enumerate(app.utterances)], rep, source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c051
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c054
 def _app_of(name: str, utterances: list[Utterance]) -> App:
     "Like `App.from_utterances`, and the learned entities get the roles their labels use."
     app = App.from_utterances(name, utterances)
@@ -251,14 +256,14 @@ def _app_of(name: str, utterances: list[Utterance]) -> App:
         e.roles = sorted({s.role for u in utterances for s in u.entities if s.entity == e.name and s.role})
     return app
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c053
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c056
 def app_from_jsonl(text: str, name: str = 'app', source: str = 'data.jsonl') -> tuple[App, ImportReport]:
     "An app whose intents and learned entities (with roles) are those used in JSONL `text`."
     rows = _jsonl_rows(text, source)
     app = _app_of(name, [u for _, u in rows])
     return _finish(app, rows, ImportReport(source, 'jsonl'), source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c056
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c059
 PREBUILT_FROM_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'ordinalV2': 'ordinal',
                       'datetimeV2': 'datetime',
                       'datetime': 'datetime', 'email': 'email', 'phonenumber': 'phone', 'url': 'url',
@@ -268,13 +273,13 @@ PREBUILT_TO_LUIS = {'number': 'number', 'ordinal': 'ordinal', 'datetime': 'datet
                     'phone': 'phonenumber', 'url': 'url', 'money': 'money', 'percentage': 'percentage',
                     'age': 'age', 'dimension': 'dimension', 'temperature': 'temperature'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c058
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c061
 def _names(xs) -> list[str]:
     "Names from a LUIS list of strings or `{name: ...}` objects."
     return [str(x['name'] if isinstance(x, dict) else x) for x in xs or []
             if not isinstance(x, dict) or 'name' in x]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c061
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c064
 def prebuilt_entity(name: str, roles=()) -> Entity | None:
     "The entity for LUIS prebuilt `name`, or None when it is unknown here."
     if name in PREBUILT_FROM_LUIS:
@@ -283,21 +288,21 @@ def prebuilt_entity(name: str, roles=()) -> Entity | None:
         return Entity(name, 'prebuilt', roles=list(roles), prebuilt=name)
     return None
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c063
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c066
 def luis_prebuilt_name(e: Entity) -> str:
     "The LUIS name of prebuilt entity `e`."
     if e.name in OTHER_PREBUILTS or (e.name in PREBUILT_FROM_LUIS and e.name not in PREBUILT_TO_LUIS):
         return e.name
     return PREBUILT_TO_LUIS.get(e.prebuilt or e.name, e.prebuilt or e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c066
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c069
 def _luis_feature(f) -> Feature:
     "A `Feature` from a LUIS `{featureName|modelName, isRequired}`."
     if isinstance(f, str): return Feature(f)
     if f.get('modelName'): return Feature(str(f['modelName']), 'model', bool(f.get('isRequired')))
     return Feature(str(f.get('featureName')), 'phraselist', bool(f.get('isRequired')))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c068
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c071
 def _luis_ml(e: dict) -> Entity:
     "A learned entity with its children from a LUIS v6+ `entities[]` item."
     return Entity(str(e['name']), 'learned', roles=_names(e.get('roles')),
@@ -305,7 +310,7 @@ def _luis_ml(e: dict) -> Entity:
                   features=[_luis_feature(f) for f in e.get('features') or []],
                   instance_of=e.get('instanceOf') or None)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c071
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c074
 def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
     "Entities of a LUIS export and its hierarchical entities (name -> child names)."
     ents, hier, old = [], {}, []
@@ -349,7 +354,7 @@ def _luis_entities(d: dict, rep: ImportReport) -> tuple[list[Entity], dict]:
                    extra={'explicitList': list(p['explicitList'])} if p.get('explicitList') else {}))
     return ents, hier
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c074
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c077
 def _luis_structure(d: dict) -> dict:
     "The `App` fields for a LUIS export's phrase lists, patterns, intent features and metadata."
     def words(p): return [w.strip() for w in str(p.get('words', '')).split(',') if w.strip()]
@@ -367,10 +372,10 @@ def _luis_structure(d: dict) -> dict:
                 patterns=[Pattern(str(p.get('intent')), str(p.get('pattern')))
                           for p in d.get('patterns') or []])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c077
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c080
 def _span_order(s: EntitySpan): return (s.start, -s.end)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c079
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c082
 def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> EntitySpan | None:
     "An `EntitySpan` (exclusive end) with its children from a LUIS label; None (and a problem) if malformed."
     ent = str(lab.get('entity', lab.get('entityName')))
@@ -388,7 +393,7 @@ def _luis_span(lab: dict, text: str, where: str, hier: dict, problems: list) -> 
             if isinstance(c, dict)]
     return EntitySpan(ent, s, e + 1, text[s:e + 1], role, sorted((k for k in kids if k), key=_span_order))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c081
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
 def _nest_composites(spans: list, ents: dict) -> list:
     "Move labels of a composite's children into the composite's label that contains them."
     comps = [s for s in spans if ents.get(s.entity) is not None and ents[s.entity].extra.get('composite')]
@@ -403,7 +408,7 @@ def _nest_composites(spans: list, ents: dict) -> list:
         home.children.sort(key=_span_order)
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c084
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c087
 def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source: str) -> list:
     "`[(where, Utterance)]` from a LUIS export's utterances, spans converted to exclusive ends."
     located, problems, skipped, by = [], [], {}, {e.name: e for e in ents}
@@ -426,7 +431,7 @@ def _luis_utterances(d: dict, ents: list, hier: dict, rep: ImportReport, source:
                                    + ', '.join(f"{k} x{v}" for k, v in skipped.items()))
     return located
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c086
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c089
 _LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'tokenizerVersion', 'intents',
               'entities',
               'hierarchicals', 'composites', 'closedLists', 'regex_entities', 'prebuiltEntities',
@@ -434,7 +439,7 @@ _LUIS_KEYS = {'luis_schema_version', 'versionId', 'name', 'desc', 'culture', 'to
               'patternAnyEntities', 'phraselists', 'model_features', 'regex_features', 'patterns', 'settings',
               'utterances', 'examples'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c088
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
 def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
                   strict: bool = False) -> tuple[App, ImportReport]:
     "Read a LUIS app export (schema 1.x to 7.x) into a validated app, keeping its whole structure."
@@ -457,12 +462,12 @@ def app_from_luis(d: dict, name: str | None = None, source: str = 'LUIS app',
         rep.dropped.append(f"LUIS keys {', '.join(other)} (not read)")
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c091
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c094
 def _luis_feature_out(f: Feature) -> dict:
     key = 'modelName' if f.kind == 'model' else 'featureName'
     return {key: f.name, 'isRequired': f.required}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c093
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c096
 def _luis_ml_out(e: Entity, top: bool = True) -> dict:
     d = dict(name=e.name)
     if e.instance_of: d['instanceOf'] = e.instance_of
@@ -471,14 +476,14 @@ def _luis_ml_out(e: Entity, top: bool = True) -> dict:
     d['features'] = [_luis_feature_out(f) for f in e.features]
     return d
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c095
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c098
 def _luis_label(s: EntitySpan) -> dict:
     d = dict(entity=s.entity, startPos=s.start, endPos=s.end - 1,
              children=[_luis_label(c) for c in s.children])
     if s.role: d['role'] = s.role
     return d
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c098
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c101
 def _foreign(app: App, fmt: str) -> list[str]:
     "What of `app`'s per-format metadata an export to `fmt` ('luis', 'lu', 'clu', 'rasa') leaves out."
     home = {'lu': 'luis'}.get(fmt, fmt)
@@ -488,7 +493,7 @@ def _foreign(app: App, fmt: str) -> list[str]:
         out.append(f"the Train/Test marks of {_plural(n, 'utterance')}")
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c100
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c103
 def app_to_luis(app: App) -> tuple[dict, ExportReport]:
     "A LUIS schema 7.0.0 export of `app` (inclusive `endPos`) and what it could not carry."
     rep, by = ExportReport(app.name, 'luis'), lambda k: [e for e in app.entities if e.kind == k]
@@ -541,7 +546,7 @@ def app_to_luis(app: App) -> tuple[dict, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c103
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c106
 _RASA_ANN = re.compile(r'\[(?P<text>[^\]]+?)\](?:\((?P<entity>[^:)]+?)(?::(?P<canonical>[^)]+))?\)'
                        r'|(?P<dict>\{[^}]+?\})|\[(?P<dicts>\{.*?\})\])')
 
@@ -567,7 +572,7 @@ def parse_rasa_example(line: str) -> tuple[str, list[dict]]:
             spans.append(s)
     return text + line[pos:], spans
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c106
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
 def rasa_example(u: Utterance) -> str:
     "`u`'s text with its labels marked up the Rasa way."
     out, pos = '', 0
@@ -579,7 +584,7 @@ def rasa_example(u: Utterance) -> str:
         out += f"[{u.text[s.start:s.end]}]{ann}"; pos = s.end
     return out + u.text[pos:]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c109
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c112
 def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
     "The example strings of an `examples:` block (a `- ` list in a string, or a YAML list)."
     if ex is None: return []
@@ -593,7 +598,7 @@ def _rasa_examples(ex, where: str, rep: ImportReport) -> list[str]:
         out.append(s[1:].strip())
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c111
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
 YAML_MAX_VALUES = 1_000_000
 
 def _expanded_size(x, limit: int = YAML_MAX_VALUES) -> int:
@@ -610,7 +615,7 @@ def _expanded_size(x, limit: int = YAML_MAX_VALUES) -> int:
             stack += [(k, False) for k in kids if isinstance(k, (dict, list)) and id(k) not in sizes]
     return sizes.get(id(x), 1)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c114
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c117
 def _load_yaml(text: str, source: str):
     try: data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -625,14 +630,14 @@ def _load_yaml(text: str, source: str):
     if '\\' in text and (p := _surrogate_problem(data, source)): raise AppValidationError([p])
     return data
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c117
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c120
 def read_data_file(path) -> object:
     "The JSON or YAML (`.yml`, `.yaml`) file at `path` as plain data; else one `AppValidationError`."
     p = Path(path)
     text = _read_text(p)
     return _load_yaml(text, str(p)) if p.suffix.lower() in ('.yml', '.yaml') else _parse_json(text, str(p))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c119
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
 def _rasa_items(docs: list, rep: ImportReport):
     "Intents, `[(where, intent, text, spans)]`, lookups, regexes and synonyms of Rasa NLU documents."
     intents, examples, lookups, regexes, synonyms, problems = [], [], {}, {}, {}, []
@@ -663,7 +668,7 @@ def _rasa_items(docs: list, rep: ImportReport):
         raise AppValidationError([f"{docs[0][0] if len(docs) == 1 else 'rasa'}: {p}" for p in problems])
     return intents, examples, lookups, regexes, synonyms
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c122
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c125
 def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
     "`[(where, Utterance)]`, learned entities with their roles, and inline synonym mappings."
     located, learned, inline, extra = [], {}, {}, 0
@@ -682,7 +687,7 @@ def _rasa_utterances(examples, rep: ImportReport) -> tuple[list, dict, dict]:
                                  "(overlapping labels are not supported)")
     return located, learned, inline
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c124
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
 def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity:
     "A list entity from a lookup, folding in synonym items whose canonical form is in it."
     syn_of = {s: c for c, ss in synonyms.items() if c in items for s in ss}
@@ -696,7 +701,7 @@ def _rasa_list(name: str, items: list[str], synonyms: dict, used: set) -> Entity
             used.add(c); v['synonyms'] += [s for s in synonyms[c] if s not in v['synonyms'] and s != c]
     return Entity(name, 'list', values=list(vals.values()))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c127
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c130
 def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, extractors: bool,
                    rep: ImportReport) -> tuple[list, set]:
     "Phrase lists (or, with `extractors`, list and regex entities) for Rasa lookups and regexes."
@@ -722,7 +727,7 @@ def _rasa_features(ents: list, lookups: dict, regexes: dict, synonyms: dict, ext
             except re.error as e: rep.dropped.append(f"regex {n!r}: {pat!r} does not compile ({e})")
     return pls, used
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c130
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c133
 def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
               extractors: bool = False) -> tuple[App, ImportReport]:
     "A validated app from `[(source, parsed YAML)]` Rasa NLU documents."
@@ -748,19 +753,19 @@ def _rasa_app(docs: list, name: str, source: str, strict: bool = False,
     app = App(name, intents=intents, entities=ents, phrase_lists=pls, synonyms=syn)
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c132
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c135
 def app_from_rasa(text: str, name: str = 'rasa-app', source: str = 'nlu.yml', strict: bool = False,
                   extractors: bool = False) -> tuple[App, ImportReport]:
     "Read Rasa NLU training data (YAML, version 2.x/3.x) into a validated app."
     return _rasa_app([(source, _load_yaml(text, source) or {})], name, source, strict, extractors)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c135
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c138
 def _yaml_str(s: str) -> str:
     "`s` as a YAML scalar: plain when safe, else double-quoted."
     plain = re.fullmatch(r'[A-Za-z_\uac00-\ud7a3][\w./-]*', s) and yaml.safe_load(s) == s
     return s if plain else json.dumps(s, ensure_ascii=False)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c137
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
 def _unused(app: App) -> tuple[list, list, list]:
     "Intents without utterances, learned entities never labelled, and roles never used."
     used_i = {u.intent for u in app.utterances}
@@ -771,11 +776,11 @@ def _unused(app: App) -> tuple[list, list, list]:
             [f"{e.name}:{r}" for e in app.entities if e.kind == 'learned' for r in e.roles
              if (e.name, r) not in used_r])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c139
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c142
 def _block(kind: str, name: str, lines: list[str]) -> str:
     return f"- {kind}: {_yaml_str(name)}\n  examples: |\n" + ''.join(f"    - {l}\n" for l in lines)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c140
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c143
 def app_to_rasa(app: App) -> tuple[str, ExportReport]:
     "Rasa NLU YAML (version 3.1) for `app` and what it could not carry."
     rep, parts = ExportReport(app.name, 'rasa'), ['version: "3.1"\nnlu:\n']
@@ -831,7 +836,7 @@ def app_to_rasa(app: App) -> tuple[str, ExportReport]:
                         entities=sum(1 for e in app.entities if e.kind != 'prebuilt') - len(ents))
     return ''.join(parts), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c143
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c146
 def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> tuple[App, ImportReport]:
     "An app from CSV with `text` and `intent` columns."
     rep, located, blank = ImportReport(source, 'csv'), [], []
@@ -859,7 +864,7 @@ def app_from_csv(text: str, name: str = 'csv-app', source: str = 'data.csv') -> 
                                   f"({_shown(blank)})")
     return _finish(_app_of(name, [u for _, u in located]), located, rep, source)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c145
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c148
 def app_to_csv(app: App) -> tuple[str, ExportReport]:
     "CSV `text,intent` rows for `app`; entities are reported as not carried."
     rep, f = ExportReport(app.name, 'csv'), io.StringIO()
@@ -873,7 +878,7 @@ def app_to_csv(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return f.getvalue(), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c148
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c151
 _LU_TYPES = ('ml', 'simple', 'list', 'regex', 'prebuilt', 'composite', 'phraselist', 'patternany', 'intent')
 
 @dataclass
@@ -886,11 +891,11 @@ class _LuDoc:
     problems: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c150
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c153
 def _lu_is_pattern(line: str) -> bool:
     return bool(re.search(r'(?<!\\)\{@?[^{}=]+\}', line))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c152
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
 def _lu_labels(line: str) -> tuple[str, list[dict]]:
     "Clean text and nested labels `{entity, start, end, children}` of one `.lu` example line."
     text, stack, top, i = '', [], [], 0
@@ -911,7 +916,7 @@ def _lu_labels(line: str) -> tuple[str, list[dict]]:
     if stack: raise ValueError(f"label {{@{stack[-1][0]}=... is not closed")
     return text, top
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c155
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c158
 def _lu_def(line: str) -> tuple[str, str, dict]:
     "`(type, name, options)` of an `@ ...` line; options hold roles, features, flags and the `=` value."
     m = re.match(r"""@\s*('[^']+'|"[^"]+"|\S+)\s+(.*)$""", line.strip())
@@ -928,10 +933,10 @@ def _lu_def(line: str) -> tuple[str, str, dict]:
     opts['flags'] |= set(re.sub(r'(hasRoles?|usesFeatures?)\s+\S.*', '', rest).split())
     return typ, name, opts
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c158
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c161
 _LU_REF = re.compile(r'^\s*(?:[-*+]\s*)?\[[^\]]*\]\(([^)#]*)(?:#([^)]*))?\)\s*$')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c160
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c163
 def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
     "Add what `.lu` `text` says to `doc`; follow `[..](file.lu)` references relative to `base`."
     intent, cur, lines, qna = None, None, text.splitlines(), False
@@ -976,7 +981,7 @@ def _lu_read(text: str, source: str, doc: _LuDoc, seen: set, base: Path | None):
         if cur is not None and cur[1] == 'phraselist': cur[4].append((0, line)); continue
         doc.problems.append(f"{where}: cannot read {line[:60]!r}")
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c162
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c165
 def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: set, base: Path | None):
     "Read the file a `[..](path#frag)` reference names into `doc`."
     if base is None: doc.problems.append(f"{where}: reference to {path!r} needs the file's folder"); return
@@ -992,7 +997,7 @@ def _lu_ref(path: str, frag: str | None, where: str, intent, doc: _LuDoc, seen: 
     seen.add(p)
     _lu_read(_read_text(p), str(p), doc, seen, p.parent)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c165
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c168
 def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
     "Child entities from indented `@ type name ...` lines, nested by indentation."
     out, stack = [], []
@@ -1006,7 +1011,7 @@ def _lu_children(items: list, where: str, problems: list) -> list[Entity]:
         stack.append((indent, e))
     return out
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c167
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
 def _lu_unique(items: list, doc: _LuDoc) -> list:
     "`items` (entities or phrase lists) with repeated names removed, differing repeats reported."
     out = {}
@@ -1016,7 +1021,7 @@ def _lu_unique(items: list, doc: _LuDoc) -> list:
             doc.dropped.append(f"a second, different definition of {x.name!r}; kept the first")
     return list(out.values())
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c170
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c173
 def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
     "Entities, phrase lists and intent features defined in `doc`."
     ents, pls, feats = [], [], {}
@@ -1055,7 +1060,7 @@ def _lu_entities(doc: _LuDoc) -> tuple[list[Entity], list[PhraseList], dict]:
         else: doc.problems.append(f"{where}: unknown definition type {typ!r}")
     return _lu_unique(ents, doc), _lu_unique(pls, doc), feats
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c173
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c176
 def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: dict, rep) -> EntitySpan | None:
     "An `EntitySpan` for a parsed label, declaring what it needs; None for labels of non-learned entities."
     name, role = d['entity'], None
@@ -1073,7 +1078,7 @@ def _lu_span(d: dict, text: str, ents: dict, parent: Entity | None, roles_of: di
     kids = [_lu_span(c, text, ents, ent, roles_of, rep) for c in d['children']]
     return EntitySpan(name, d['start'], d['end'], text[d['start']:d['end']], role, [k for k in kids if k])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c175
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
 def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base=None,
                 strict: bool = False) -> tuple[App, ImportReport]:
     "Read `.lu` (LUDown) `text` into a validated app; references are read relative to folder `base`."
@@ -1115,10 +1120,10 @@ def app_from_lu(text: str, name: str | None = None, source: str = 'app.lu', base
         f.kind = 'phraselist' if f.name in lists else 'model'
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c178
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c181
 def _lu_escape(text: str) -> str: return re.sub(r'([{}\\\[\]])', r'\\\1', text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c180
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c183
 def _lu_line(u: Utterance, app: App) -> str:
     "`u`'s text with its labels (nested) in `.lu` markup."
     roles = [r for e in app.entities for r in e.roles]
@@ -1133,12 +1138,12 @@ def _lu_line(u: Utterance, app: App) -> str:
         return out + _lu_escape(u.text[pos:end])
     return mark(u.entities, 0, len(u.text))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c182
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c185
 def _lu_name(name: str) -> str:
     "`name` as `.lu` writes it: quoted when it has spaces or brackets."
     return name if re.fullmatch(r'[^\s()\[\]{}=,\'"]+', name) else f"'{name}'"
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c184
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c187
 def _lu_entity(e: Entity) -> list[str]:
     "The `.lu` lines defining entity `e`."
     def opts(x):
@@ -1161,7 +1166,7 @@ def _lu_entity(e: Entity) -> list[str]:
     if e.kind == 'prebuilt': return [f"@ prebuilt {luis_prebuilt_name(e)}{opts(e)}"]
     return [f"@ patternany {_lu_name(e.name)}{opts(e)}"]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c186
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c189
 def app_to_lu(app: App) -> tuple[str, ExportReport]:
     "`.lu` text for `app` and what `.lu` could not carry."
     rep, out = ExportReport(app.name, 'lu'), []
@@ -1200,13 +1205,13 @@ def app_to_lu(app: App) -> tuple[str, ExportReport]:
                         patterns=len(app.patterns), phrase_lists=len(app.phrase_lists))
     return '\n'.join(out).rstrip() + '\n', rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c189
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c192
 CLU_PREBUILTS = {'Quantity.Number': 'number', 'Quantity.Ordinal': 'ordinal', 'DateTime': 'datetime',
                  'Email': 'email', 'PhoneNumber': 'phone', 'URL': 'url', 'Quantity.Currency': 'money',
                  'Quantity.Percentage': 'percentage', 'Quantity.Age': 'age',
                  'Quantity.Dimension': 'dimension', 'Quantity.Temperature': 'temperature'}
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c191
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c194
 def _utf16_to_index(text: str, offset: int) -> int:
     "The Python string index of UTF-16 code unit `offset` in `text`."
     units = 0
@@ -1215,11 +1220,11 @@ def _utf16_to_index(text: str, offset: int) -> int:
         units += 2 if ord(ch) > 0xFFFF else 1
     return len(text)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c193
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c196
 def _index_to_utf16(text: str, index: int) -> int:
     return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text[:index])
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c196
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c199
 def clu_list_values(comps: dict, # a CLU entity definition, or its components (`Entity.extra['clu']`)
                    ) -> list[dict]: # `[{'canonical', 'synonyms'}]` as a list entity's values; `[]`: no list
     "The values of a CLU entity's list component, all languages' synonyms together."
@@ -1227,7 +1232,7 @@ def clu_list_values(comps: dict, # a CLU entity definition, or its components (`
                  synonyms=[str(v) for syn in s.get('synonyms') or [] for v in syn.get('values') or []])
             for s in (comps.get('list') or {}).get('sublists') or []]
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c198
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c201
 def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
     "Our entity for a CLU entity definition, the definition itself kept in `extra['clu']`."
     name, comps = str(d.get('category')), {k: v for k, v in d.items() if k != 'category'}
@@ -1244,7 +1249,7 @@ def _clu_entity(d: dict, labelled: bool, rep: ImportReport) -> Entity:
         if pre[0]: return Entity(name, 'prebuilt', prebuilt=pre[0], extra=extra)
     return Entity(name, extra=extra)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c200
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c203
 def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
                  strict: bool = False) -> tuple[App, ImportReport]:
     "Read a CLU conversation project export into a validated app."
@@ -1285,7 +1290,7 @@ def app_from_clu(d: dict, name: str | None = None, source: str = 'project.json',
               intents=[str(i.get('category')) for i in a.get('intents') or []] or [NONE_INTENT])
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c203
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c206
 def _clu_entity_out(e: Entity, lang: str) -> dict:
     if 'clu' in e.extra: return dict(category=e.name, **e.extra['clu'])
     if e.kind == 'list':
@@ -1301,7 +1306,7 @@ def _clu_entity_out(e: Entity, lang: str) -> dict:
                     prebuilts=[dict(category=back.get(e.prebuilt or e.name, e.prebuilt or e.name))])
     return dict(category=e.name)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c205
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
 def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     "A CLU conversation project (2022-10-01-preview format) for `app` and what it could not carry."
     rep, keep = ExportReport(app.name, 'clu'), dict(app.extra.get('clu', {}))
@@ -1334,10 +1339,10 @@ def app_to_clu(app: App) -> tuple[dict, ExportReport]:
     rep.exported = dict(intents=len(app.intents), entities=len(d['assets']['entities']), utterances=len(utts))
     return d, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c208
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c211
 FORMATS = ('json', 'luis', 'jsonl', 'rasa', 'csv', 'folder', 'lu', 'clu')
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c210
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c213
 def _json_kind(d) -> str:
     "'clu', 'luis' or 'json' for a parsed `.json` document."
     if not isinstance(d, dict): return 'json'
@@ -1348,14 +1353,14 @@ def _json_kind(d) -> str:
     return 'luis' if any(isinstance(e, dict) and 'startPos' in e for u in d.get('utterances') or []
                          if isinstance(u, dict) for e in u.get('entities') or []) else 'json'
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c212
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c215
 def _folder_files(p: Path, fmt: str) -> list[Path]:
     "The files of folder `p` that make up a `fmt` app."
     if fmt == 'lu': return sorted(p.rglob('*.lu'))
     return sorted(f for f in p.rglob('*') if f.suffix.lower() in ('.yml', '.yaml') and f.is_file()
                   and not any(x.startswith('.') for x in f.relative_to(p).parts))
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c214
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c217
 def detect_format(path) -> str:
     "The format of the file or folder at `path`, one of `FORMATS`."
     p = Path(path)
@@ -1373,7 +1378,7 @@ def detect_format(path) -> str:
                                      ".jsonl, .yml/.yaml (Rasa), .lu, .csv, or pass fmt")
     return fmt
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c216
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c219
 def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]]:
     "One app with the intents, entities, utterances and structure of `apps` (the first definition wins)."
     out, notes = App(name or apps[0].name, apps[0].culture, apps[0].version, apps[0].description), []
@@ -1394,7 +1399,7 @@ def merge_apps(apps: list[App], name: str | None = None) -> tuple[App, list[str]
         for k, v in a.settings.items(): out.settings.setdefault(k, v)
     return out, notes
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c219
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c222
 def combine_apps(apps: list[App], # The apps, first first: its definitions and sentences win
                  name: str | None = None, # The merged app's name (default: the first's)
                  source: str = 'merged apps', # What the report calls the input
@@ -1407,7 +1412,7 @@ def combine_apps(apps: list[App], # The apps, first first: its definitions and s
     located = [(f"utterance {n}", u) for n, u in enumerate(app.utterances, 1)]
     return _finish(app, located, rep, source, strict=strict)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c221
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c224
 def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> tuple[App, ImportReport]:
     "Load several files as one app."
     fmts = {fmt or detect_format(p) for p in paths}
@@ -1431,7 +1436,7 @@ def _load_many(paths: list[Path], name, fmt, strict: bool, extractors: bool) -> 
     rep.dropped = [d for _, r in loaded for d in r.dropped] + rep.dropped
     return app, rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c222
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c225
 def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool = False,
              extractors: bool = False) -> tuple[App, ImportReport]:
     ("Load an app from `path` (a file, a folder, or a list of files read as one app; format detected unless "
@@ -1472,7 +1477,7 @@ def load_app(path, name: str | None = None, fmt: str | None = None, strict: bool
     if fmt == 'rasa': return app_from_rasa(text, name or p.stem, src, strict=strict, extractors=extractors)
     return {'jsonl': app_from_jsonl, 'csv': app_from_csv}[fmt](text, name or p.stem, src)
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c224
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c227
 def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
     "JSONL lines for `app`'s utterances and what JSONL could not carry."
     rep = ExportReport(app.name, 'jsonl')
@@ -1486,7 +1491,7 @@ def app_to_jsonl(app: App) -> tuple[str, ExportReport]:
                         utterances=len(app.utterances))
     return utterances_to_jsonl(app.utterances), rep
 
-# %% ../../nbs/nlu/11_nlu.formats.ipynb #c226
+# %% ../../nbs/nlu/11_nlu.formats.ipynb #c229
 def save_app(app: App, path, fmt: str | None = None) -> ExportReport:
     "Write `app` to `path` as json, jsonl, luis, lu, clu, rasa or csv (default: from the extension)."
     p, kinds = Path(path), ('json', 'jsonl', 'luis', 'lu', 'clu', 'rasa', 'csv')

@@ -294,13 +294,13 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     "A valid app from labelled JSONL rows, texts under two intents settled by `duplicates`, with notes."
     from pathlib import Path
     from chatbot.nlu.app import App
-    from chatbot.nlu.formats import load_split, read_jsonl
+    from chatbot.nlu.formats import load_split, read_jsonl_file
     p = Path(path)
     if p.is_dir():
         rows, valid = load_split(p, 'train'), load_split(p, 'valid')
         if rows is None: raise ValueError(f'{p} has no train.jsonl')
     elif p.suffix.lower() == '.jsonl':
-        rows, valid = read_jsonl(p.read_bytes().decode('utf-8-sig'), str(p)), None
+        rows, valid = read_jsonl_file(p), None
     else: raise ValueError(f'{p}: load_training_app reads a folder or a .jsonl file; use load_app for others')
     rows, notes = resolve_duplicates(rows, duplicates)
     first, copies = {}, 0
