@@ -534,8 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
                    'an app name in the store, or remote data: azure-blob://CONTAINER/PATH or https://')
     t.add_argument('--out', required=True, help='artifact folder to write')
     t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% '
-                   'split when that holds 30+ utterances; smaller apps train every epoch)')
-    t.add_argument('--epochs', type=int, help='maximum epochs (default 40, early stopping usually ends sooner)')
+                   'split when that holds 30+ utterances; smaller apps train until the learning rate has '
+                   'decayed to a tenth, 15 epochs)')
+    t.add_argument('--epochs', type=int, help='maximum epochs (default 40; early stopping, or for a small app the '
+                   'learning rate\'s decay, usually ends sooner)')
     t.add_argument('--seed', type=int, help='random seed (default 0)')
     t.add_argument('--morphology', choices=['auto', 'kiwi'], help='Korean morphemes (Kiwi) as features: auto = when '
                    'a fifth of the texts are Hangul; off by default (Kiwi costs ~250 MB in each serving process)')

@@ -123,6 +123,15 @@ def test_validation_intents_missing_from_training_are_left_out(mini_app):
     assert trained.info['valid_intents_not_trained'] == ['atis_airfare#atis_flight'] and trained.info['n_valid'] == 10
 
 
+def test_without_a_validation_split_training_stops_when_the_learning_rate_is_spent(mini_app):
+    "Nothing to stop on: the epochs after the rate falls under `min_lr_fraction` of its start are not run."
+    from chatbot.nlu.train import train
+    from chatbot.nlu.model import HParams
+    hp = HParams(epochs=40, lr_decay=0.5, min_lr_fraction=0.1)          # rates 1, 1/2, 1/4, 1/8, then 1/16 < 0.1
+    trained = train(mini_app.utterances, intents=mini_app.intents, hp=hp, progress=False)
+    assert trained.info['n_valid'] == 0 and trained.info['epochs_run'] == 4 and trained.hparams.min_lr_fraction == 0.1
+
+
 def test_small_apps_train_every_epoch_without_a_tiny_validation_split(mini_model):
     "Holding out 10% of ~120 utterances would leave a dozen lines to stop on; small apps train all their epochs instead."
     from chatbot.nlu.train import MIN_VALIDATION

@@ -146,7 +146,7 @@ def _live_in_group(pgid: int) -> list[int]:
 def test_cancel_running_run_kills_it(env):
     from chatbot.admin.runs import run_one
     s = env['store']
-    rid = s.submit('slow', env['data'], {'epochs': 200, 'hparams': {'patience': 200}})
+    rid = s.submit('slow', env['data'], {'epochs': 200, 'hparams': {'patience': 200, 'min_lr_fraction': 0}})
     out = {}
     t = threading.Thread(target=lambda: out.update(run=run_one(s, poll=0.2)))
     t.start()

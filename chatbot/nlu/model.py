@@ -61,6 +61,7 @@ class HParams:
     max_floor: float = 0.3
     entity_swaps: int = 4
     token_vectors: int = 64
+    min_lr_fraction: float = 0.1
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 

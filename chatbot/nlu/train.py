@@ -24,11 +24,11 @@ from .formats import clu_list_values
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
            'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for',
            'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
-           'balanced_weights', 'LazyAdam', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
-           'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
-           'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'fit_lexical_tagger',
-           'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows',
-           'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train', 'train_app']
+           'balanced_weights', 'LazyAdam', 'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches',
+           'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
+           'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
+           'fit_lexical_tagger', 'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger',
+           'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -175,6 +175,12 @@ MIN_STEPS_PER_EPOCH = 25
 MIN_VALIDATION = 30
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c042
+def epochs_to_run(hp: HParams, validated: bool) -> int:
+    "How many epochs training runs: `hp.epochs` with a validation split, else while the rate is high enough."
+    if validated or not hp.min_lr_fraction or hp.lr_decay >= 1: return hp.epochs
+    return max(1, min(hp.epochs, 1 + int(math.log(hp.min_lr_fraction) / math.log(hp.lr_decay))))
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c045
 @dataclass
 class TrainedModel:
     "Everything an artifact needs: features, labels, weights and how they were made."
@@ -188,7 +194,7 @@ class TrainedModel:
     valid: list = field(default_factory=list)
     calibration: dict = field(default_factory=dict)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c044
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c047
 def _check_data(utterances, intents):
     if not utterances: raise AppValidationError(['training data is empty: add labelled utterances first'])
     used = {u.intent for u in utterances}
@@ -198,7 +204,7 @@ def _check_data(utterances, intents):
         raise AppValidationError([f'training needs examples of at least two intents, '
                                   f'found only {sorted(used)}'])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c047
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c050
 def generic_none(utterances, # the training utterances
                  max_overlap: float = 0.3, # leave out sentences whose word-set Jaccard with one is higher
                 ) -> list[Utterance]:
@@ -214,7 +220,7 @@ def generic_none(utterances, # the training utterances
     return [Utterance(t, NONE_INTENT, dataset='generic-none') for t in data['ko' if korean else 'en']
             if not close(t)]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c050
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c053
 def _setup_tf(seed: int):
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -223,7 +229,7 @@ def _setup_tf(seed: int):
     tf.config.experimental.enable_op_determinism()
     return tf
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c052
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c055
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
                     transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
@@ -239,13 +245,13 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
             out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c056
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c059
 def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
     "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
     preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c059
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c062
 def crf_nll(emissions, tags, mask, transitions):
     "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
     import tensorflow as tf
@@ -260,7 +266,7 @@ def crf_nll(emissions, tags, mask, transitions):
                      initializer=emissions[:, 0])
     return tf.reduce_logsumexp(alpha, 1) - gold
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c063
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
 DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
 
 def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
@@ -286,7 +292,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
         raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
                       duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
                       name: str | None = None, # the app's name; default: the folder's or file's
@@ -311,7 +317,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
     return app.validate(), valid, notes
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c072
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: list[str],
                   vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -328,7 +334,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
             lex.append(lexical_logits(W, t, featurizer.phrase_terms(t), v))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c071
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c074
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -350,7 +356,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c078
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -366,7 +372,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     ok = t >= low - 1e-12
     return round(float(t[ok].max()), 4) if ok.any() else 0.0
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c078
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
 def choose_energy_threshold(energy: np.ndarray, # `intent_energy` of each held-out utterance
                             top: np.ndarray, # its calibrated top probability
                             budget: float, # right answers one may expect to lose (the probability rule's)
@@ -378,7 +384,7 @@ def choose_energy_threshold(energy: np.ndarray, # `intent_energy` of each held-o
     k = int(np.searchsorted(lost, budget + 1e-9, side='right'))
     return round(float(e[k - 1]), 4) if k else None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
 def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
                       probs: np.ndarray, # calibrated probabilities `[n, intents]` of the held-out utterances
                       y: np.ndarray, # their gold intent indices
@@ -400,7 +406,7 @@ def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
                    energy_none_rate=round(float((energy < e).mean()), 4))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -418,7 +424,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
     z = calibrated_logits(net, lex, scales)
     return calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c086
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c089
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -451,7 +457,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
     return calibration_trade(scales, softmax(scales['lexical'] * lex), y, hp,
                              f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model')
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -466,7 +472,7 @@ def fit_lexical_tagger(utterances, # labelled utterances
         if dense is not None: dense.append(tokens_from.encode_tokens(u.text, [t[1:] for t in toks])[1])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c094
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -483,7 +489,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -533,7 +539,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -550,7 +556,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -587,7 +593,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -610,7 +616,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -638,7 +644,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -655,7 +661,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c113
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c116
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -731,7 +737,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     infer = tf.function(lambda inputs, training=False: model(inputs, training=False), reduce_retracing=True)
     rng = np.random.default_rng(hp.seed)
     best, best_w, best_epoch, history, waited = -1.0, None, 0, [], 0
-    bar = tqdm(range(1, hp.epochs + 1), desc='training', unit='epoch', disable=not progress, file=sys.stderr)
+    last = epochs_to_run(hp, bool(valid_ex))
+    bar = tqdm(range(1, last + 1), desc='training', unit='epoch', disable=not progress, file=sys.stderr)
     for epoch in bar:
         opt.lr.assign(hp.lr * hp.lr_decay ** (epoch - 1))
         losses = [float(step(*(tf.constant(b[n]) for n in (*INPUTS, 'intent', 'tags'))))
@@ -748,7 +755,7 @@ def train(utterances: list[Utterance], # labelled training utterances
             else: waited += 1
         history.append(row)
         bar.set_postfix({k: round(v, 4) for k, v in row.items() if k != 'epoch'})
-        if on_epoch is not None: on_epoch(row, hp.epochs)
+        if on_epoch is not None: on_epoch(row, last)
         if valid_ex and waited >= hp.patience: break
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
@@ -814,7 +821,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
