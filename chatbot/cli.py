@@ -536,8 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--valid', help='validation data for early stopping (default: the folder\'s valid.jsonl or a 10%% '
                    'split when that holds 30+ utterances; smaller apps train until the learning rate has '
                    'decayed to a tenth, 15 epochs)')
-    t.add_argument('--epochs', type=int, help='maximum epochs (default 40; early stopping, or for a small app the '
-                   'learning rate\'s decay, usually ends sooner)')
+    t.add_argument('--epochs', type=int, help='maximum epochs (default 40; early stopping, or for a small app '
+                   'the learning rate\'s decay, usually ends sooner)')
     t.add_argument('--seed', type=int, help='random seed (default 0)')
     t.add_argument('--morphology', choices=['auto', 'kiwi'], help='Korean morphemes (Kiwi) as features: auto = when '
                    'a fifth of the texts are Hangul; off by default (Kiwi costs ~250 MB in each serving process)')

@@ -224,7 +224,7 @@ def _read_text(path: Path) -> str:
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c046
 def read_jsonl_file(path) -> list[Utterance]:
-    "Utterances of the JSONL file at `path`, each checked as `read_jsonl` does; a bad byte named by its offset."
+    "Utterances of the JSONL file at `path`, checked as `read_jsonl` checks them; a bad byte named by offset."
     return read_jsonl(_read_text(path), str(path))
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c049
