@@ -177,7 +177,7 @@ MIN_VALIDATION = 30
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c042
 def epochs_to_run(hp: HParams, validated: bool) -> int:
     "How many epochs training runs: `hp.epochs` with a validation split, else while the rate is high enough."
-    if validated or not hp.min_lr_fraction or hp.lr_decay >= 1: return hp.epochs
+    if validated or not 0 < hp.min_lr_fraction < 1 or not 0 < hp.lr_decay < 1: return hp.epochs
     return max(1, min(hp.epochs, 1 + int(math.log(hp.min_lr_fraction) / math.log(hp.lr_decay))))
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c045
