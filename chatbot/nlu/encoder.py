@@ -4,16 +4,16 @@
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c003
 from __future__ import annotations
-import importlib.util, os, threading, weakref
+import atexit, importlib.util, os, threading, weakref
 from itertools import chain
 import numpy as np
 
 # %% auto #0
-__all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE', 'MINILM_DIM',
-           'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph', 'OnnxUse',
-           'cached_arrays', 'Background', 'Lazy', 'prefetch_tokenizer', 'SentenceEncoder', 'minilm_available',
-           'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'span_states', 'minilm_arrays', 'MiniLM',
-           'JointEncoder', 'token_encoder', 'ascii_text', 'get_encoder', 'model_encoder']
+__all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'EXIT_WAIT', 'PRECISIONS', 'MINILM', 'MINILM_PACKAGE', 'MINILM_MODULE',
+           'MINILM_DIM', 'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph',
+           'OnnxUse', 'cached_arrays', 'Background', 'Lazy', 'prefetch_tokenizer', 'SentenceEncoder',
+           'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'span_states',
+           'minilm_arrays', 'MiniLM', 'JointEncoder', 'token_encoder', 'ascii_text', 'get_encoder', 'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -324,6 +324,13 @@ def _finish_before_fork():
         if job._thread is not threading.current_thread(): job._done.wait()   # a job may fork itself
 
 os.register_at_fork(before=_finish_before_fork)
+
+EXIT_WAIT = 30.0
+
+def _finish_before_exit():
+    for job in list(_PENDING): job._done.wait(EXIT_WAIT)
+
+atexit.register(_finish_before_exit)
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c032
 class Lazy:
