@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 import numpy as np
+from .encoder import Background
 
 # %% auto #0
 __all__ = ['TOKEN_RE', 'N_SHAPES', 'KIWI_OPTIONS', 'HANGUL_SHARE', 'tokenize', 'word_spans', 'token_bag', 'Encoded',
@@ -128,37 +129,29 @@ def _load_kiwi():
     return k
 
 def preload_kiwi() -> None:
-    "Start loading the Kiwi analyzer in a background thread, once per process."
+    "Start loading the Kiwi analyzer in the background, once per process."
     with _kiwi_lock:
-        if 'thread' in _kiwi_state: return
+        if 'job' in _kiwi_state: return
         # imported here (0.2 s), so that no import is under way in another thread when the process forks
         try: importlib.import_module('kiwipiepy')
-        except ImportError: pass   # the thread says so, clearly
-        def run():
-            try: _kiwi_state['kiwi'] = _load_kiwi()
-            except Exception as e: _kiwi_state['error'] = e
-        _kiwi_state['thread'] = threading.Thread(target=run, name='kiwi-load', daemon=True)
-        _kiwi_state['thread'].start()
+        except ImportError: pass   # the job says so, clearly
+        # a `Background` job: a fork and the process's exit wait for it, so neither stops it inside Kiwi's C++
+        _kiwi_state['job'] = Background(_load_kiwi, 'kiwi-load')
 
 def kiwi():
-    "The process's Kiwi analyzer (waits for `preload_kiwi`'s thread)."
+    "The process's Kiwi analyzer (waits for `preload_kiwi`'s job)."
     preload_kiwi()
-    _kiwi_state['thread'].join()
-    if 'error' in _kiwi_state: raise _kiwi_state['error']
-    return _kiwi_state['kiwi']
+    return _kiwi_state['job'].get()
 
 # %% ../../nbs/nlu/12_nlu.text.ipynb #c031
 _analyse_lock = threading.Lock()
-
-def _before_fork():
-    if (t := _kiwi_state.get('thread')) is not None and t is not threading.current_thread(): t.join()
 
 def _after_fork_in_child():
     global _kiwi_lock, _analyse_lock
     _kiwi_lock, _analyse_lock = threading.Lock(), threading.Lock()
 
 if hasattr(os, 'register_at_fork'):
-    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 @lru_cache(maxsize=4096)
 def morphemes(text: str) -> tuple:
