@@ -213,7 +213,7 @@ def load_split(folder, split: str = 'train') -> Optional[list[Utterance]]:
     if split not in ('train', 'valid', 'test'):
         raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
     f = Path(folder)/f'{split}.jsonl'
-    return read_jsonl(_read_text(f), str(f)) if f.exists() else None
+    return read_jsonl_file(f) if f.exists() else None
 
 # %% ../../nbs/nlu/11_nlu.formats.ipynb #c044
 def _read_text(path: Path) -> str:
