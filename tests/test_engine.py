@@ -138,3 +138,38 @@ def test_small_apps_train_every_epoch_without_a_tiny_validation_split(mini_model
     trained, _ = mini_model
     assert trained.info['n_train'] * trained.hparams.valid_fraction < MIN_VALIDATION
     assert trained.info['n_valid'] == 0 and trained.info['epochs_run'] == trained.hparams.epochs == trained.info['best_epoch']
+
+
+def test_an_app_without_entities_or_a_validation_split_is_trained_without_the_network(mini_app, tmp_path):
+    "Its intents are the cross-validated lexical model's alone and it has nothing to tag: the network is left out."
+    from unittest import mock
+    import chatbot.nlu.train as T
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    from chatbot.nlu.predict import Predictor, save_model
+    plain = [Utterance(u.text, u.intent) for u in mini_app.utterances]          # the mini app, entities left out
+    lean = T.train(plain, intents=mini_app.intents, hp=HParams(epochs=3), progress=False)
+    with mock.patch.object(T, 'lexical_only', lambda *a, **k: False):         # as every app trained before
+        full = T.train(plain, intents=mini_app.intents, hp=HParams(epochs=3), progress=False)
+    assert (lean.info['network'], lean.info['epochs_run'], full.info['network'], full.info['epochs_run']) == (False, 0, True, 3)
+    assert 'tok_emb' not in lean.weights and 'intent/kernel' not in lean.weights and 'lexical_emb' in lean.weights
+    assert lean.calibration['network'] == full.calibration['network'] == 0.0   # the network had no say anyway
+    a, b = Predictor.from_trained(lean), Predictor.from_trained(full)
+    texts = [u.text for u in plain[::5]] + ['something else entirely', '배송 언제 와요', '?!']
+    for t in texts:
+        pa, pb = a.predict(t), b.predict(t)
+        assert (pa.top_intent, pa.entities) == (pb.top_intent, []) and abs(pa.score - pb.score) < 1e-6, t
+    served = Predictor.load(save_model(lean, tmp_path/'lean', mini_app))        # float16 embeddings in the artifact
+    assert served.network is False
+    assert all(abs(served.predict(t).score - a.predict(t).score) < 2e-3 for t in texts)
+
+
+def test_an_app_too_small_to_cross_validate_keeps_the_network(mini_app):
+    "Under ten examples to cross-validate on, the intent comes from the fixed mix of both models, which needs the network."
+    from chatbot.nlu.train import train
+    from chatbot.nlu.app import Utterance
+    from chatbot.nlu.model import HParams
+    tiny = [Utterance(t, i) for t, i in [('hi there', 'Greet'), ('hello', 'Greet'), ('bye now', 'Bye'), ('see you', 'Bye')]]
+    trained = train(tiny, hp=HParams(epochs=2), progress=False)
+    assert (trained.info['network'], trained.info['epochs_run'], trained.calibration) == (True, 2, {})
+    assert 'tok_emb' in trained.weights

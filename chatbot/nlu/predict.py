@@ -141,6 +141,10 @@ class Predictor:
         self.calibration = calibration or None   # None: the fixed mix of artifacts made before calibration
         self.energy_threshold = energy_threshold if self.calibration else None
         self.none_index = self.intents.index(NONE_INTENT) if NONE_INTENT in self.intents else None
+        # a model trained without the network (`chatbot.nlu.train.lexical_only`) answers with its lexical one
+        self.network = 'tok_emb' in weights
+        if not self.network and 'lexical_emb' not in weights:
+            raise ValueError(f"the model {version or 'given'} has neither a network nor a lexical model")
         # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
@@ -219,7 +223,8 @@ class Predictor:
                              f'{bad.start()}, which is not text')
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
-        il, tl = forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent)
+        il, tl = (forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent) if self.network else
+                  (np.zeros(len(self.intents), np.float32), np.zeros((len(enc.tokens), len(self.tag_names)))))
         dense = None   # the tokens' vectors, where the lexical CRF reads them: from the encoder's one run
         if self.encoder is None: vec = None
         elif 'crf_lex/dense' in self.W:

@@ -28,7 +28,8 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
            'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
            'fit_lexical_tagger', 'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger',
-           'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'train', 'train_app']
+           'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'lexical_only',
+           'fit_network', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -661,49 +662,27 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c116
-def train(utterances: list[Utterance], # labelled training utterances
-          valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
-          intents: list[str] | None = None, # the app's intents (`None` added); default: those used
-          hp: HParams | None = None, # hyper-parameters; `HParams()` by default
-          progress: bool = True, # show a progress bar on stderr
-          on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
-          duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
-          phrase_lists=None, # the app's `PhraseList`s (phrase lists, lookups, regex features): token features
-          entity_values: dict | None = None, # entity -> values the app lists for it (`listed_values`)
-         ) -> TrainedModel:
-    "Train the joint network on `utterances`, early-stopping on `valid` (or a held-out split); calibrate it."
-    hp = hp or HParams()
-    hp, untuned = encoder_choice(hp, utterances)
-    # a missing package fails here, before any training; with tuning, MiniLM comes later, the model's own
-    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision,
-                           hp.encoder_english and not hp.encoder_tune)
-               if hp.encoder and hp.lexical else None)
-    intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
-    if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
-    utterances, conflicts = resolve_duplicates(utterances, duplicates)
-    valid, valid_conflicts = resolve_duplicates(valid, duplicates) if valid else (valid, [])
-    if none := generic_none(utterances): utterances = list(utterances) + none   # one intent: generic None
-    _check_data(utterances, intents)
-    t0 = time.time()
-    held, own = [], valid is None  # a small app's calibration split; whether validation is the app's own data
-    if valid is None and len(utterances) * hp.valid_fraction >= MIN_VALIDATION:
-        utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
-    elif valid is None and hp.calibrate and not hp.lexical:   # with the lexical model: cross-validated below
-        kept, held = split_validation(utterances, hp.calibration_fraction, hp.seed)
-        if len(held) >= MIN_CALIBRATION and len({u.intent for u in kept}) >= 2: utterances = kept
-        else: held = []
-    # a validation utterance of an intent the training data lacks can never be right; leave it out, and say so
-    unseen = sorted({u.intent for u in valid or []} - set(intents))
-    if unseen: valid = [u for u in valid if u.intent in set(intents)]
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
+def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
+                 validated: bool, # whether the app has a validation split (there the network has a say)
+                 held_out: bool, # whether examples were held out to calibrate the network
+                ) -> bool:
+    "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
+    return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
+def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
+                valid_ex: list[Example], # the validation examples; empty: no early stopping
+                valid, # the validation utterances behind `valid_ex`, for their gold spans
+                intents: list[str], tag_names: list[str], # the model's labels
+                vocab_size: int, # the token embedding's rows (the featurizer's vocabulary and 2)
+                hp: HParams, progress: bool = True, # a progress bar on stderr
+                on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
+               ) -> tuple[dict, list[dict], int]: # the weights, a row an epoch, the best epoch (0: the last)
+    "The network's weights: the joint intent and tag model trained on `train_ex`."
     tf = _setup_tf(hp.seed)
     from tqdm.auto import tqdm
-    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists,
-                                morphology=hp.morphology)
-    tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
-    train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
-    valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
-    model = build_keras_model(hp, len(featurizer.vocab) + 2, N_SHAPES, len(intents), len(tag_names))
+    model = build_keras_model(hp, vocab_size, N_SHAPES, len(intents), len(tag_names))
     model(pad_batch(train_ex[:2]))
     # small apps (LUIS apps often have a few dozen utterances) get their data repeated so an epoch has enough
     # steps
@@ -760,6 +739,54 @@ def train(utterances: list[Utterance], # labelled training utterances
     bar.close()
     weights = best_w if best_w is not None else keras_weights(model)
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
+    return weights, history, best_epoch
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
+def train(utterances: list[Utterance], # labelled training utterances
+          valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
+          intents: list[str] | None = None, # the app's intents (`None` added); default: those used
+          hp: HParams | None = None, # hyper-parameters; `HParams()` by default
+          progress: bool = True, # show a progress bar on stderr
+          on_epoch=None, # called as `on_epoch(row, max_epochs)` after each epoch
+          duplicates: str = 'majority', # a text under two intents: `majority`, `drop` or `strict` (refuse)
+          phrase_lists=None, # the app's `PhraseList`s (phrase lists, lookups, regex features): token features
+          entity_values: dict | None = None, # entity -> values the app lists for it (`listed_values`)
+         ) -> TrainedModel:
+    "Train and calibrate a model of `utterances`; its network stops early on `valid` (or a held-out split)."
+    hp = hp or HParams()
+    hp, untuned = encoder_choice(hp, utterances)
+    # a missing package fails here, before any training; with tuning, MiniLM comes later, the model's own
+    encoder = (get_encoder('training with HParams(encoder=True)', hp.encoder_precision,
+                           hp.encoder_english and not hp.encoder_tune)
+               if hp.encoder and hp.lexical else None)
+    intents = list(intents or sorted({u.intent for u in utterances} | {NONE_INTENT}))
+    if NONE_INTENT not in intents: intents = [NONE_INTENT] + intents
+    utterances, conflicts = resolve_duplicates(utterances, duplicates)
+    valid, valid_conflicts = resolve_duplicates(valid, duplicates) if valid else (valid, [])
+    if none := generic_none(utterances): utterances = list(utterances) + none   # one intent: generic None
+    _check_data(utterances, intents)
+    t0 = time.time()
+    held, own = [], valid is None  # a small app's calibration split; whether validation is the app's own data
+    if valid is None and len(utterances) * hp.valid_fraction >= MIN_VALIDATION:
+        utterances, valid = split_validation(utterances, hp.valid_fraction, hp.seed)
+    elif valid is None and hp.calibrate and not hp.lexical:   # with the lexical model: cross-validated below
+        kept, held = split_validation(utterances, hp.calibration_fraction, hp.seed)
+        if len(held) >= MIN_CALIBRATION and len({u.intent for u in kept}) >= 2: utterances = kept
+        else: held = []
+    # a validation utterance of an intent the training data lacks can never be right; leave it out, and say so
+    unseen = sorted({u.intent for u in valid or []} - set(intents))
+    if unseen: valid = [u for u in valid if u.intent in set(intents)]
+    featurizer = Featurizer.fit([u.text for u in utterances], buckets=hp.buckets, phrases=phrase_lists,
+                                morphology=hp.morphology)
+    tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
+    train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
+    valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
+    # an app whose intents the cross-validated lexical model answers alone and that has no entity to tag has
+    # no use for the network, which would take most of its training and then be scaled by 0
+    network = lambda: fit_network(train_ex, valid_ex, valid, intents, tag_names, len(featurizer.vocab) + 2,
+                                  hp, progress, on_epoch)
+    no_network = lexical_only(hp, tag_names, validated=bool(valid), held_out=bool(held))
+    weights, history, best_epoch = ({}, [], 0) if no_network else network()
     index = {n: i for i, n in enumerate(intents)}
     tuning = None
     if hp.encoder_tune and encoder is not None:
@@ -782,6 +809,8 @@ def train(utterances: list[Utterance], # labelled training utterances
         calibration['lexical_refit'] = True
     if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
+    if no_network and not calibration:   # too few examples to cross-validate: the fixed mix needs the network
+        net, history, best_epoch = network(); weights.update(net); no_network = False
     mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
     # with the English encoder, the lexical CRF reads its token vectors too
     tokens_from = token_encoder(encoder) if hp.token_vectors and encoder is not None else None
@@ -808,7 +837,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp, featurizer.config() | listed),
                 duplicates=conflicts, calibration=calibration, generic_none=len(none),
-                entity_swaps=len(swapped))
+                entity_swaps=len(swapped), network=not no_network)
     if 'lexical/enc_kernel' in weights: info['encoder'] = encoder.info()
     if tuning or untuned: info['encoder_tuning'] = tuning or dict(skipped=untuned)
     if 'ood/floor' in weights:
@@ -821,7 +850,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c125
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
