@@ -82,14 +82,14 @@ def _push_trained(registry, out, metrics: dict, publish_if_better: bool):
 def _train_in_process(a, app: App, valid):
     "`chatbot train --direct`: train `app` in this process, without the notebook record (scripts, benchmarks)."
     from chatbot.nlu.model import HParams
-    from chatbot.admin.runs import train_in_process, training_notes
+    from chatbot.admin.runs import train_in_process, training_notes, trained_line
     hp = HParams(**{k: v for k, v in dict(epochs=a.epochs, seed=a.seed, morphology=a.morphology,
                                           encoder_tune=a.tune_encoder).items() if v is not None})
     print(f'training {app.name!r}: {len(app.utterances)} utterances, {len(app.intents)} intents, '
           f'{len(app.learned_entities)} learned entities', file=sys.stderr)
     out, metrics, i = train_in_process(app, valid, a.out, hp, a.duplicates, progress=not a.quiet)
     size = sum(f.stat().st_size for f in Path(out).iterdir())
-    print(f"trained in {i['seconds']}s ({i['epochs_run']} epochs, best {i['best_epoch']}); {metrics['data']}: "
+    print(f"{trained_line(i)}; {metrics['data']}: "
           f"intent accuracy {metrics['intent_accuracy']:.2%}, entity F1 {metrics['entity']['f1']:.2%}")
     if i['valid_intents_not_trained']:
         print('note: validation utterances of intents absent from training were left out: '

@@ -19,7 +19,8 @@ __all__ = ['RECORD_FILES', 'RUN_STATES', 'FINISHED', 'TrainingRunError', 'report
            'per_label_table', 'confused_pairs', 'utterance_table', 'confidence_table', 'plot_confusion', 'figure_png',
            'template_path', 'render_html', 'add_record_files', 'execute_training', 'Run', 'RunStore', 'beats',
            'production_metrics', 'publish_to_staging_if_better', 'push_trained', 'train_in_process', 'training_notes',
-           'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run', 'read_log']
+           'trained_line', 'emit_model_trained', 'run_one', 'recover', 'run_forever', 'snapshot_app', 'submit_app_run',
+           'read_log']
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c006
 class TrainingRunError(RuntimeError):
@@ -559,6 +560,14 @@ def training_notes(info: dict, # a `TrainedModel.info`
     return out
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c095
+def trained_line(info: dict, # a `TrainedModel.info`
+                ) -> str:
+    "How long training took and what it ran, for a run's report and `chatbot train --direct`."
+    ran = (f"{info['epochs_run']} epochs, best {info['best_epoch']}" if info.get('network', True)
+           else 'the lexical model only: no entity to tag, intents cross-validated')
+    return f"trained in {info['seconds']}s ({ran})"
+
+# %% ../../nbs/admin/51_admin.runs.ipynb #c098
 def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None, timeout: float = 10) -> None:
     ("Send a `model-trained` event to the `model-events` queue and POST it to `webhook_url` "
      "(failures are logged).")
@@ -571,7 +580,7 @@ def emit_model_trained(event: dict, queues=None, webhook_url: str | None = None,
         try: urllib.request.urlopen(req, timeout=timeout).read()
         except Exception as e: _log.warning('model-trained webhook %s failed: %s', webhook_url, e)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c099
+# %% ../../nbs/admin/51_admin.runs.ipynb #c102
 def _child_main(spec_path: str) -> int:
     "Entry point of the child process: execute the training and write the outcome next to the spec."
     spec = json.loads(Path(spec_path).read_text())
@@ -590,12 +599,12 @@ def _child_main(spec_path: str) -> int:
     result.write_text(json.dumps(out))
     return 0 if out['ok'] else 1
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c101
+# %% ../../nbs/admin/51_admin.runs.ipynb #c104
 def _read_json(path) -> dict | None:
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return None
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c104
+# %% ../../nbs/admin/51_admin.runs.ipynb #c107
 def _kill(proc) -> None:
     "Stop the child process group: TERM, then KILL."
     try: os.killpg(proc.pid, signal.SIGTERM)
@@ -606,7 +615,7 @@ def _kill(proc) -> None:
         except ProcessLookupError: pass
         proc.wait()
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c107
+# %% ../../nbs/admin/51_admin.runs.ipynb #c110
 def run_one(store: RunStore, # The run store to take the run from
             registry=None, # Where to push the artifact; None to keep it only in the run folder
             queues=None, # Where to send the `model-trained` event
@@ -687,7 +696,7 @@ def run_one(store: RunStore, # The run store to take the run from
     return store.update(run.id, state='succeeded', finished_at=time.time(), version=version,
                         published_to=published, message=message)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c111
+# %% ../../nbs/admin/51_admin.runs.ipynb #c114
 def _alive(pid) -> bool:
     if not pid: return False
     try: os.kill(int(pid), 0)
@@ -695,7 +704,7 @@ def _alive(pid) -> bool:
     except PermissionError: return True
     return True
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c114
+# %% ../../nbs/admin/51_admin.runs.ipynb #c117
 def recover(store: RunStore, alive=_alive) -> list[str]:
     "Fail the running runs whose process is gone (same machine); return their ids."
     out = []
@@ -706,7 +715,7 @@ def recover(store: RunStore, alive=_alive) -> list[str]:
             out.append(r.id)
     return out
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c117
+# %% ../../nbs/admin/51_admin.runs.ipynb #c120
 def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | None = None,
                 publish_if_better: bool = True, idle: float = 2.0, stop=None) -> None:
     "Run queued runs one after another until `stop` (a `threading.Event`) is set."
@@ -716,7 +725,7 @@ def run_forever(store: RunStore, registry=None, queues=None, webhook_url: str | 
             if stop is not None: stop.wait(idle)
             else: time.sleep(idle)
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c122
+# %% ../../nbs/admin/51_admin.runs.ipynb #c125
 def snapshot_app(store, app: str, folder) -> Path:
     "Write store app `app` to a timestamped JSON file in `folder`; return its path."
     from chatbot.nlu.formats import save_app
@@ -725,14 +734,14 @@ def snapshot_app(store, app: str, folder) -> Path:
     save_app(a, p, 'json')
     return p
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c125
+# %% ../../nbs/admin/51_admin.runs.ipynb #c128
 def submit_app_run(runs: RunStore, store, app: str, parameters: dict | None = None) -> str:
     "Queue a run of store app `app` on a fresh snapshot of its data; return the run id."
     if not store.has_app(app): raise ValueError(f'no app named {app!r} in the store')
     snap = snapshot_app(store, app, runs.runs_dir/'snapshots')
     return runs.submit(app, snap, dict(parameters or {}))
 
-# %% ../../nbs/admin/51_admin.runs.ipynb #c128
+# %% ../../nbs/admin/51_admin.runs.ipynb #c131
 def read_log(run: Run, max_chars: int = 20_000) -> str:
     "The end of a run's log (empty before it starts)."
     if not run.log_path or not Path(run.log_path).exists(): return ''
