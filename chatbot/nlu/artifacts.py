@@ -31,11 +31,13 @@ def sha256_file(path: Path) -> str:
 def library_versions() -> dict:
     "Versions of the libraries that made an artifact."
     import chatbot, h5py
+    from importlib import metadata
     out = dict(python=platform.python_version(), chatbot=chatbot.__version__, numpy=np.__version__,
                h5py=h5py.__version__)
-    for mod in ('tensorflow', 'keras'):
-        try: out[mod] = __import__(mod).__version__
-        except ImportError: pass
+    for mod, dists in (('tensorflow', ('tensorflow', 'tensorflow-cpu')), ('keras', ('keras',))):
+        for dist in dists:
+            try: out[mod] = metadata.version(dist); break
+            except metadata.PackageNotFoundError: pass
     return out
 
 # %% ../../nbs/nlu/18_nlu.artifacts.ipynb #c017
