@@ -108,7 +108,7 @@ def cmd_evaluate(a):
     else: utts = resolve_app(a.data, a.settings)[0].utterances         # 'demo' or an app in the store
     for n in notes: print(f'note: {n}', file=sys.stderr)
     if not utts: raise CLIError(f'{a.data} holds no utterances to evaluate on')
-    metrics = evaluate_artifact(a.model, utts)[0]
+    metrics = evaluate_artifact(pred, utts)[0]                          # the model loaded above
     metrics.update(data=str(a.data), model=pred.version, notes=notes)
     out = Path(a.out) if a.out else Path(a.model)/'evaluation.json'
     out.write_text(json.dumps(metrics, indent=1, ensure_ascii=False))

@@ -84,6 +84,16 @@ def test_evaluate_json_and_saved(cli_model, mini_file):
     assert m['n'] == len(mini_file.read_text().splitlines()) and 0 <= m['entity']['f1'] <= 1 and m['confusion']['labels']
     assert json.loads((cli_model/'evaluation.json').read_text())['n'] == m['n']
 
+def test_evaluate_loads_the_model_once(cli_model, mini_file, tmp_path, capsys):
+    "Once to check it and score it: a large model's load is most of what an evaluation costs."
+    from unittest import mock
+    from chatbot.cli import main
+    from chatbot.nlu.predict import Predictor
+    with mock.patch.dict(os.environ), mock.patch.object(Predictor, 'load', wraps=Predictor.load) as load:
+        assert main(['evaluate', str(cli_model), str(mini_file), '--json', '--out', str(tmp_path/'e.json')]) == 0
+    assert load.call_count == 1
+    assert json.loads(capsys.readouterr().out)['n'] == len(mini_file.read_text().splitlines())
+
 @pytest.mark.parametrize('args, message', [
     (['train', 'no/such/file.jsonl', '--out', '/tmp/x'], 'not a file'),
     (['predict', '/tmp', 'hi'], 'not a model artifact'),

@@ -116,11 +116,13 @@ def load_training_data(data, # A folder, a file, `demo`, a store app name or a r
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c025
-def evaluate_artifact(artifact, utterances) -> tuple[dict, list[dict]]:
+def evaluate_artifact(artifact, # an artifact folder, or a `Predictor` already loaded from one (loaded once)
+                      utterances, # labelled utterances to score it on
+                     ) -> tuple[dict, list[dict]]:
     "Metrics of the artifact on `utterances` and one row per utterance (gold, predicted, score, ms)."
     from chatbot.nlu.predict import Predictor
     from chatbot.nlu.evaluate import score, gold_pairs, prediction_pair
-    pred, rows, pairs = Predictor.load(artifact), [], []
+    pred, rows, pairs = artifact if isinstance(artifact, Predictor) else Predictor.load(artifact), [], []
     for u in utterances:
         t0 = time.perf_counter()
         p = pred.predict(u.text)
