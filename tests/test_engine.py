@@ -154,6 +154,8 @@ def test_an_app_without_entities_or_a_validation_split_is_trained_without_the_ne
     assert (lean.info['network'], lean.info['epochs_run'], full.info['network'], full.info['epochs_run']) == (False, 0, True, 3)
     assert 'tok_emb' not in lean.weights and 'intent/kernel' not in lean.weights and 'lexical_emb' in lean.weights
     assert lean.calibration['network'] == full.calibration['network'] == 0.0   # the network had no say anyway
+    net, lex = T.intent_logits(lean.weights, lean.featurizer, lean.hparams, [u.text for u in plain[:3]])
+    assert not net.any() and lex.shape == (3, len(lean.intents))   # what calibration reads: the lexical model alone
     a, b = Predictor.from_trained(lean), Predictor.from_trained(full)
     texts = [u.text for u in plain[::5]] + ['something else entirely', '배송 언제 와요', '?!']
     for t in texts:

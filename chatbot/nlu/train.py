@@ -328,8 +328,9 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
     net, lex = [], []
     for i, t in enumerate(texts):
         enc = featurizer.encode(t)
-        il, _ = forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)
-        net.append(il)
+        # a model trained without the network (`lexical_only`) has only the lexical model's say
+        net.append(forward_numpy(W, hp, enc.ids, enc.bag, enc.shape, enc.sent)[0] if 'tok_emb' in W
+                   else np.zeros(len(W['lexical/bias']), np.float32))
         if 'lexical_emb' in W:
             v = None if vectors is None else vectors[i]
             lex.append(lexical_logits(W, t, featurizer.phrase_terms(t), v))
