@@ -1,5 +1,5 @@
 "The NLU engine end to end: training, the artifact, and the NumPy predictor against TensorFlow."
-import hashlib, json
+import hashlib, json, sys
 import numpy as np
 import pytest
 
@@ -175,3 +175,25 @@ def test_an_app_too_small_to_cross_validate_keeps_the_network(mini_app):
     trained = train(tiny, hp=HParams(epochs=2), progress=False)
     assert (trained.info['network'], trained.info['epochs_run'], trained.calibration) == (True, 2, {})
     assert 'tok_emb' in trained.weights
+
+
+def test_the_lexical_crf_learns_in_a_child_process_and_gives_the_same_model(mini_app, mini_model):
+    "With a core to spare the lexical CRF learns in a child process beside the network; the model is the same."
+    import subprocess
+    from unittest import mock
+    import chatbot.nlu.train as T
+    hp = mini_model[0].hparams
+    with mock.patch.object(T, 'spare_core', lambda: False):                   # one core: all of it here
+        here = T.train(mini_app.utterances, intents=mini_app.intents, hp=hp, progress=False)
+    start = subprocess.Popen
+    with mock.patch.object(T.subprocess, 'Popen', side_effect=start) as children:
+        beside = T.train(mini_app.utterances, intents=mini_app.intents, hp=hp, progress=False)
+    assert children.call_count == (1 if T.spare_core() else 0)
+    assert children.call_args is None or children.call_args[0][0][0] == sys.executable
+    crf = lambda w: {k: v for k, v in w.items() if k.startswith('crf_lex/')}
+    assert crf(here.weights) and weights_digest(crf(here.weights)) == weights_digest(crf(beside.weights))
+    assert weights_digest(here.weights) == weights_digest(beside.weights) == weights_digest(mini_model[0].weights)
+    if T.spare_core():   # a child that cannot start: the CRF learns here, and training says so
+        with mock.patch.object(T.sys, 'executable', '/nonexistent/python'), pytest.warns(UserWarning, match='runs here'):
+            failed = T.train(mini_app.utterances, intents=mini_app.intents, hp=hp, progress=False)
+        assert weights_digest(failed.weights) == weights_digest(here.weights)

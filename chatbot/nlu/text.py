@@ -220,6 +220,9 @@ class Featurizer:
         return cls(vocab, buckets=config['buckets'], max_len=config['max_len'], phrases=config.get('phrases'),
                    morphology=config.get('morphology'))
 
+    def __reduce__(self):   # pickled as an artifact holds it: its words and config, not its caches
+        return Featurizer.from_config, (self.vocab, self.config())
+
     def _token(self, tok, word, offset, shape_bits):
         key = (tok, word, offset, shape_bits)
         hit = self._cache.get(key)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c003
 from __future__ import annotations
-import bisect, hashlib, json, math, random, re, sys, time
+import bisect, hashlib, json, math, os, pickle, random, re, subprocess, sys, threading, time, warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
 import numpy as np
@@ -22,14 +22,14 @@ from .formats import clu_list_values
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for',
-           'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
+           'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags',
+           'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
            'balanced_weights', 'LazyAdam', 'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches',
            'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
            'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
-           'fit_lexical_tagger', 'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger',
-           'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'lexical_only',
-           'fit_network', 'train', 'train_app']
+           'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle', 'swap_entity_values',
+           'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice',
+           'tune_english_encoder', 'lexical_only', 'fit_network', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -460,21 +460,80 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
                              f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model')
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+def token_vectors(utterances, # labelled utterances
+                  featurizer: Featurizer, # the model's featurizer (its tokens)
+                  tokens_from, # an encoder with `encode_tokens` (`chatbot.nlu.encoder.token_encoder`)
+                 ) -> list[np.ndarray]: # per utterance, `[tokens, dim]`
+    "Each utterance's token vectors in their sentence, over the featurizer's tokens."
+    return [tokens_from.encode_tokens(u.text, [t[1:] for t in featurizer.encode(u.text).tokens])[1]
+            for u in utterances]
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c095
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
-                       tokens_from=None, # an encoder with `encode_tokens`: the CRF reads its token vectors
+                       dense: list | None = None, # their `token_vectors`: the CRF reads them too
                        dims: int = 64, # how many principal components of them (`HParams.token_vectors`)
                       ) -> dict: # the `crf_lex/*` weights, or `{}` when no utterance has an entity
-    "The lexical CRF trained on `utterances`' entity tags (and their token vectors, with `tokens_from`)."
-    feats, tags, dense = [], [], None if tokens_from is None else []
+    "The lexical CRF trained on `utterances`' entity tags (and their token vectors, with `dense`)."
+    feats, tags = [], []
     for u in utterances:
         toks = featurizer.encode(u.text).tokens
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
-        if dense is not None: dense.append(tokens_from.encode_tokens(u.text, [t[1:] for t in toks])[1])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c098
+def spare_core() -> bool:
+    "Whether this process may run on two cores or more, so that a child process can work beside it."
+    try: return len(os.sched_getaffinity(0)) >= 2
+    except AttributeError: return (os.cpu_count() or 1) >= 2   # no affinity on this platform
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# Linux: the child is killed when the thread that started it ends, so it never outlives a killed training.
+# It imports from the parent's `sys.path`, so it runs the same code even when started in another checkout.
+CHILD_CODE = '''import pickle, sys
+try: import ctypes; ctypes.CDLL(None).prctl(1, 9)
+except Exception: pass
+from importlib import import_module
+sys.path[:] = pickle.load(sys.stdin.buffer)
+module, name, args = pickle.load(sys.stdin.buffer)
+sys.stdout.buffer.write(pickle.dumps(getattr(import_module(module), name)(*args), protocol=5))
+'''
+
+class ChildCall:
+    "`fn(*args)` computed by a child Python process while this one goes on; here, at `result`, if it cannot."
+    def __init__(self, fn, *args, child: bool = True): # `child=False`: compute it here, at `result`
+        self.fn, self.args, self.outcome, self.thread = fn, args, None, None
+        # a function defined in `__main__` (a notebook's, a script's) cannot be imported by the child
+        if child and fn.__module__ != '__main__' and spare_core():
+            self.thread = threading.Thread(target=self._run, name='chatbot-child', daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        try:
+            payload = (pickle.dumps(sys.path, protocol=5)
+                       + pickle.dumps((self.fn.__module__, self.fn.__qualname__, self.args), protocol=5))
+            p = subprocess.Popen([sys.executable, '-c', CHILD_CODE], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = p.communicate(payload)
+            self.outcome = (p.returncode, out, err)
+        except Exception as e:   # arguments that do not pickle, no Python to start (an embedded interpreter)
+            self.outcome = (None, b'', repr(e).encode())
+
+    def result(self):
+        "`fn(*args)`: the child's answer, or computed here (with a warning when the child failed)."
+        if self.thread is not None:
+            self.thread.join()
+            code, out, err = self.outcome
+            if code == 0:
+                try: return pickle.loads(out)
+                except Exception as e: err = repr(e).encode()
+            last = (err.decode(errors='replace').strip().splitlines() or [''])[-1][:300]   # the error itself
+            warnings.warn(f'{self.fn.__name__} failed in a child process (exit {code}), so it runs here: '
+                          f'{last}')
+        return self.fn(*self.args)
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -491,7 +550,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -541,7 +600,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c108
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -558,7 +617,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -595,7 +654,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -618,7 +677,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c118
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -646,7 +705,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -663,7 +722,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -671,7 +730,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -742,7 +801,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -787,8 +846,19 @@ def train(utterances: list[Utterance], # labelled training utterances
     network = lambda: fit_network(train_ex, valid_ex, valid, intents, tag_names, len(featurizer.vocab) + 2,
                                   hp, progress, on_epoch)
     no_network = lexical_only(hp, tag_names, validated=bool(valid), held_out=bool(held))
-    weights, history, best_epoch = ({}, [], 0) if no_network else network()
     index = {n: i for i, n in enumerate(intents)}
+    mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
+    tagging = hp.lexical_tagger != 0 and len(tag_names) > 1
+    swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed, listed=entity_values) if tagging else []
+    def crf_child(encoder):   # the lexical CRF, learning in a child process (`ChildCall`); with the
+        # English encoder, it reads its token vectors too
+        tokens_from = token_encoder(encoder) if hp.token_vectors and encoder is not None else None
+        dense = token_vectors(mine + swapped, featurizer, tokens_from) if tokens_from else None
+        return ChildCall(fit_lexical_tagger, mine + swapped, featurizer, tag_names, dense,
+                         hp.token_vectors), tokens_from
+    # it learns beside the network, unless it waits for the tuned MiniLM whose token vectors it reads
+    crf_job, tokens_from = crf_child(encoder) if tagging and not hp.encoder_tune else (None, None)
+    weights, history, best_epoch = ({}, [], 0) if no_network else network()
     tuning = None
     if hp.encoder_tune and encoder is not None:
         encoder, tuning = tune_english_encoder(weights, utterances, hp, progress)
@@ -812,14 +882,9 @@ def train(utterances: list[Utterance], # labelled training utterances
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
     if no_network and not calibration:   # too few examples to cross-validate: the fixed mix needs the network
         net, history, best_epoch = network(); weights.update(net); no_network = False
-    mine = list(utterances) + ([u for u in valid or held if u.intent in index] if own else [])
-    # with the English encoder, the lexical CRF reads its token vectors too
-    tokens_from = token_encoder(encoder) if hp.token_vectors and encoder is not None else None
-    swapped = []
-    if hp.lexical_tagger != 0 and len(tag_names) > 1:
-        swapped = swap_entity_values(mine, hp.entity_swaps, hp.seed, listed=entity_values)
-        weights.update(fit_lexical_tagger(mine + swapped, featurizer, tag_names, tokens_from,
-                                          hp.token_vectors))
+    if tagging:
+        if crf_job is None: crf_job, tokens_from = crf_child(encoder)
+        weights.update(crf_job.result())
     tagger = None   # the weight of the lexical CRF: chosen on the validation split where it can be
     if hp.lexical_tagger is None:
         gold = [g for _, g in gold_pairs(valid or [])]
@@ -851,7 +916,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c125
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
