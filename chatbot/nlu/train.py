@@ -529,8 +529,8 @@ class ChildCall:
                 try: return pickle.loads(out)
                 except Exception as e: err = repr(e).encode()
             last = (err.decode(errors='replace').strip().splitlines() or [''])[-1][:300]   # the error itself
-            warnings.warn(f'{self.fn.__name__} failed in a child process (exit {code}), so it runs here: '
-                          f'{last}')
+            how = 'could not start in' if code is None else f'failed (exit {code}) in'
+            warnings.warn(f'{self.fn.__name__} {how} a child process, so it runs here: {last}')
         return self.fn(*self.args)
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c103
