@@ -134,6 +134,8 @@ def one(name: str, k: int, seed: int, crf: bool, hparams: str = '{}', skip_peers
                            cwd=ROOT, capture_output=True, text=True)
         if r.returncode: raise SystemExit(f'bench/fewshot.py: {system} {name} k={k} seed={seed} failed:\n{r.stderr[-3000:]}')
         out[system] = json.loads(r.stdout.strip().splitlines()[-1])
+        if out[system] is None:   # the CRF, on a sample without entities
+            log(f'[{name} k={k} seed={seed}] {system}: not run, the sample has no entities'); continue
         brief = {key: v for key, v in out[system].items() if key != 'calibration'}   # the scores, whole
         log(f'[{name} k={k} seed={seed}] {system}: {json.dumps(brief)}')
     return out

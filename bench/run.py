@@ -440,12 +440,15 @@ def main(argv=None) -> int:
         res = results['datasets'][name] = dict(n_train=len(ds['train']), n_test=len(ds['test']))
         if not a.skip_ours: res['ours'] = bench_ours(ds, out_dir)
         if not a.skip_peers: res['peers'] = bench_peers(ds)
+    save = lambda: (out_dir / 'results.json').write_text(json.dumps(results, indent=1, ensure_ascii=False),
+                                                          encoding='utf-8')
+    save()   # the main tables' figures survive a few-shot run that fails
     if not (a.skip_fewshot or a.skip_ours or a.limit):   # k examples per intent of the same sets (and ParaKQC)
         sets = a.datasets + [d for d in EXTRA if d not in a.datasets]
         fewshot.main(['--datasets', ','.join(sets), '--out', str(out_dir / 'fewshot.json')]
                      + (['--write', a.write] if a.write else []))
         results['fewshot'] = json.loads((out_dir / 'fewshot.json').read_text())
-    (out_dir / 'results.json').write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding='utf-8')
+    save()
     log(f"results: {out_dir / 'results.json'}")
     if a.write:
         path = Path(a.write)
