@@ -244,3 +244,23 @@ def test_values_the_app_lists_reach_the_swaps(tmp_path):
     alone = train(app.utterances, intents=app.intents, hp=hp, progress=False, phrase_lists=app.phrase_lists)
     assert alone.info['entity_swaps'] == 0
     assert listed.info['data_hash'] != alone.info['data_hash']     # the listed values are part of what trained it
+
+
+def test_the_few_shot_benchmark_runs_a_set_without_entities(tmp_path):
+    """`make bench` ends with the few-shot rows: on ParaKQC (intents only) the CRF peer has nothing to learn,
+    and the run must go on and render its row, not stop an hour into the benchmark."""
+    import subprocess, sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    md = tmp_path/'B.md'
+    md.write_text('# Benchmarks\n\n## Notes\n', encoding='utf-8')
+    r = subprocess.run([sys.executable, 'bench/fewshot.py', '--datasets', 'parakqc', '--shots', '5',
+                        '--seeds', '0', '--out', str(tmp_path/'fewshot.json'), '--write', str(md)],
+                       cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'crf: not run, the sample has no entities' in r.stderr
+    row = json.loads((tmp_path/'fewshot.json').read_text())['rows']['parakqc/5'][0]
+    assert row['crf'] is None and 0 < row['ours']['after']['intent_accuracy'] <= 1
+    assert 0 < row['peer']['after']['intent_accuracy'] <= 1
+    line = next(x for x in md.read_text(encoding='utf-8').splitlines() if x.startswith('| parakqc | 5 |'))
+    assert line.split(' | ')[10] == '—'   # the CRF's column
