@@ -74,8 +74,9 @@ class OnnxGraph:
 
     def node(self, op: str, *ins, out: str | None = None, domain: str = '', **attrs) -> str:
         out = out or f'{op}{len(self.nodes)}'
-        def attr(k, v):   # a float (type 1, field 2), ints (type 7, field 8) or an int (type 2, field 3)
+        def attr(k, v):   # a float (type 1, field 2), a string (3, 4), ints (7, 8) or an int (2, 3)
             if isinstance(v, float): return _pb((1, k), (20, 1), (2, v))
+            if isinstance(v, str): return _pb((1, k), (20, 3), (4, v))
             if isinstance(v, (list, tuple)): return _pb((1, k), (20, 7), *[(8, i) for i in v])
             return _pb((1, k), (20, 2), (3, v))
         self.nodes.append(_pb(*[(1, i) for i in ins], (2, out), (4, op), (7, domain),

@@ -8,10 +8,11 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'softmax', 'bio_structure',
-           'viterbi', 'build_keras_model', 'keras_weights', 'set_keras_weights', 'log_softmax', 'weight_array',
-           'served_weights', 'tag_levels', 'tag_follows', 'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree',
-           'decoding_transitions', 'decode_tree', 'decode_tags']
+__all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'network_graph',
+           'network_forward', 'softmax', 'bio_structure', 'viterbi', 'build_keras_model', 'keras_weights',
+           'set_keras_weights', 'log_softmax', 'weight_array', 'served_weights', 'tag_levels', 'tag_follows',
+           'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree', 'decoding_transitions', 'decode_tree',
+           'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -153,12 +154,72 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[n
     return il, tags
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c025
+def network_graph(W: dict, # the model's weights (`keras_weights`)
+                  hp: HParams, # its shape (`wide` is not in the graph)
+                 ) -> tuple[bytes, dict]: # an ONNX model `(x [T, dim], sent [dim]) -> (il, tags)`; its arrays
+    "`forward_numpy` after the lookups, as ONNX: `x` the tokens' summed embeddings, `sent` the sentence bag."
+    from chatbot.nlu.encoder import OnnxGraph, _FLOAT
+    g = OnnxGraph()
+    node, const = g.node, g.const
+    f32, i64 = (lambda a: np.asarray(a, np.float32)), (lambda *a: np.array(a, np.int64))
+    g.io('x', _FLOAT, 'T', hp.dim); g.io('sent', _FLOAT, hp.dim)
+    T, h = node('Shape', 'x', start=0, end=1), None
+    for i, d in enumerate(hp.dilations):
+        k = W[f'conv{i}/kernel']
+        pad = d * (k.shape[0] - 1) // 2
+        xp = node('Pad', 'x' if h is None else h, const(i64(pad, 0, pad, 0)))
+        taps = [node('MatMul', node('Slice', xp, const(i64(j * d)), node('Add', T, const(i64(j * d))),
+                                    const(i64(0))), const(f32(k[j]))) for j in range(k.shape[0])]
+        c = node('Relu', node('Sum', *taps, const(f32(W[f'conv{i}/bias']))))
+        h = c if h is None else node('Add', h, c)
+    if hp.rnn:   # [T, batch 1, filters] in, [T, 2 directions, 1, units] out, read as [T, 2 * units]
+        W_, R_ = ([W[f'gru_{d}/{n}'].T for d in ('fwd', 'bwd')] for n in ('kernel', 'recurrent_kernel'))
+        B_ = [np.concatenate(W[f'gru_{d}/bias']) for d in ('fwd', 'bwd')]
+        y = node('GRU', node('Unsqueeze', h, const(i64(1))), *(const(f32(np.stack(a))) for a in (W_, R_, B_)),
+                 direction='bidirectional', hidden_size=hp.rnn, linear_before_reset=1)
+        h = node('Reshape', y, const(i64(0, 2 * hp.rnn)))
+    pooled = [node(op, h, const(i64(0)), keepdims=0) for op in ('ReduceMax', 'ReduceMean')]
+    if hp.sentence_bag: pooled.append('sent')
+    z = node('Relu', g.dense(node('Unsqueeze', node('Concat', *pooled, axis=0), const(i64(0))),
+                             W['intent_hidden/kernel'], W['intent_hidden/bias']))          # [1, hidden]
+    feats = [h, 'x']
+    if hp.tag_context:
+        rows = node('Concat', T, const(i64(W['intent_hidden/bias'].shape[0])), axis=0)   # [T, hidden]
+        feats.append(node('Expand', z, rows))
+    tags = node('MatMul', node('Concat', *feats, axis=1), const(f32(W['tag/kernel'])))
+    node('Add', tags, const(f32(W['tag/bias'])), out='tags')
+    node('Squeeze', g.dense(z, W['intent/kernel'], W['intent/bias']), const(i64(0)), out='il')
+    g.io('il', _FLOAT, len(W['intent/bias']), output=True)
+    g.io('tags', _FLOAT, 'T', len(W['tag/bias']), output=True)
+    return g.model('network')
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c027
+from functools import partial
+
+def network_forward(W: dict, hp: HParams,
+                    onnx: bool | None = None, # None: where `onnxruntime` is installed
+                   ): # `(ids, bags, shapes, sent) -> (intent logits, tag logits)`, as `forward_numpy` answers
+    "The network of `W` as a function of one encoded text: on ONNX Runtime (`network_graph`), else in NumPy."
+    from chatbot.nlu.encoder import onnx_available, session
+    if onnx is None: onnx = onnx_available()
+    if not onnx or hp.wide: return partial(forward_numpy, W, hp)
+    run, kept = session(*network_graph(W, hp))
+    no_bag = np.zeros(hp.dim, np.float32)
+    def forward(ids, bags, shapes, sent=None):
+        x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
+        bag = W['bag_emb'][sent].mean(0) if sent is not None and len(sent) else no_bag
+        il, tags = run.run(None, {'x': np.asarray(x, np.float32), 'sent': np.asarray(bag, np.float32)})
+        return il, tags
+    forward.kept = kept   # the session reads these arrays where they are: they live as long as it does
+    return forward
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c031
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c028
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c034
 from functools import lru_cache
 
 @lru_cache(maxsize=64)
@@ -169,7 +230,7 @@ def bio_structure(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     return (np.array(i_idx, np.int64),
             np.array([index.get('B-' + tag_names[i][2:], -1) for i in i_idx], np.int64))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c031
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c037
 def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]:
     "Best BIO-valid tag indices for log-probabilities `logp` [T, n]."
     T, n = logp.shape
@@ -195,7 +256,7 @@ def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]
     for t in range(T - 1, 0, -1): path.append(int(back[t, path[-1]]))
     return path[::-1]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c036
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c042
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
     "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
@@ -261,47 +322,47 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
 
     return JointNLU()
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c038
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c044
 def _layers(model) -> list:
     grus = [model.gru_fwd, model.gru_bwd] if hasattr(model, 'gru_fwd') else []
     wide = [model.wide_emb] if hasattr(model, 'wide_emb') else []
     return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus,
             model.tag, model.intent_hidden, model.intent, *wide]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c040
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c046
 def _weight_names(layer) -> list[str]:
     if layer.name.endswith('emb'): return [layer.name]
     if layer.name.startswith('gru'):
         return [f'{layer.name}/{n}' for n in ('kernel', 'recurrent_kernel', 'bias')]
     return [f'{layer.name}/kernel', f'{layer.name}/bias']
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c043
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c049
 def keras_weights(model) -> dict:
     "The model's weights as the flat name → array dict used by `forward_numpy` and the artifact."
     return {n: w for layer in _layers(model) for n, w in zip(_weight_names(layer), layer.get_weights())}
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c047
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
 def set_keras_weights(model, W: dict):
     "Load a flat weight dict (e.g. read from an artifact) into a built Keras model."
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c050
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
 def weight_array(w) -> np.ndarray:
     "A weight as the predictor holds it: float32, except integer arrays, which keep their type."
     a = np.asarray(w)
     return a if np.issubdtype(a.dtype, np.integer) else a.astype(np.float32)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c062
 def served_weights(weights: dict) -> dict:
     "`weights` as a served model holds them (`weight_array`), without a predictor's caches (`~` names)."
     return {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c065
 import re
 _LEVEL_SEP = re.compile(r'\|(?=[BI]-)')
 
@@ -311,7 +372,7 @@ def tag_levels(tag: str) -> tuple:
     if tag == 'O': return ()
     return tuple((t[0], t[2:]) for t in _LEVEL_SEP.split(tag))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c062
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c068
 def tag_follows(prev: str | None, tag: str) -> bool:
     "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
     lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
@@ -321,7 +382,7 @@ def tag_follows(prev: str | None, tag: str) -> bool:
         if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
     return True
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c065
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c071
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
@@ -334,7 +395,7 @@ def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
             if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c067
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c073
 def viterbi_into(emissions: np.ndarray, into: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under transition scores `into` [n, n] laid out (next, previous)."
     # (next, previous), so each step's argmax runs along contiguous rows: with ATIS's 159 tags a path decodes
@@ -354,7 +415,7 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     return viterbi_into(emissions, np.ascontiguousarray(np.asarray(transitions).T), start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c070
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c076
 def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
     out, cur = [], None
@@ -367,7 +428,7 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     if cur: out.append(cur)
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c073
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
 import threading
 _LAID_OUT: dict = {}
 _LAID_OUT_LOCK = threading.Lock()
@@ -384,7 +445,7 @@ def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previ
             _LAID_OUT[key] = (transitions, into)
     return into
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c076
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
 def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
     "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
     if transitions is not None:
@@ -397,7 +458,7 @@ def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, trans
         return greedy.tolist()
     return crf_viterbi(logp, allowed, start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c078
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c084
 def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
@@ -408,7 +469,7 @@ def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
     def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
     return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c080
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c086
 PATH_SEP = '/'
 
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
-from .model import HParams, forward_numpy, softmax, decode_tags, decode_tree, tag_levels, served_weights
+from .model import (HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels,
+                               served_weights)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
@@ -145,6 +146,7 @@ class Predictor:
         self.network = 'tok_emb' in weights
         if not self.network and 'lexical_emb' not in weights:
             raise ValueError(f"the model {version or 'given'} has neither a network nor a lexical model")
+        self.forward = network_forward(weights, hp) if self.network else None
         # Rasa's synonyms: a learned entity's text (any case) -> its canonical value, as EntitySynonymMapper does
         self.canonical = {x.strip().lower(): c for c, ss in (self.manifest.get('synonyms') or {}).items()
                           for x in (c, *ss)}
@@ -223,7 +225,7 @@ class Predictor:
                              f'{bad.start()}, which is not text')
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
-        il, tl = (forward_numpy(self.W, self.hp, enc.ids, enc.bag, enc.shape, enc.sent) if self.network else
+        il, tl = (self.forward(enc.ids, enc.bag, enc.shape, enc.sent) if self.network else
                   (np.zeros(len(self.intents), np.float32), np.zeros((len(enc.tokens), len(self.tag_names)))))
         dense = None   # the tokens' vectors, where the lexical CRF reads them: from the encoder's one run
         if self.encoder is None: vec = None
