@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 # %% auto #0
-__all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'forward_numpy', 'network_graph',
+__all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'embedded', 'forward_numpy', 'network_graph',
            'network_forward', 'softmax', 'bio_structure', 'viterbi', 'build_keras_model', 'keras_weights',
            'set_keras_weights', 'log_softmax', 'weight_array', 'served_weights', 'tag_levels', 'tag_follows',
            'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree', 'decoding_transitions', 'decode_tree',
@@ -134,17 +134,23 @@ def bigru(x: np.ndarray, W: dict) -> np.ndarray:
     return np.concatenate([out[:, 0], out[::-1, 1]], axis=1)
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c021
+def embedded(W: dict, hp: HParams, ids, bags, shapes, sent=None
+            ) -> tuple[np.ndarray, np.ndarray | None]: # `(x [T, dim], sentence bag [dim] or None)`
+    "The tokens' summed embeddings and, with `hp.sentence_bag`, the mean of the sentence bag's rows (`sent`)."
+    x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
+    if not hp.sentence_bag: return x, None
+    return x, (W['bag_emb'][sent].mean(0) if sent is not None and len(sent) else np.zeros(hp.dim, np.float32))
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c024
 def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[np.ndarray, np.ndarray]:
     "Intent logits [n_intents] and tag logits [T, n_tags] for one encoded text (`sent`: its sentence bag)."
-    x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
+    x, bag = embedded(W, hp, ids, bags, shapes, sent)
     h = None
     for i, d in enumerate(hp.dilations):
         c = np.maximum(conv1d(x if h is None else h, W[f'conv{i}/kernel'], W[f'conv{i}/bias'], d), 0)
         h = c if h is None else h + c
     if hp.rnn: h = bigru(h, W)
-    pooled = [h.max(0), h.mean(0)]
-    if hp.sentence_bag:
-        pooled.append(W['bag_emb'][sent].mean(0) if len(sent) else np.zeros(hp.dim, np.float32))
+    pooled = [h.max(0), h.mean(0)] + ([] if bag is None else [bag])
     z = np.maximum(np.concatenate(pooled) @ W['intent_hidden/kernel'] + W['intent_hidden/bias'], 0)
     feats = [h, x]
     if hp.tag_context: feats.append(np.broadcast_to(z, (len(h), len(z))))
@@ -153,7 +159,7 @@ def forward_numpy(W: dict, hp: HParams, ids, bags, shapes, sent=None) -> tuple[n
     if hp.wide and len(sent): il = il + W['wide_emb'][sent % hp.wide].sum(0) / np.sqrt(len(sent))
     return il, tags
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c025
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c028
 def network_graph(W: dict, # the model's weights (`keras_weights`)
                   hp: HParams, # its shape (`wide` is not in the graph)
                  ) -> tuple[bytes, dict]: # an ONNX model `(x [T, dim], sent [dim]) -> (il, tags)`; its arrays
@@ -193,7 +199,7 @@ def network_graph(W: dict, # the model's weights (`keras_weights`)
     g.io('tags', _FLOAT, 'T', len(W['tag/bias']), output=True)
     return g.model('network')
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c027
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c030
 from functools import partial
 
 def network_forward(W: dict, hp: HParams,
@@ -204,22 +210,22 @@ def network_forward(W: dict, hp: HParams,
     if onnx is None: onnx = onnx_available()
     if not onnx or hp.wide: return partial(forward_numpy, W, hp)
     run, kept = session(*network_graph(W, hp))
-    no_bag = np.zeros(hp.dim, np.float32)
+    no_bag = np.zeros(hp.dim, np.float32)   # the graph takes a sentence bag even where it reads none
     def forward(ids, bags, shapes, sent=None):
-        x = W['tok_emb'][ids] + bag_mean(W['bag_emb'], bags) + W['shape_emb'][shapes]
-        bag = W['bag_emb'][sent].mean(0) if sent is not None and len(sent) else no_bag
-        il, tags = run.run(None, {'x': np.asarray(x, np.float32), 'sent': np.asarray(bag, np.float32)})
+        x, bag = embedded(W, hp, ids, bags, shapes, sent)
+        il, tags = run.run(None, {'x': np.asarray(x, np.float32),
+                                  'sent': no_bag if bag is None else np.asarray(bag, np.float32)})
         return il, tags
     forward.kept = kept   # the session reads these arrays where they are: they live as long as it does
     return forward
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c031
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c034
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c034
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c037
 from functools import lru_cache
 
 @lru_cache(maxsize=64)
@@ -230,7 +236,7 @@ def bio_structure(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     return (np.array(i_idx, np.int64),
             np.array([index.get('B-' + tag_names[i][2:], -1) for i in i_idx], np.int64))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c037
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c040
 def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]:
     "Best BIO-valid tag indices for log-probabilities `logp` [T, n]."
     T, n = logp.shape
@@ -256,7 +262,7 @@ def viterbi(logp: np.ndarray, i_idx: np.ndarray, b_idx: np.ndarray) -> list[int]
     for t in range(T - 1, 0, -1): path.append(int(back[t, path[-1]]))
     return path[::-1]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c042
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c045
 def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: int, n_tags: int):
     "The joint network as a Keras model taking `ids` [B,T], `bags` [B,T,K], `shapes` [B,T], `sent` [B,S]."
     import keras
@@ -322,47 +328,47 @@ def build_keras_model(hp: HParams, vocab_size: int, n_shapes: int, n_intents: in
 
     return JointNLU()
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c044
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c047
 def _layers(model) -> list:
     grus = [model.gru_fwd, model.gru_bwd] if hasattr(model, 'gru_fwd') else []
     wide = [model.wide_emb] if hasattr(model, 'wide_emb') else []
     return [model.tok_emb, model.bag_emb, model.shape_emb, *model.convs, *grus,
             model.tag, model.intent_hidden, model.intent, *wide]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c046
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c049
 def _weight_names(layer) -> list[str]:
     if layer.name.endswith('emb'): return [layer.name]
     if layer.name.startswith('gru'):
         return [f'{layer.name}/{n}' for n in ('kernel', 'recurrent_kernel', 'bias')]
     return [f'{layer.name}/kernel', f'{layer.name}/bias']
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c049
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c052
 def keras_weights(model) -> dict:
     "The model's weights as the flat name → array dict used by `forward_numpy` and the artifact."
     return {n: w for layer in _layers(model) for n, w in zip(_weight_names(layer), layer.get_weights())}
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c053
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
 def set_keras_weights(model, W: dict):
     "Load a flat weight dict (e.g. read from an artifact) into a built Keras model."
     for layer in _layers(model): layer.set_weights([W[n] for n in _weight_names(layer)])
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c056
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c059
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c062
 def weight_array(w) -> np.ndarray:
     "A weight as the predictor holds it: float32, except integer arrays, which keep their type."
     a = np.asarray(w)
     return a if np.issubdtype(a.dtype, np.integer) else a.astype(np.float32)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c062
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c065
 def served_weights(weights: dict) -> dict:
     "`weights` as a served model holds them (`weight_array`), without a predictor's caches (`~` names)."
     return {k: weight_array(v) for k, v in weights.items() if not k.startswith('~')}
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c065
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c068
 import re
 _LEVEL_SEP = re.compile(r'\|(?=[BI]-)')
 
@@ -372,7 +378,7 @@ def tag_levels(tag: str) -> tuple:
     if tag == 'O': return ()
     return tuple((t[0], t[2:]) for t in _LEVEL_SEP.split(tag))
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c068
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c071
 def tag_follows(prev: str | None, tag: str) -> bool:
     "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
     lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
@@ -382,7 +388,7 @@ def tag_follows(prev: str | None, tag: str) -> bool:
         if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
     return True
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c071
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c074
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
@@ -395,7 +401,7 @@ def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
             if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c073
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c076
 def viterbi_into(emissions: np.ndarray, into: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under transition scores `into` [n, n] laid out (next, previous)."
     # (next, previous), so each step's argmax runs along contiguous rows: with ATIS's 159 tags a path decodes
@@ -415,7 +421,7 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     return viterbi_into(emissions, np.ascontiguousarray(np.asarray(transitions).T), start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c076
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
 def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
     out, cur = [], None
@@ -428,7 +434,7 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     if cur: out.append(cur)
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
 import threading
 _LAID_OUT: dict = {}
 _LAID_OUT_LOCK = threading.Lock()
@@ -445,7 +451,7 @@ def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previ
             _LAID_OUT[key] = (transitions, into)
     return into
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c085
 def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
     "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
     if transitions is not None:
@@ -458,7 +464,7 @@ def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, trans
         return greedy.tolist()
     return crf_viterbi(logp, allowed, start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c084
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c087
 def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
@@ -469,7 +475,7 @@ def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
     def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
     return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c086
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c089
 PATH_SEP = '/'
 
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,

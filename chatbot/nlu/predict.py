@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
-from .model import (HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels,
-                               served_weights)
+from .model import (
+    HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
