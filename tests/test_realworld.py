@@ -488,3 +488,23 @@ def test_hand_made_app_with_roles_and_three_levels_answers_nested(tmp_path):
     leg = native['entities'][0]['children'][0]
     assert [(c['entity'], c.get('role'), c['text']) for c in leg['children']] == [
         ('Place', 'Origin', 'quito'), ('Place', 'Destination', 'cairo'), ('Day', None, 'friday')]
+
+
+@needs_real
+def test_real_apps_benchmark_sets_the_peers_beside_ours():
+    """`bench/realworld_cv.py --peers` puts issue 17's baselines (TF-IDF + logistic regression, the CRF) on the same
+    folds of a real app as our model, so "never behind them" can be read on data nobody tuned for."""
+    import subprocess, sys
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, 'bench/realworld_cv.py', '--apps', 'luis/FlightBooking.json', '--folds', '2',
+                        '--hparams', '{"epochs": 1, "encoder": false}', '--peers'],
+                       cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [json.loads(x) for x in r.stdout.splitlines() if x.startswith('{')]
+    ours, peers = rows
+    assert ours['utterances'] == 27 and ours['with_entities'] == 13 and 0 <= ours['top_level_entity_f1'] <= 100
+    assert 0 < peers['lr_intent_accuracy'] <= 100 and 0 <= peers['crf_entity_f1'] <= 100
+    line = next(x for x in r.stdout.splitlines() if x.startswith('| luis/FlightBooking.json |'))
+    cells = [c.strip() for c in line.strip('|').split('|')]
+    assert cells[5] == f"{peers['lr_intent_accuracy']:.1f}%"
+    assert cells[6] == f"{ours['top_level_entity_f1']:.1f}% / {peers['crf_entity_f1']:.1f}%"
