@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 # %% auto #0
-__all__ = ['prf', 'span_label', 'span_paths', 'gold_pairs', 'score', 'format_report', 'repeated_texts', 'read_labelled',
-           'prediction_pair', 'predicted_pairs']
+__all__ = ['prf', 'span_label', 'span_paths', 'trimmed_span', 'gold_pairs', 'score', 'format_report', 'repeated_texts',
+           'read_labelled', 'prediction_pair', 'predicted_pairs']
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c006
 def prf(tp: int, fp: int, fn: int) -> dict:
@@ -38,11 +38,22 @@ def span_paths(spans, # labelled spans (`EntitySpan`) or predicted ones (`Entity
     return out
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c015
-def gold_pairs(utterances, nested: bool = True) -> list[tuple]:
-    "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
-    return [(u.intent, span_paths(u.entities, nested=nested)) for u in utterances]
+def trimmed_span(text: str, # the utterance
+            span: tuple, # `(start, end, label, ...)` over `text`
+           ) -> tuple: # `(start, end, label)`
+    "`span` without the white space at its ends; as it is when white space is all it covers."
+    s, e, label = span[:3]
+    while s < e and text[s].isspace(): s += 1
+    while e > s and text[e - 1].isspace(): e -= 1
+    return (s, e, label) if s < e else tuple(span[:3])
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c018
+def gold_pairs(utterances, nested: bool = True) -> list[tuple]:
+    "Labelled utterances as the `(intent, [(start, end, label), ...])` pairs `score` compares."
+    return [(u.intent, [trimmed_span(u.text, s) for s in span_paths(u.entities, nested=nested)])
+            for u in utterances]
+
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
 def score(gold: list[tuple], pred: list[tuple]) -> dict:
     "Metrics for parallel lists of `(intent, [(start, end, label), ...])`."
     if len(gold) != len(pred): raise ValueError(f'{len(gold)} gold items but {len(pred)} predictions')
@@ -68,7 +79,7 @@ def score(gold: list[tuple], pred: list[tuple]) -> dict:
                 per_entity={k: prf(*v) for k, v in sorted(ent.items())},
                 confusion=dict(labels=labels, matrix=[[confusion[g][p] for p in labels] for g in labels]))
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c021
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c024
 def format_report(m: dict, top: int = 10) -> str:
     "Human-readable summary of `score` output."
     e = m['entity']
@@ -90,14 +101,14 @@ def format_report(m: dict, top: int = 10) -> str:
         lines += ['', 'most confused (gold -> predicted)'] + [f"  {c:>5}  {g} -> {p}" for c, g, p in worst]
     return '\n'.join(lines)
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c024
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c027
 def repeated_texts(utterances) -> tuple[int, int]:
     "`(texts seen more than once, texts under more than one intent)`, case and edge spaces ignored."
     seen = {}
     for u in utterances: seen.setdefault(u.text.strip().lower(), []).append(u.intent)
     return (sum(len(v) > 1 for v in seen.values()), sum(len(set(v)) > 1 for v in seen.values()))
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c026
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c029
 def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app file in any format
                  ) -> tuple[list, list[str]]: # the utterances and notes on what was scored or dropped
     "Every labelled row of `path` to score, and notes on repeats and on anything an import dropped."
@@ -119,7 +130,7 @@ def read_labelled(path, # a folder (its test.jsonl, else train.jsonl) or an app 
         notes.append(f'{repeated} text(s) appear more than once; every row is scored{also}')
     return utts, notes
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c029
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c032
 def prediction_pair(p, nested: bool = True) -> tuple:
     "The prediction `p` as a scoring pair: its top intent and its learned entities' spans (children too)."
     def learned(es): return [e for e in es if e.kind == 'learned']
@@ -132,7 +143,7 @@ def prediction_pair(p, nested: bool = True) -> tuple:
         return out
     return p.top_intent, spans(p.entities)
 
-# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c030
+# %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c033
 def predicted_pairs(predictor, utterances) -> list[tuple]:
     "`predictor`'s answers for `utterances` as scoring pairs (`prediction_pair`)."
     return [prediction_pair(predictor.predict(u.text)) for u in utterances]
