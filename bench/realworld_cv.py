@@ -62,7 +62,8 @@ def cross_validate(path: Path, hparams: dict, folds: int, seed: int = 0) -> dict
     for kept, held in dealt:
         trained = train_app(kept, hp=HParams(**hparams), progress=False)   # as the studio and `chatbot train` do
         gold += gold_pairs(held); flat_gold += gold_pairs(held, nested=False)
-        answers = [Predictor.from_trained(trained, app).predict(u.text) for u in held]
+        predictor = Predictor.from_trained(trained, app)
+        answers = [predictor.predict(u.text) for u in held]
         pred += [prediction_pair(a) for a in answers]
         flat += [prediction_pair(a, nested=False) for a in answers]
         swaps.append(trained.info.get('entity_swaps', 0))
