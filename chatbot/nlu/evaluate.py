@@ -39,8 +39,8 @@ def span_paths(spans, # labelled spans (`EntitySpan`) or predicted ones (`Entity
 
 # %% ../../nbs/nlu/16_nlu.evaluate.ipynb #c015
 def trimmed_span(text: str, # the utterance
-            span: tuple, # `(start, end, label, ...)` over `text`
-           ) -> tuple: # `(start, end, label)`
+                 span: tuple, # `(start, end, label, ...)` over `text`
+                ) -> tuple: # `(start, end, label)`
     "`span` without the white space at its ends; as it is when white space is all it covers."
     s, e, label = span[:3]
     while s < e and text[s].isspace(): s += 1
