@@ -10,9 +10,9 @@ import numpy as np
 # %% auto #0
 __all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'embedded', 'forward_numpy', 'network_graph',
            'network_forward', 'softmax', 'bio_structure', 'viterbi', 'build_keras_model', 'keras_weights',
-           'set_keras_weights', 'log_softmax', 'weight_array', 'served_weights', 'tag_levels', 'tag_follows',
-           'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree', 'decoding_transitions', 'decode_tree',
-           'decode_tags']
+           'set_keras_weights', 'log_softmax', 'weight_array', 'served_weights', 'tag_levels', 'entity_types',
+           'tag_follows', 'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree', 'decoding_transitions',
+           'decode_tree', 'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -63,6 +63,7 @@ class HParams:
     entity_swaps: int = 4
     token_vectors: int = 64
     min_lr_fraction: float = 0.1
+    entity_intents: float | None = None
 
     def to_dict(self) -> dict: return {**asdict(self), 'dilations': list(self.dilations)}
 
@@ -379,6 +380,11 @@ def tag_levels(tag: str) -> tuple:
     return tuple((t[0], t[2:]) for t in _LEVEL_SEP.split(tag))
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c071
+def entity_types(tag_names) -> list[str]:
+    "The top-level entity names of `tag_names` (roles left out), sorted."
+    return sorted({l.partition(':')[0] for t in tag_names for _, l in tag_levels(t)[:1]})
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c074
 def tag_follows(prev: str | None, tag: str) -> bool:
     "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
     lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
@@ -388,7 +394,7 @@ def tag_follows(prev: str | None, tag: str) -> bool:
         if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
     return True
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c074
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c077
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
@@ -401,7 +407,7 @@ def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
             if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c076
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
 def viterbi_into(emissions: np.ndarray, into: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under transition scores `into` [n, n] laid out (next, previous)."
     # (next, previous), so each step's argmax runs along contiguous rows: with ATIS's 159 tags a path decodes
@@ -421,7 +427,7 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     return viterbi_into(emissions, np.ascontiguousarray(np.asarray(transitions).T), start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
 def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
     out, cur = [], None
@@ -434,7 +440,7 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     if cur: out.append(cur)
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c085
 import threading
 _LAID_OUT: dict = {}
 _LAID_OUT_LOCK = threading.Lock()
@@ -451,7 +457,7 @@ def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previ
             _LAID_OUT[key] = (transitions, into)
     return into
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c085
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c088
 def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
     "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
     if transitions is not None:
@@ -464,7 +470,7 @@ def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, trans
         return greedy.tolist()
     return crf_viterbi(logp, allowed, start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c087
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c090
 def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
@@ -475,7 +481,7 @@ def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
     def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
     return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c089
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c092
 PATH_SEP = '/'
 
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,

@@ -11,7 +11,7 @@ import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
 from .model import (
-    HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights)
+    HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights, entity_types)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
@@ -21,7 +21,7 @@ from .artifacts import (
 
 # %% auto #0
 __all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult',
-           'Prediction', 'one_blas_thread', 'spread_rows', 'Predictor']
+           'Prediction', 'one_blas_thread', 'spread_rows', 'entity_consistent', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 TRAINED_SOURCE = 'chosen on'   # how a threshold that training chose is named: 'chosen on validation'
@@ -128,6 +128,18 @@ def spread_rows(rows: np.ndarray, block: int = FLOOR_BLOCK) -> np.ndarray:
     return rows[np.argsort(np.arange(len(rows)) % max(step, 1), kind='stable')]
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c029
+def entity_consistent(probs: np.ndarray, # the intents' probabilities
+                      found: list[int], # rows of `table`: the entity types found in the message
+                      table: np.ndarray, # `[types, intents]`: log share of each intent's examples with the type
+                      weight: float, # the power of the shares; 0: `probs` as they are
+                     ) -> np.ndarray:
+    "`probs` times each found type's share of each intent's examples to the power `weight`, normalised."
+    if not found or weight <= 0: return probs
+    z = np.log(np.maximum(probs, 1e-12)) + weight * table[found].sum(0)
+    z = np.exp(z - z.max())
+    return (z / z.sum()).astype(probs.dtype)
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c032
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
@@ -152,6 +164,13 @@ class Predictor:
                           for x in (c, *ss)}
         # learned entities with children, and every path of entities (roles left out) the tagger learned
         self.structure = {e.name: e for e in structure}
+        # the entity types' shares of the intents' examples, to weigh intents by the types found (`entity_intents`)
+        self.type_index = {n: i for i, n in enumerate(entity_types(self.tag_names))}
+        self.entity_intents = float(hp.entity_intents or 0) if 'joint/type_intent' in weights else 0.0
+        if self.entity_intents and weights['joint/type_intent'].shape != (len(self.type_index), len(self.intents)):
+            raise ValueError(f"the model {version or 'given'} has an entity-intent table of shape "
+                             f"{weights['joint/type_intent'].shape}, not {len(self.type_index)} types by "
+                             f"{len(self.intents)} intents")
         self.learned_paths = {tuple(l.partition(':')[0] for _, l in tag_levels(t)[:k + 1])
                               for t in self.tag_names for k in range(len(tag_levels(t)))}
         self.recognizers = None
@@ -271,6 +290,9 @@ class Predictor:
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."
         probs, tree, vector, energy = self._scores(text, tree=True)
+        if self.entity_intents and tree:   # the energy rule reads the logits from before
+            found = sorted({self.type_index[n[2].partition(':')[0]] for n in tree})
+            probs = entity_consistent(probs, found, self.W['joint/type_intent'], self.entity_intents)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]

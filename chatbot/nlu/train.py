@@ -11,7 +11,7 @@ import numpy as np
 from .app import Utterance, EntitySpan, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
-from .model import weight_array, served_weights
+from .model import weight_array, served_weights, entity_types
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import (TUNED_PREFIX, _minilm_missing, ascii_text, encoder_available, get_encoder,
@@ -22,14 +22,16 @@ from .formats import clu_list_values
 
 # %% auto #0
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags',
-           'tag_names_for', 'data_hash', 'Example', 'make_examples', 'pad_batch', 'length_batches', 'split_validation',
-           'balanced_weights', 'LazyAdam', 'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches',
-           'validation_score', 'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration',
-           'choose_threshold', 'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate',
-           'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle', 'swap_entity_values',
-           'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'encoder_choice',
-           'tune_english_encoder', 'lexical_only', 'fit_network', 'train', 'train_app']
+           'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS',
+           'ENTITY_INTENT_WEIGHTS', 'MIN_ENTITY_INTENT_VALID', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
+           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
+           'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll',
+           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'token_vectors',
+           'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle', 'swap_entity_values', 'listed_values',
+           'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'entity_intent_table',
+           'choose_entity_intents', 'encoder_choice', 'tune_english_encoder', 'lexical_only', 'fit_network', 'train',
+           'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -678,6 +680,39 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c118
+def entity_intent_table(utterances, # labelled utterances
+                        intents: list[str], # the model's intents, in its order
+                        tag_names: list[str], # the model's tags, whose top-level types are the table's rows
+                        alpha: float = 0.5, # examples added to each side of every share
+                       ) -> dict: # `joint/type_intent` `[types, intents]` (log shares); `{}` without types
+    "The log share of each intent's examples that label each entity type."
+    types = entity_types(tag_names)
+    if not types: return {}
+    ti, ii = {n: i for i, n in enumerate(types)}, {n: i for i, n in enumerate(intents)}
+    have, n = np.zeros((len(types), len(intents))), np.zeros(len(intents))
+    for u in utterances:
+        if u.intent not in ii: continue
+        n[ii[u.intent]] += 1
+        for t in {x.entity for x in u.entities} & ti.keys(): have[ti[t], ii[u.intent]] += 1
+    return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
+ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
+MIN_ENTITY_INTENT_VALID = 100
+
+def choose_entity_intents(trained, # a `TrainedModel` with `joint/type_intent`
+                          valid, # the validation utterances
+                          weights=ENTITY_INTENT_WEIGHTS, # the candidates
+                         ) -> tuple[float, dict]: # the weight; each candidate's intent accuracy on `valid`
+    "The `entity_intents` weight whose answers on `valid` are most often right; the lowest on a tie."
+    from chatbot.nlu.predict import Predictor
+    pred, acc = Predictor.from_trained(trained), {}
+    for w in weights:
+        pred.entity_intents = w
+        acc[w] = sum(pred.predict(u.text).top_intent == u.intent for u in valid) / len(valid)
+    return max(weights, key=lambda w: (acc[w], -w)), acc
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -705,7 +740,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -722,7 +757,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c128
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -730,7 +765,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -801,7 +836,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c132
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -897,6 +932,8 @@ def train(utterances: list[Utterance], # labelled training utterances
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
                                              hp.max_floor))
+    # the entity types' shares of the intents, from the training split while validation may still weigh them
+    weights.update(entity_intent_table(utterances, intents, tag_names))
     listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
@@ -913,10 +950,18 @@ def train(utterances: list[Utterance], # labelled training utterances
     if 'crf_lex/dense' in weights:
         info['token_vectors'] = dict(encoder=tokens_from.name, components=hp.token_vectors)
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
-    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
-                        calibration)
+    trained = TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
+                           calibration)
+    if hp.entity_intents is None:
+        chosen = (choose_entity_intents(trained, valid)
+                  if 'joint/type_intent' in weights and len(valid or []) >= MIN_ENTITY_INTENT_VALID else None)
+        trained.hparams = replace(hp, entity_intents=chosen[0] if chosen else 0.0)
+        if chosen: info['entity_intents'] = dict(weight=chosen[0], valid_intent_accuracy={
+            str(k): round(v, 4) for k, v in chosen[1].items()})
+    if own and valid: weights.update(entity_intent_table(mine, intents, tag_names))   # all the app's examples
+    return trained
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c136
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
