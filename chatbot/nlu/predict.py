@@ -291,8 +291,8 @@ class Predictor:
         "Intents and entities of `text`."
         probs, tree, vector, energy = self._scores(text, tree=True)
         if self.entity_intents and tree:   # the energy rule reads the logits from before
-            found = sorted({self.type_index[n[2].partition(':')[0]] for n in tree})
-            probs = entity_consistent(probs, found, self.W['joint/type_intent'], self.entity_intents)
+            types = sorted({self.type_index[n[2].partition(':')[0]] for n in tree})
+            probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]
