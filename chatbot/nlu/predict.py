@@ -130,7 +130,7 @@ def spread_rows(rows: np.ndarray, block: int = FLOOR_BLOCK) -> np.ndarray:
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c029
 def entity_consistent(probs: np.ndarray, # the intents' probabilities
                       found: list[int], # rows of `table`: the entity types found in the message
-                      table: np.ndarray, # `[types, intents]`: log share of each intent's examples with the type
+                      table: np.ndarray, # `[types, intents]`: log share of each intent's examples with a type
                       weight: float, # the power of the shares; 0: `probs` as they are
                      ) -> np.ndarray:
     "`probs` times each found type's share of each intent's examples to the power `weight`, normalised."
@@ -164,10 +164,11 @@ class Predictor:
                           for x in (c, *ss)}
         # learned entities with children, and every path of entities (roles left out) the tagger learned
         self.structure = {e.name: e for e in structure}
-        # the entity types' shares of the intents' examples, to weigh intents by the types found (`entity_intents`)
+        # the entity types' shares of the intents' examples, to weigh intents by the types found
         self.type_index = {n: i for i, n in enumerate(entity_types(self.tag_names))}
         self.entity_intents = float(hp.entity_intents or 0) if 'joint/type_intent' in weights else 0.0
-        if self.entity_intents and weights['joint/type_intent'].shape != (len(self.type_index), len(self.intents)):
+        shape = (len(self.type_index), len(self.intents))
+        if self.entity_intents and weights['joint/type_intent'].shape != shape:
             raise ValueError(f"the model {version or 'given'} has an entity-intent table of shape "
                              f"{weights['joint/type_intent'].shape}, not {len(self.type_index)} types by "
                              f"{len(self.intents)} intents")

@@ -694,6 +694,8 @@ def entity_intent_table(utterances, # labelled utterances
         if u.intent not in ii: continue
         n[ii[u.intent]] += 1
         for t in {x.entity for x in u.entities} & ti.keys(): have[ti[t], ii[u.intent]] += 1
+    empty = n == 0
+    have[:, empty], n[empty] = have.sum(1, keepdims=True), n.sum()
     return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c121
