@@ -222,6 +222,42 @@ def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):
     assert small.hparams.lexical_tagger == TAGGER_WEIGHTS[-1] and 'lexical_tagger' not in small.info
 
 
+def test_entity_intents_weight_is_chosen_on_the_validation_split(tmp_path):
+    """Training keeps each entity type's share of each intent's examples, tries the weights of that evidence on a
+    validation split of `MIN_ENTITY_INTENT_VALID` utterances or more, keeps the lowest with the most right answers
+    in the hyper-parameters (and so in the artifact) and reports every candidate; without such a split it is 0."""
+    from chatbot.nlu.app import EntitySpan, Utterance
+    from chatbot.nlu.train import train, ENTITY_INTENT_WEIGHTS, MIN_ENTITY_INTENT_VALID
+    from chatbot.nlu.model import HParams, entity_types
+    from chatbot.nlu.predict import save_model, Predictor
+    movies = ['the dark river', 'blue summer', 'a quiet town', 'night train', 'the last garden', 'iron sky',
+              'cold harbor', 'paper moon', 'the long road', 'silver lake']
+    books = ['the glass house', 'red orchard', 'a winter tale', 'the old bridge', 'green valley', 'stone path',
+             'the salt sea', 'white cliffs', 'the small door', 'golden field']
+    shared = ['find {}', 'show me {}', 'look up {}', 'I want {}', 'get me {}']
+    def u(frame, title, intent, kind):
+        text = frame.format(title)
+        return Utterance(text, intent, [EntitySpan(kind, text.index(title), text.index(title) + len(title), title)])
+    train_us = [u(f, m, 'WatchMovie', 'movie') for m in movies for f in ['watch {}', 'play the film {}'] + shared[:2]]
+    train_us += [u(f, b, 'ReadBook', 'book') for b in books for f in ['read {}', 'open the novel {}'] + shared[:2]]
+    valid = [u(f, m, 'WatchMovie', 'movie') for m in movies for f in shared[2:] + ['stream {}', 'see {}']]
+    valid += [u(f, b, 'ReadBook', 'book') for b in books for f in shared[2:] + ['borrow {}', 'page through {}']]
+    assert len(valid) >= MIN_ENTITY_INTENT_VALID
+    t = train(train_us, valid, hp=HParams(epochs=2, encoder=False), progress=False)
+    table = t.weights['joint/type_intent']
+    assert table.shape == (len(entity_types(t.tag_names)), len(t.intents)) == (2, 3)
+    row, col = entity_types(t.tag_names).index('movie'), t.intents.index('WatchMovie')
+    assert table[row, col] == table.max() and table[row, t.intents.index('ReadBook')] < table[row, col] - 3
+    chosen = t.info['entity_intents']
+    assert list(chosen['valid_intent_accuracy']) == [str(w) for w in ENTITY_INTENT_WEIGHTS]
+    best = max(chosen['valid_intent_accuracy'].values())
+    assert chosen['weight'] == min(w for w in ENTITY_INTENT_WEIGHTS if chosen['valid_intent_accuracy'][str(w)] == best)
+    assert t.hparams.entity_intents == chosen['weight']
+    assert Predictor.load(save_model(t, tmp_path/'m')).entity_intents == chosen['weight']
+    small = train(train_us, hp=HParams(epochs=1, encoder=False), progress=False)
+    assert small.hparams.entity_intents == 0.0 and 'entity_intents' not in small.info
+
+
 def test_values_the_app_lists_reach_the_swaps(tmp_path):
     """A Rasa app whose examples label a single city and whose lookup table lists more: trained as the studio and
     `chatbot train` train it (`train_app`), the lexical CRF learns from sentences with the listed cities swapped
