@@ -225,7 +225,8 @@ def test_lexical_tagger_weight_is_chosen_on_the_validation_split(tmp_path):
 def test_entity_intents_weight_is_chosen_on_the_validation_split(tmp_path):
     """Training keeps each entity type's share of each intent's examples, tries the weights of that evidence on a
     validation split of `MIN_ENTITY_INTENT_VALID` utterances or more, keeps the lowest with the most right answers
-    in the hyper-parameters (and so in the artifact) and reports every candidate; without such a split it is 0."""
+    in the hyper-parameters (and so in the artifact) and reports every candidate. A small app chooses it on the
+    folds that calibrate it; an app with neither keeps it at 0."""
     from chatbot.nlu.app import EntitySpan, Utterance
     from chatbot.nlu.train import train, ENTITY_INTENT_WEIGHTS, MIN_ENTITY_INTENT_VALID
     from chatbot.nlu.model import HParams, entity_types
@@ -248,14 +249,20 @@ def test_entity_intents_weight_is_chosen_on_the_validation_split(tmp_path):
     assert table.shape == (len(entity_types(t.tag_names)), len(t.intents)) == (2, 3)
     row, col = entity_types(t.tag_names).index('movie'), t.intents.index('WatchMovie')
     assert table[row, col] == table.max() and table[row, t.intents.index('ReadBook')] < table[row, col] - 3
-    chosen = t.info['entity_intents']
-    assert list(chosen['valid_intent_accuracy']) == [str(w) for w in ENTITY_INTENT_WEIGHTS]
-    best = max(chosen['valid_intent_accuracy'].values())
-    assert chosen['weight'] == min(w for w in ENTITY_INTENT_WEIGHTS if chosen['valid_intent_accuracy'][str(w)] == best)
-    assert t.hparams.entity_intents == chosen['weight']
-    assert Predictor.load(save_model(t, tmp_path/'m')).entity_intents == chosen['weight']
-    small = train(train_us, hp=HParams(epochs=1, encoder=False), progress=False)
-    assert small.hparams.entity_intents == 0.0 and 'entity_intents' not in small.info
+    def check(chosen, source):
+        assert chosen['source'].startswith(source)
+        assert list(chosen['intent_accuracy']) == [str(w) for w in ENTITY_INTENT_WEIGHTS]
+        best = max(chosen['intent_accuracy'].values())
+        assert chosen['weight'] == min(w for w in ENTITY_INTENT_WEIGHTS if chosen['intent_accuracy'][str(w)] == best)
+    check(t.info['entity_intents'], 'validation')
+    assert t.hparams.entity_intents == t.info['entity_intents']['weight']
+    assert Predictor.load(save_model(t, tmp_path/'m')).entity_intents == t.hparams.entity_intents
+    small = train(train_us, hp=HParams(epochs=1, encoder=False), progress=False)   # no split: cross-validated
+    check(small.info['entity_intents'], '5-fold cross-validation')
+    assert small.hparams.entity_intents == small.info['entity_intents']['weight']
+    assert 'entity_intents' not in small.calibration
+    plain = train(train_us, hp=HParams(epochs=1, encoder=False, calibrate=False), progress=False)
+    assert plain.hparams.entity_intents == 0.0 and 'entity_intents' not in plain.info
 
 
 def test_values_the_app_lists_reach_the_swaps(tmp_path):

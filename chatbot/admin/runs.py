@@ -202,10 +202,10 @@ def confidence_table(manifest: dict) -> str:
                      ('held-out answers it turns into None', f"{cal['energy_none_rate']:.2%}")]
     else: rows.append(('calibration', 'none (scores as the fixed mix of the two models)'))
     if (w := (manifest.get('hyperparameters') or {}).get('entity_intents')) is not None:
-        chosen = (training.get('entity_intents') or {}).get('valid_intent_accuracy')
-        tried = ', '.join(f'{a:.2%} at {k}' for k, a in (chosen or {}).items())
+        chosen = training.get('entity_intents') or {}
+        tried = ', '.join(f'{a:.2%} at {k}' for k, a in chosen.get('intent_accuracy', {}).items())
         rows.append(('entity types weigh intents',
-                     f'{w:g}, chosen on validation (intent accuracy {tried})' if chosen else
+                     f"{w:g}, chosen on {chosen['source']} (intent accuracy {tried})" if chosen else
                      f'{w:g} (not chosen: set by hand, or no validation split of 100 utterances)'))
     dup = training.get('duplicates') or []
     rows.append(('texts under two intents', f"{len(dup)} settled" + (f": {'; '.join(dup[:5])}" if dup else '')

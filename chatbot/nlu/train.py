@@ -21,17 +21,16 @@ from .evaluate import score, span_label, gold_pairs
 from .formats import clu_list_values
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS',
-           'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS',
-           'ENTITY_INTENT_WEIGHTS', 'MIN_ENTITY_INTENT_VALID', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
-           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
-           'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll',
-           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
-           'choose_energy_threshold', 'calibration_trade', 'calibrate', 'cross_calibrate', 'token_vectors',
-           'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle', 'swap_entity_values', 'listed_values',
-           'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes', 'entity_intent_table',
-           'choose_entity_intents', 'encoder_choice', 'tune_english_encoder', 'lexical_only', 'fit_network', 'train',
-           'train_app']
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'ENTITY_INTENT_WEIGHTS',
+           'MIN_ENTITY_INTENT_VALID', 'CALIBRATION_FOLDS', 'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET',
+           'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
+           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'epochs_to_run',
+           'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates',
+           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
+           'calibration_trade', 'calibrate', 'entity_intent_table', 'choose_entity_intents', 'cross_entity_intents',
+           'cross_calibrate', 'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle',
+           'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes',
+           'encoder_choice', 'tune_english_encoder', 'lexical_only', 'fit_network', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -429,6 +428,63 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
     return calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c089
+def entity_intent_table(utterances, # labelled utterances
+                        intents: list[str], # the model's intents, in its order
+                        types: list[str], # the table's rows: the model's `entity_types`
+                        alpha: float = 0.5, # examples added to each side of every share
+                       ) -> dict: # `joint/type_intent` `[types, intents]` (log shares); `{}` without types
+    "The log share of each intent's examples that label each entity type."
+    if not types: return {}
+    ti, ii = {n: i for i, n in enumerate(types)}, {n: i for i, n in enumerate(intents)}
+    have, n = np.zeros((len(types), len(intents))), np.zeros(len(intents))
+    for u in utterances:
+        if u.intent not in ii: continue
+        n[ii[u.intent]] += 1
+        for t in {x.entity for x in u.entities} & ti.keys(): have[ti[t], ii[u.intent]] += 1
+    empty = n == 0
+    have[:, empty], n[empty] = have.sum(1, keepdims=True), n.sum()
+    return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c092
+ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
+MIN_ENTITY_INTENT_VALID = 100
+
+def choose_entity_intents(trained, # a `TrainedModel` with `joint/type_intent`
+                          valid, # the validation utterances
+                          weights=ENTITY_INTENT_WEIGHTS, # the candidates
+                         ) -> tuple[float, dict]: # the weight; each candidate's intent accuracy on `valid`
+    "The `entity_intents` weight whose answers on `valid` are most often right; the lowest on a tie."
+    from chatbot.nlu.predict import Predictor
+    pred, acc = Predictor.from_trained(trained), {}
+    for w in weights:
+        pred.entity_intents = w
+        acc[w] = sum(pred.predict(u.text).top_intent == u.intent for u in valid) / len(valid)
+    return max(weights, key=lambda w: (acc[w], -w)), acc
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c094
+def cross_entity_intents(utterances, # the cross-validated app's utterances
+                         folds: list, # each one's fold; None: learned in every fold, never tested
+                         probs: list, # each one's out-of-fold intent probabilities (None where not tested)
+                         intents: list[str], # the model's intents, in the order of `probs`
+                         weights=ENTITY_INTENT_WEIGHTS, # the candidates
+                        ) -> tuple[float, dict]: # the weight; each candidate's out-of-fold intent accuracy
+    "The weight whose out-of-fold answers, weighed by the labelled types, are most often right; lowest on a tie."
+    from chatbot.nlu.predict import entity_consistent
+    types = sorted({x.entity for u in utterances for x in u.entities})
+    if not types: return 0.0, {}
+    row, index = {n: i for i, n in enumerate(types)}, {n: i for i, n in enumerate(intents)}
+    right, n = dict.fromkeys(weights, 0), 0
+    for f in sorted({g for g in folds if g is not None}):
+        others = [u for u, g in zip(utterances, folds) if g != f]
+        table = entity_intent_table(others, intents, types)['joint/type_intent']
+        for u, g, p in zip(utterances, folds, probs):
+            if g != f: continue
+            n, found = n + 1, sorted({row[x.entity] for x in u.entities})
+            for w in weights: right[w] += int(np.argmax(entity_consistent(p, found, table, w))) == index[u.intent]
+    acc = {w: right[w] / max(n, 1) for w in weights}
+    return max(weights, key=lambda w: (acc[w], -w)), acc
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -447,7 +503,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
             for j, i in enumerate(rng.permutation(len(ex))): fold[id(ex[i])] = j % CALIBRATION_FOLDS
     tested = [u for u in us if id(u) in fold]
     if len(tested) < MIN_CALIBRATION or len(by_intent) < 2: return {}
-    lex, y = [], []
+    lex, y, order = [], [], []
     for f in range(CALIBRATION_FOLDS):
         out = [u for u in tested if fold[id(u)] == f]
         if not out: continue
@@ -456,12 +512,20 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
         lex += [lexical_logits(W, u.text, featurizer.phrase_terms(u.text),
                                vectors[u.text] if vectors else None) for u in out]
         y += [index[u.intent] for u in out]
+        order += out
     lex, y = np.array(lex, np.float32), np.array(y)
     scales = dict(network=0.0, lexical=fit_calibration(lex, None, y)['network'])
-    return calibration_trade(scales, softmax(scales['lexical'] * lex), y, hp,
-                             f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model')
+    source = f'{CALIBRATION_FOLDS}-fold cross-validation of the lexical model'
+    probs = softmax(scales['lexical'] * lex)
+    cal = calibration_trade(scales, probs, y, hp, source)
+    if cal and any(u.entities for u in us):   # and the weight of the entity types, on the same folds
+        oof = {id(u): p for u, p in zip(order, probs)}
+        w, acc = cross_entity_intents(us, [fold.get(id(u)) for u in us], [oof.get(id(u)) for u in us], intents)
+        cal['entity_intents'] = dict(weight=w, source=source + ', the labelled entity types',
+                                     intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
+    return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c101
 def token_vectors(utterances, # labelled utterances
                   featurizer: Featurizer, # the model's featurizer (its tokens)
                   tokens_from, # an encoder with `encode_tokens` (`chatbot.nlu.encoder.token_encoder`)
@@ -470,7 +534,7 @@ def token_vectors(utterances, # labelled utterances
     return [tokens_from.encode_tokens(u.text, [t[1:] for t in featurizer.encode(u.text).tokens])[1]
             for u in utterances]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c095
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -484,13 +548,13 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c098
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
 def spare_core() -> bool:
     "Whether this process may run on two cores or more, so that a child process can work beside it."
     try: return len(os.sched_getaffinity(0)) >= 2
     except AttributeError: return (os.cpu_count() or 1) >= 2   # no affinity on this platform
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
 # Linux: the child is killed when the thread that started it ends, so it never outlives a killed training.
 # It imports from the parent's `sys.path`, so it runs the same code even when started in another checkout.
 CHILD_CODE = '''import pickle, sys
@@ -535,7 +599,7 @@ class ChildCall:
             warnings.warn(f'{self.fn.__name__} {how} a child process, so it runs here: {last}')
         return self.fn(*self.args)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -552,7 +616,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c113
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -602,7 +666,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c108
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c116
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -619,7 +683,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c119
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -656,7 +720,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -679,42 +743,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c118
-def entity_intent_table(utterances, # labelled utterances
-                        intents: list[str], # the model's intents, in its order
-                        tag_names: list[str], # the model's tags, whose top-level types are the table's rows
-                        alpha: float = 0.5, # examples added to each side of every share
-                       ) -> dict: # `joint/type_intent` `[types, intents]` (log shares); `{}` without types
-    "The log share of each intent's examples that label each entity type."
-    types = entity_types(tag_names)
-    if not types: return {}
-    ti, ii = {n: i for i, n in enumerate(types)}, {n: i for i, n in enumerate(intents)}
-    have, n = np.zeros((len(types), len(intents))), np.zeros(len(intents))
-    for u in utterances:
-        if u.intent not in ii: continue
-        n[ii[u.intent]] += 1
-        for t in {x.entity for x in u.entities} & ti.keys(): have[ti[t], ii[u.intent]] += 1
-    empty = n == 0
-    have[:, empty], n[empty] = have.sum(1, keepdims=True), n.sum()
-    return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
-
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
-ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
-MIN_ENTITY_INTENT_VALID = 100
-
-def choose_entity_intents(trained, # a `TrainedModel` with `joint/type_intent`
-                          valid, # the validation utterances
-                          weights=ENTITY_INTENT_WEIGHTS, # the candidates
-                         ) -> tuple[float, dict]: # the weight; each candidate's intent accuracy on `valid`
-    "The `entity_intents` weight whose answers on `valid` are most often right; the lowest on a tie."
-    from chatbot.nlu.predict import Predictor
-    pred, acc = Predictor.from_trained(trained), {}
-    for w in weights:
-        pred.entity_intents = w
-        acc[w] = sum(pred.predict(u.text).top_intent == u.intent for u in valid) / len(valid)
-    return max(weights, key=lambda w: (acc[w], -w)), acc
-
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -742,7 +771,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c129
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -759,7 +788,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c128
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -767,7 +796,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c134
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -838,7 +867,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c132
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c135
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -917,6 +946,7 @@ def train(utterances: list[Utterance], # labelled training utterances
         calibration['lexical_refit'] = True
     if hp.calibrate and hp.lexical and own and not calibration:   # nothing held out: cross-validate
         calibration = cross_calibrate(utterances, featurizer, hp, intents, lexical, vectors)
+    crossed = calibration.pop('entity_intents', None) if calibration else None   # its entity-types weight
     if no_network and not calibration:   # too few examples to cross-validate: the fixed mix needs the network
         net, history, best_epoch = network(); weights.update(net); no_network = False
     if tagging:
@@ -935,7 +965,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
                                              hp.max_floor))
     # the entity types' shares of the intents, from the training split while validation may still weigh them
-    weights.update(entity_intent_table(utterances, intents, tag_names))
+    weights.update(entity_intent_table(utterances, intents, entity_types(tag_names)))
     listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
@@ -957,13 +987,15 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.entity_intents is None:
         chosen = (choose_entity_intents(trained, valid)
                   if 'joint/type_intent' in weights and len(valid or []) >= MIN_ENTITY_INTENT_VALID else None)
-        trained.hparams = replace(hp, entity_intents=chosen[0] if chosen else 0.0)
-        if chosen: info['entity_intents'] = dict(weight=chosen[0], valid_intent_accuracy={
+        if chosen: info['entity_intents'] = dict(weight=chosen[0], source='validation', intent_accuracy={
             str(k): round(v, 4) for k, v in chosen[1].items()})
-    if own and valid: weights.update(entity_intent_table(mine, intents, tag_names))   # all the app's examples
+        elif crossed and 'joint/type_intent' in weights: info['entity_intents'] = crossed
+        trained.hparams = replace(hp, entity_intents=info.get('entity_intents', {}).get('weight', 0.0))
+    if own and valid:   # all the app's examples
+        weights.update(entity_intent_table(mine, intents, entity_types(tag_names)))
     return trained
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c136
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c139
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
