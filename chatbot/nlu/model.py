@@ -11,8 +11,8 @@ import numpy as np
 __all__ = ['PATH_SEP', 'HParams', 'conv1d', 'bag_mean', 'bigru_weights', 'bigru', 'embedded', 'forward_numpy', 'network_graph',
            'network_forward', 'softmax', 'bio_structure', 'viterbi', 'build_keras_model', 'keras_weights',
            'set_keras_weights', 'log_softmax', 'weight_array', 'served_weights', 'tag_levels', 'entity_types',
-           'tag_follows', 'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree', 'decoding_transitions',
-           'decode_tree', 'decode_tags']
+           'entity_consistent', 'tag_follows', 'bio_mask', 'viterbi_into', 'crf_viterbi', 'tags_to_tree',
+           'decoding_transitions', 'decode_tree', 'decode_tags']
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c006
 @dataclass
@@ -385,6 +385,18 @@ def entity_types(tag_names) -> list[str]:
     return sorted({l.partition(':')[0] for t in tag_names for _, l in tag_levels(t)[:1]})
 
 # %% ../../nbs/nlu/14_nlu.model.ipynb #c074
+def entity_consistent(probs: np.ndarray, # the intents' probabilities
+                      found: list[int], # rows of `table`: the entity types found in the message
+                      table: np.ndarray, # `[types, intents]`: log share of each intent's examples with a type
+                      weight: float, # the power of the shares; 0: `probs` as they are
+                     ) -> np.ndarray:
+    "`probs` times each found type's share of each intent's examples to the power `weight`, normalised."
+    if not found or weight <= 0: return probs
+    z = np.log(np.maximum(probs, 1e-12)) + weight * table[found].sum(0)
+    z = np.exp(z - z.max())
+    return (z / z.sum()).astype(probs.dtype)
+
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c077
 def tag_follows(prev: str | None, tag: str) -> bool:
     "Whether `tag` may follow `prev` (`None`: `tag` is the first) under BIO at every level."
     lv, pv = tag_levels(tag), (None if prev is None else tag_levels(prev))
@@ -394,7 +406,7 @@ def tag_follows(prev: str | None, tag: str) -> bool:
         if began or pv is None or [l for _, l in pv[:k + 1]] != [l for _, l in lv[:k + 1]]: return False
     return True
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c077
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c080
 @lru_cache(maxsize=64)
 def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
     "`(start, transitions)`: 0 where BIO allows a first tag or a tag after another, -inf where it does not."
@@ -407,7 +419,7 @@ def bio_mask(tag_names: tuple) -> tuple[np.ndarray, np.ndarray]:
             if not tag_follows(s, t): trans[i, j] = -np.inf
     return start, trans
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c079
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
 def viterbi_into(emissions: np.ndarray, into: np.ndarray, start: np.ndarray) -> list[int]:
     "Best tag path for `emissions` [T, n] under transition scores `into` [n, n] laid out (next, previous)."
     # (next, previous), so each step's argmax runs along contiguous rows: with ATIS's 159 tags a path decodes
@@ -427,7 +439,7 @@ def crf_viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarra
     "Best tag path for `emissions` [T, n] under `transitions` [n, n] (previous, next) and first-tag `start`."
     return viterbi_into(emissions, np.ascontiguousarray(np.asarray(transitions).T), start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c082
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c085
 def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     "Nested spans `(start, end, label, token_indices, children)` from per-level BIO `tags` of `tokens`."
     out, cur = [], None
@@ -440,7 +452,7 @@ def tags_to_tree(tokens, tags, level: int = 0, idx=None) -> list[tuple]:
     if cur: out.append(cur)
     return [(s, e, lab, ix, tags_to_tree(tokens, tags, level + 1, ix)) for s, e, lab, ix in out]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c085
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c088
 import threading
 _LAID_OUT: dict = {}
 _LAID_OUT_LOCK = threading.Lock()
@@ -457,7 +469,7 @@ def decoding_transitions(transitions: np.ndarray, # learned scores [n, n] (previ
             _LAID_OUT[key] = (transitions, into)
     return into
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c088
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c091
 def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, transitions=None) -> list[int]:
     "Best BIO-valid tag indices for one utterance's `logp` [T, n] (and the CRF's `transitions`)."
     if transitions is not None:
@@ -470,7 +482,7 @@ def _best_path(logp: np.ndarray, tag_logits: np.ndarray, tag_names: tuple, trans
         return greedy.tolist()
     return crf_viterbi(logp, allowed, start)
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c090
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c093
 def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
                 transitions: np.ndarray | None = None) -> list[tuple]:
     "Nested spans `(start, end, label, score, children)` from tag logits [T, n] of `tokens`."
@@ -481,7 +493,7 @@ def decode_tree(tag_logits: np.ndarray, tokens: list, tag_names,
     def node(s, e, lab, idx, kids): return (s, e, lab, float(probs[idx].mean()), [node(*k) for k in kids])
     return [node(*n) for n in tags_to_tree(tokens, [tag_names[i] for i in path])]
 
-# %% ../../nbs/nlu/14_nlu.model.ipynb #c092
+# %% ../../nbs/nlu/14_nlu.model.ipynb #c095
 PATH_SEP = '/'
 
 def decode_tags(tag_logits: np.ndarray, tokens: list, tag_names,

@@ -11,7 +11,8 @@ import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
 from .model import (
-    HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights, entity_types)
+    HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights, entity_types,
+    entity_consistent)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
@@ -21,7 +22,7 @@ from .artifacts import (
 
 # %% auto #0
 __all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult',
-           'Prediction', 'one_blas_thread', 'spread_rows', 'entity_consistent', 'Predictor']
+           'Prediction', 'one_blas_thread', 'spread_rows', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 TRAINED_SOURCE = 'chosen on'   # how a threshold that training chose is named: 'chosen on validation'
@@ -128,18 +129,6 @@ def spread_rows(rows: np.ndarray, block: int = FLOOR_BLOCK) -> np.ndarray:
     return rows[np.argsort(np.arange(len(rows)) % max(step, 1), kind='stable')]
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c029
-def entity_consistent(probs: np.ndarray, # the intents' probabilities
-                      found: list[int], # rows of `table`: the entity types found in the message
-                      table: np.ndarray, # `[types, intents]`: log share of each intent's examples with a type
-                      weight: float, # the power of the shares; 0: `probs` as they are
-                     ) -> np.ndarray:
-    "`probs` times each found type's share of each intent's examples to the power `weight`, normalised."
-    if not found or weight <= 0: return probs
-    z = np.log(np.maximum(probs, 1e-12)) + weight * table[found].sum(0)
-    z = np.exp(z - z.max())
-    return (z / z.sum()).astype(probs.dtype)
-
-# %% ../../nbs/nlu/19_nlu.predict.ipynb #c032
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],

@@ -11,7 +11,7 @@ import numpy as np
 from .app import Utterance, EntitySpan, NONE_INTENT, AppValidationError
 from .text import Featurizer, spans_to_tags, tokenize, N_SHAPES
 from .model import HParams, build_keras_model, keras_weights, decode_tags, forward_numpy, softmax
-from .model import weight_array, served_weights, entity_types
+from .model import weight_array, served_weights, entity_types, entity_consistent
 from .crf import tagger_features, fit_crf, mixed_tag_scores
 from .lexical import fit_lexical, lexical_logits, calibrated_logits, intent_energy
 from .encoder import (TUNED_PREFIX, _minilm_missing, ascii_text, encoder_available, get_encoder,
@@ -21,13 +21,13 @@ from .evaluate import score, span_label, gold_pairs
 from .formats import clu_list_values
 
 # %% auto #0
-__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'MIN_CALIBRATION', 'ENTITY_INTENT_WEIGHTS',
-           'MIN_ENTITY_INTENT_VALID', 'CALIBRATION_FOLDS', 'CHILD_CODE', 'KOREAN_PARTICLES', 'SWAP_TARGET',
-           'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example', 'make_examples',
-           'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam', 'epochs_to_run',
-           'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll', 'resolve_duplicates',
-           'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold', 'choose_energy_threshold',
-           'calibration_trade', 'calibrate', 'entity_intent_table', 'choose_entity_intents', 'cross_entity_intents',
+__all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'ENTITY_INTENT_WEIGHTS',
+           'MIN_ENTITY_INTENT_VALID', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS', 'CHILD_CODE', 'KOREAN_PARTICLES',
+           'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
+           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
+           'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll',
+           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'choose_energy_threshold', 'calibration_trade', 'entity_intent_table', 'cross_entity_intents', 'calibrate',
            'cross_calibrate', 'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle',
            'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes',
            'encoder_choice', 'tune_english_encoder', 'lexical_only', 'fit_network', 'train', 'train_app']
@@ -410,24 +410,6 @@ def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
     return out
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c087
-MIN_CALIBRATION = 10
-
-def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
-              source: str = 'validation',
-              vectors: dict | None = None, # text -> sentence vector, for a lexical model that reads them
-             ) -> dict:
-    "Fitted scales and out-of-scope threshold on the held-out utterances `held`, with what they trade."
-    index = {n: i for i, n in enumerate(intents)}
-    held = [u for u in held if u.intent in index and featurizer.encode(u.text).tokens]
-    if len(held) < MIN_CALIBRATION: return {}
-    net, lex = intent_logits(weights, featurizer, hp, [u.text for u in held],
-                             np.stack([vectors[u.text] for u in held]) if vectors else None)
-    y = np.array([index[u.intent] for u in held])
-    scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
-    z = calibrated_logits(net, lex, scales)
-    return calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
-
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c089
 def entity_intent_table(utterances, # labelled utterances
                         intents: list[str], # the model's intents, in its order
                         types: list[str], # the table's rows: the model's `entity_types`
@@ -445,31 +427,17 @@ def entity_intent_table(utterances, # labelled utterances
     have[:, empty], n[empty] = have.sum(1, keepdims=True), n.sum()
     return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c092
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c091
 ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
 MIN_ENTITY_INTENT_VALID = 100
 
-def choose_entity_intents(trained, # a `TrainedModel` with `joint/type_intent`
-                          valid, # the validation utterances
-                          weights=ENTITY_INTENT_WEIGHTS, # the candidates
-                         ) -> tuple[float, dict]: # the weight; each candidate's intent accuracy on `valid`
-    "The `entity_intents` weight whose answers on `valid` are most often right; the lowest on a tie."
-    from chatbot.nlu.predict import Predictor
-    pred, acc = Predictor.from_trained(trained), {}
-    for w in weights:
-        pred.entity_intents = w
-        acc[w] = sum(pred.predict(u.text).top_intent == u.intent for u in valid) / len(valid)
-    return max(weights, key=lambda w: (acc[w], -w)), acc
-
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c094
 def cross_entity_intents(utterances, # the cross-validated app's utterances
                          folds: list, # each one's fold; None: learned in every fold, never tested
-                         probs: list, # each one's out-of-fold intent probabilities (None where not tested)
+                         probs: list, # each one's held-out intent probabilities (None where not tested)
                          intents: list[str], # the model's intents, in the order of `probs`
                          weights=ENTITY_INTENT_WEIGHTS, # the candidates
-                        ) -> tuple[float, dict]: # the weight; each candidate's out-of-fold intent accuracy
-    "The weight whose out-of-fold answers, weighed by the labelled types, are most often right; lowest on a tie."
-    from chatbot.nlu.predict import entity_consistent
+                        ) -> tuple[float, dict]: # the weight; each candidate's held-out intent accuracy
+    "The weight whose held-out answers, weighed by the labelled types, are most often right; lowest on a tie."
     types = sorted({x.entity for u in utterances for x in u.entities})
     if not types: return 0.0, {}
     row, index = {n: i for i, n in enumerate(types)}, {n: i for i, n in enumerate(intents)}
@@ -484,7 +452,32 @@ def cross_entity_intents(utterances, # the cross-validated app's utterances
     acc = {w: right[w] / max(n, 1) for w in weights}
     return max(weights, key=lambda w: (acc[w], -w)), acc
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c097
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c094
+MIN_CALIBRATION = 10
+
+def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
+              source: str = 'validation',
+              vectors: dict | None = None, # text -> sentence vector, for a lexical model that reads them
+              trained_on: list | None = None, # the training utterances: the entity types' shares, when given
+             ) -> dict: # with `entity_intents` (the chosen weight) when there are types and enough `held`
+    "Fitted scales and out-of-scope threshold on the held-out utterances `held`, with what they trade."
+    index = {n: i for i, n in enumerate(intents)}
+    held = [u for u in held if u.intent in index and featurizer.encode(u.text).tokens]
+    if len(held) < MIN_CALIBRATION: return {}
+    net, lex = intent_logits(weights, featurizer, hp, [u.text for u in held],
+                             np.stack([vectors[u.text] for u in held]) if vectors else None)
+    y = np.array([index[u.intent] for u in held])
+    scales = fit_calibration(net, lex, y, start=(1 - hp.lexical_weight, hp.lexical_weight))
+    z = calibrated_logits(net, lex, scales)
+    cal = calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
+    if trained_on and len(held) >= MIN_ENTITY_INTENT_VALID and any(u.entities for u in trained_on + held):
+        w, acc = cross_entity_intents(trained_on + held, [None] * len(trained_on) + [0] * len(held),
+                                      [None] * len(trained_on) + list(softmax(z)), intents)
+        cal['entity_intents'] = dict(weight=w, source=source + ', the labelled entity types',
+                                     intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
+    return cal
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -525,7 +518,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
                                      intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
     return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c101
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c100
 def token_vectors(utterances, # labelled utterances
                   featurizer: Featurizer, # the model's featurizer (its tokens)
                   tokens_from, # an encoder with `encode_tokens` (`chatbot.nlu.encoder.token_encoder`)
@@ -534,7 +527,7 @@ def token_vectors(utterances, # labelled utterances
     return [tokens_from.encode_tokens(u.text, [t[1:] for t in featurizer.encode(u.text).tokens])[1]
             for u in utterances]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c103
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -548,13 +541,13 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
 def spare_core() -> bool:
     "Whether this process may run on two cores or more, so that a child process can work beside it."
     try: return len(os.sched_getaffinity(0)) >= 2
     except AttributeError: return (os.cpu_count() or 1) >= 2   # no affinity on this platform
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c106
 # Linux: the child is killed when the thread that started it ends, so it never outlives a killed training.
 # It imports from the parent's `sys.path`, so it runs the same code even when started in another checkout.
 CHILD_CODE = '''import pickle, sys
@@ -599,7 +592,7 @@ class ChildCall:
             warnings.warn(f'{self.fn.__name__} {how} a child process, so it runs here: {last}')
         return self.fn(*self.args)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c110
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -616,7 +609,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c113
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -666,7 +659,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c116
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -683,7 +676,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c119
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c118
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -720,7 +713,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c122
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -743,7 +736,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c126
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c125
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -771,7 +764,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c129
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c128
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -788,7 +781,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c131
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c130
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -796,7 +789,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c134
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c133
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -867,7 +860,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c135
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c134
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -938,7 +931,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                                      hp.encoder_weight * math.sqrt(getattr(encoder, 'blocks', 1))) or {}
     if hp.lexical: weights.update(lexical(utterances))
     calibration = (calibrate(weights, featurizer, hp, intents, valid or held,
-                             'validation' if valid else 'held out from training', vectors)
+                             'validation' if valid else 'held out from training', vectors, list(utterances))
                    if hp.calibrate else {})
     # the lexical model takes seconds to fit: once calibrated, it learns from the app's held-out examples too
     if hp.lexical and hp.refit_lexical and calibration and own:
@@ -964,7 +957,7 @@ def train(utterances: list[Utterance], # labelled training utterances
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
                                              hp.max_floor))
-    # the entity types' shares of the intents, from the training split while validation may still weigh them
+    # the entity types' shares of the intents' training examples (the app's own validation ones join below)
     weights.update(entity_intent_table(utterances, intents, entity_types(tag_names)))
     listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
@@ -982,20 +975,15 @@ def train(utterances: list[Utterance], # labelled training utterances
     if 'crf_lex/dense' in weights:
         info['token_vectors'] = dict(encoder=tokens_from.name, components=hp.token_vectors)
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
-    trained = TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
-                           calibration)
-    if hp.entity_intents is None:
-        chosen = (choose_entity_intents(trained, valid)
-                  if 'joint/type_intent' in weights and len(valid or []) >= MIN_ENTITY_INTENT_VALID else None)
-        if chosen: info['entity_intents'] = dict(weight=chosen[0], source='validation', intent_accuracy={
-            str(k): round(v, 4) for k, v in chosen[1].items()})
-        elif crossed and 'joint/type_intent' in weights: info['entity_intents'] = crossed
-        trained.hparams = replace(hp, entity_intents=info.get('entity_intents', {}).get('weight', 0.0))
+    if hp.entity_intents is None:   # chosen on the held-out examples (`calibrate`, `cross_calibrate`)
+        if crossed and 'joint/type_intent' in weights: info['entity_intents'] = crossed
+        hp = replace(hp, entity_intents=crossed['weight'] if 'entity_intents' in info else 0.0)
     if own and valid:   # all the app's examples
         weights.update(entity_intent_table(mine, intents, entity_types(tag_names)))
-    return trained
+    return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
+                        calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c139
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c138
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
