@@ -959,8 +959,9 @@ def train(utterances: list[Utterance], # labelled training utterances
         weights.update(similarity_prototypes({u.text: vectors[u.text] for u in mine},
                                              {u.text: u.intent for u in mine}, hp.max_prototypes, hp.seed,
                                              hp.max_floor))
-    # the entity types' shares of the intents' training examples (the app's own validation ones join below)
-    weights.update(entity_intent_table(utterances, intents, entity_types(tag_names)))
+    # the entity types' shares of the intents' examples: the training split and the app's own validation split
+    shared = mine if own and valid else utterances
+    weights.update(entity_intent_table(shared, intents, entity_types(tag_names)))
     listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
     info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
@@ -980,8 +981,6 @@ def train(utterances: list[Utterance], # labelled training utterances
     if hp.entity_intents is None:   # chosen on the held-out examples (`calibrate`, `cross_calibrate`)
         if crossed and 'joint/type_intent' in weights: info['entity_intents'] = crossed
         hp = replace(hp, entity_intents=crossed['weight'] if 'entity_intents' in info else 0.0)
-    if own and valid:   # all the app's examples
-        weights.update(entity_intent_table(mine, intents, entity_types(tag_names)))
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
