@@ -12,7 +12,7 @@ from .app import NONE_INTENT, Entity, LONE_SURROGATE
 from .text import Featurizer
 from .model import (
     HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights, entity_types,
-    entity_consistent)
+    entity_consistent, PATH_SEP)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
 from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
@@ -214,7 +214,7 @@ class Predictor:
                    energy_threshold=energy_threshold(trained, source))
 
     def scores(self, text: str, tree: bool = False) -> tuple[np.ndarray, list]:
-        "Intent probabilities and decoded model spans for `text` (`tree`: nested, as `decode_tree` has them)."
+        "Intent probabilities as `predict` ranks them and the model's spans (`tree`: nested, `decode_tree`)."
         return self._scores(text, tree)[:2]
 
     def untaught(self, vector: np.ndarray | None) -> bool:
@@ -249,7 +249,12 @@ class Predictor:
         feats = lambda: tagger_feature_hashes(self.featurizer, text, enc.tokens)
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
         energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
-        return softmax(il), decode(tl, enc.tokens, self.tag_names, trans), vec, energy
+        probs, spans = softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
+        if self.entity_intents and spans:   # after the energy, which reads the logits from before
+            # a flat span's label is its path (`parent/child`); the type is its first entity, without a role
+            types = sorted({self.type_index[s[2].partition(PATH_SEP)[0].partition(':')[0]] for s in spans})
+            probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
+        return probs, spans, vec, energy
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
                  path: tuple = ()) -> EntityResult:
@@ -280,9 +285,6 @@ class Predictor:
     def predict(self, text: str, now=None) -> Prediction:
         "Intents and entities of `text`."
         probs, tree, vector, energy = self._scores(text, tree=True)
-        if self.entity_intents and tree:   # the energy rule reads the logits from before
-            types = sorted({self.type_index[n[2].partition(':')[0]] for n in tree})
-            probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
         order = np.argsort(-probs)
         intents = {self.intents[i]: float(probs[i]) for i in order}
         top = self.intents[order[0]]
