@@ -94,7 +94,6 @@ def _train_in_process(a, app: App, valid):
     if i['valid_intents_not_trained']:
         print('note: validation utterances of intents absent from training were left out: '
               + ', '.join(i['valid_intents_not_trained']), file=sys.stderr)
-    if i['misaligned_spans']: print(f"note: {i['misaligned_spans']} labelled spans do not fall on token edges", file=sys.stderr)
     for line in training_notes(i): print(f'note: {line}', file=sys.stderr)
     print(f'artifact: {out} ({size / 1e6:.1f} MB)')
 

@@ -556,9 +556,15 @@ def train_in_process(app, # The app to train, validated
 
 # %% ../../nbs/admin/51_admin.runs.ipynb #c092
 def training_notes(info: dict, # a `TrainedModel.info`
-                  ) -> list[str]: # a line for each kind of sentence training added
-    "What training added to the app's examples, for a run's report and `chatbot train --direct`."
+                  ) -> list[str]: # a line for each kind of sentence added or span changed
+    "What training added to the app's examples or learned otherwise, for a run's report and `train --direct`."
     out = []
+    if info.get('misaligned_spans'):
+        out.append(f"{info['misaligned_spans']} labelled spans do not fall on token edges: each is "
+                   "learned as the tokens it touches")
+    if info.get('spans_past_limit'):
+        out.append(f"{info['spans_past_limit']} labelled spans reach past the first {info['max_tokens']} "
+                   "tokens of their text, all the model reads: they are not learned, or only in part")
     if info.get('generic_none'):
         out.append(f"{info['generic_none']} generic None sentences added: "
                    "the app has examples of one intent only")

@@ -24,9 +24,9 @@ from .formats import clu_list_values
 __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIES', 'ENTITY_INTENT_WEIGHTS',
            'MIN_ENTITY_INTENT_VALID', 'MIN_CALIBRATION', 'CALIBRATION_FOLDS', 'CHILD_CODE', 'KOREAN_PARTICLES',
            'SWAP_TARGET', 'TAGGER_WEIGHTS', 'MIN_TAGGER_SPANS', 'span_tags', 'tag_names_for', 'data_hash', 'Example',
-           'make_examples', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights', 'LazyAdam',
-           'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score', 'crf_nll',
-           'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
+           'make_examples', 'spans_past_limit', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights',
+           'LazyAdam', 'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
+           'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
            'choose_energy_threshold', 'calibration_trade', 'entity_intent_table', 'cross_entity_intents', 'calibrate',
            'cross_calibrate', 'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle',
            'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes',
@@ -87,12 +87,24 @@ def make_examples(utterances, featurizer: Featurizer, intents: list[str],
     return out, bad
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c019
+def spans_past_limit(utterances, # labelled utterances
+                     max_len: int, # the tokens the model reads from each text
+                    ) -> int: # how many labelled spans end past them
+    "How many labelled spans (outermost) reach past the first `max_len` tokens of their text."
+    n = 0
+    for u in utterances:
+        if not u.entities: continue
+        toks = tokenize(u.text)
+        if len(toks) > max_len: n += sum(s.end > toks[max_len - 1][2] for s in u.entities)
+    return n
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c022
 INPUTS = ('ids', 'bags', 'shapes', 'sent')
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c021
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c024
 def _ceil8(n: int) -> int: return max(8, -(-n // 8) * 8)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c024
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c027
 def pad_batch(examples: list[Example]) -> dict:
     "Stack examples into padded arrays `ids`, `bags`, `shapes`, `intent`, `tags`."
     T = _ceil8(max(len(e.enc.tokens) for e in examples))
@@ -109,7 +121,7 @@ def pad_batch(examples: list[Example]) -> dict:
         for j, b in enumerate(e.enc.bag): out['bags'][i, j, :len(b)] = b
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c027
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c030
 def length_batches(examples: list[Example], batch_size: int, rng: np.random.Generator) -> list[list[Example]]:
     "Batches of similar length, in random order."
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.tokens), rng.random()))
@@ -117,7 +129,7 @@ def length_batches(examples: list[Example], batch_size: int, rng: np.random.Gene
     rng.shuffle(batches)
     return batches
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c030
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c033
 def split_validation(utterances, fraction: float, seed: int) -> tuple[list, list]:
     "Stratified `(train, valid)` split of `utterances`."
     rng, by_intent = np.random.default_rng(seed), {}
@@ -130,14 +142,14 @@ def split_validation(utterances, fraction: float, seed: int) -> tuple[list, list
         valid += [us[i] for i in idx[:k]]; train += [us[i] for i in idx[k:]]
     return train, valid
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c033
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c036
 def balanced_weights(labels, n: int, balance: float) -> np.ndarray:
     "Per-class loss weights `(max count / count) ** balance`, with a mean of 1 over `labels`."
     counts = np.bincount(labels, minlength=n).astype(np.float64)
     w = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** balance, 1.0)
     return (w / (w[labels].mean() if len(labels) else 1.0)).astype(np.float32)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c036
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c039
 class LazyAdam:
     "Adam whose sparse (embedding) updates touch only the rows a batch used."
     def __init__(self, variables, lr: float, beta_1: float = 0.9, beta_2: float = 0.999,
@@ -172,17 +184,17 @@ class LazyAdam:
                                              beta2_power=p2, lr=self.lr, beta1=b1, beta2=b2, epsilon=eps,
                                              grad=g)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c040
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c043
 MIN_STEPS_PER_EPOCH = 25
 MIN_VALIDATION = 30
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c042
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c045
 def epochs_to_run(hp: HParams, validated: bool) -> int:
     "How many epochs training runs: `hp.epochs` with a validation split, else while the rate is high enough."
     if validated or not 0 < hp.min_lr_fraction < 1 or not 0 < hp.lr_decay < 1: return hp.epochs
     return max(1, min(hp.epochs, 1 + int(math.log(hp.min_lr_fraction) / math.log(hp.lr_decay))))
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c045
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c048
 @dataclass
 class TrainedModel:
     "Everything an artifact needs: features, labels, weights and how they were made."
@@ -196,7 +208,7 @@ class TrainedModel:
     valid: list = field(default_factory=list)
     calibration: dict = field(default_factory=dict)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c047
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c050
 def _check_data(utterances, intents):
     if not utterances: raise AppValidationError(['training data is empty: add labelled utterances first'])
     used = {u.intent for u in utterances}
@@ -206,7 +218,7 @@ def _check_data(utterances, intents):
         raise AppValidationError([f'training needs examples of at least two intents, '
                                   f'found only {sorted(used)}'])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c050
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c053
 def generic_none(utterances, # the training utterances
                  max_overlap: float = 0.3, # leave out sentences whose word-set Jaccard with one is higher
                 ) -> list[Utterance]:
@@ -222,7 +234,7 @@ def generic_none(utterances, # the training utterances
     return [Utterance(t, NONE_INTENT, dataset='generic-none') for t in data['ko' if korean else 'en']
             if not close(t)]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c053
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c056
 def _setup_tf(seed: int):
     import os
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -231,7 +243,7 @@ def _setup_tf(seed: int):
     tf.config.experimental.enable_op_determinism()
     return tf
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c055
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c058
 def predict_batches(model, examples: list[Example], tag_names, batch_size: int = 256,
                     transitions=None) -> list[tuple]:
     "Decoded `(intent_index, intent_probs, spans)` for examples, using the Keras model."
@@ -247,13 +259,13 @@ def predict_batches(model, examples: list[Example], tag_names, batch_size: int =
             out.append((int(probs[i].argmax()), probs[i], spans))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c059
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c062
 def validation_score(model, examples, utterances, intents, tag_names, transitions=None) -> dict:
     "Decoded metrics of `model` on validation examples (with the CRF's `transitions`, if any)."
     preds = predict_batches(model, examples, tag_names, transitions=transitions)
     return score(gold_pairs(utterances), [(intents[i], [s[:3] for s in spans]) for i, _, spans in preds])
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c062
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c065
 def crf_nll(emissions, tags, mask, transitions):
     "Per-sequence negative log-likelihood of `tags` [B, T] under a linear-chain CRF (TensorFlow)."
     import tensorflow as tf
@@ -268,7 +280,7 @@ def crf_nll(emissions, tags, mask, transitions):
                      initializer=emissions[:, 0])
     return tf.reduce_logsumexp(alpha, 1) - gold
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c066
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
 DUPLICATE_POLICIES = ('majority', 'drop', 'strict')
 
 def resolve_duplicates(utterances, # labelled utterances, possibly with one text under several intents
@@ -294,7 +306,7 @@ def resolve_duplicates(utterances, # labelled utterances, possibly with one text
         raise AppValidationError([f'the same text under two intents: {r.rsplit(": ", 1)[0]}' for r in report])
     return [u for u in utterances if keep.get(u.text.strip().lower(), u.intent) == u.intent], report
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c069
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c072
 def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jsonl) or a JSONL file
                       duplicates: str = 'majority', # `majority`, `drop` or `strict` (`resolve_duplicates`)
                       name: str | None = None, # the app's name; default: the folder's or file's
@@ -319,7 +331,7 @@ def load_training_app(path, # a data-set folder (train.jsonl, optional valid.jso
     app = App.from_utterances(name or (p.resolve().name if p.is_dir() else p.stem), list(first.values()))
     return app.validate(), valid, notes
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c072
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c075
 def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: list[str],
                   vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     "The network's and the lexical model's intent logits `[n, intents]` for `texts`, as served (NumPy)."
@@ -337,7 +349,7 @@ def intent_logits(weights: dict, featurizer: Featurizer, hp: HParams, texts: lis
             lex.append(lexical_logits(W, t, featurizer.phrase_terms(t), v))
     return np.array(net, np.float32), (np.array(lex, np.float32) if lex else None)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c074
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c077
 def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` of held-out utterances
                     lexical: np.ndarray | None, # lexical intent logits `[n, intents]`, or None
                     labels, # the gold intent index of each utterance
@@ -359,7 +371,7 @@ def fit_calibration(network: np.ndarray, # network intent logits `[n, intents]` 
     return dict(network=round(float(scales[0]), 4), lexical=round(float(scales[1]), 4) if lexical is not None
                 else 0.0)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c078
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
 def choose_threshold(top: np.ndarray, # calibrated top score of each held-out utterance
                      tolerance: float = 0.01, # expected share of right answers one may lose to the threshold
                      cap: float = 0.5, # the highest threshold chosen
@@ -375,7 +387,7 @@ def choose_threshold(top: np.ndarray, # calibrated top score of each held-out ut
     ok = t >= low - 1e-12
     return round(float(t[ok].max()), 4) if ok.any() else 0.0
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c081
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
 def choose_energy_threshold(energy: np.ndarray, # `intent_energy` of each held-out utterance
                             top: np.ndarray, # its calibrated top probability
                             budget: float, # right answers one may expect to lose (the probability rule's)
@@ -387,7 +399,7 @@ def choose_energy_threshold(energy: np.ndarray, # `intent_energy` of each held-o
     k = int(np.searchsorted(lost, budget + 1e-9, side='right'))
     return round(float(e[k - 1]), 4) if k else None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c084
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
 def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
                       probs: np.ndarray, # calibrated probabilities `[n, intents]` of the held-out utterances
                       y: np.ndarray, # their gold intent indices
@@ -409,7 +421,7 @@ def calibration_trade(scales: dict, # the fitted `network` and `lexical` scales
                    energy_none_rate=round(float((energy < e).mean()), 4))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c087
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
 def entity_intent_table(utterances, # labelled utterances
                         intents: list[str], # the model's intents, in its order
                         types: list[str], # the table's rows: the model's `entity_types`
@@ -427,7 +439,7 @@ def entity_intent_table(utterances, # labelled utterances
     have[:, empty], n[empty] = have.sum(1, keepdims=True), n.sum()
     return {'joint/type_intent': np.log((have + alpha) / (n + 2 * alpha)).astype(np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c090
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
 ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
 MIN_ENTITY_INTENT_VALID = 100
 
@@ -453,7 +465,7 @@ def cross_entity_intents(utterances, # the cross-validated app's utterances
     acc = {w: right[w] / max(n, 1) for w in weights}
     return max(weights, key=lambda w: (acc[w], -w)), acc
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c093
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c096
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -478,7 +490,7 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
                                      intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
     return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c095
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c098
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -520,7 +532,7 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
                                      intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
     return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
 def token_vectors(utterances, # labelled utterances
                   featurizer: Featurizer, # the model's featurizer (its tokens)
                   tokens_from, # an encoder with `encode_tokens` (`chatbot.nlu.encoder.token_encoder`)
@@ -529,7 +541,7 @@ def token_vectors(utterances, # labelled utterances
     return [tokens_from.encode_tokens(u.text, [t[1:] for t in featurizer.encode(u.text).tokens])[1]
             for u in utterances]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c101
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c104
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -543,13 +555,13 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c104
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
 def spare_core() -> bool:
     "Whether this process may run on two cores or more, so that a child process can work beside it."
     try: return len(os.sched_getaffinity(0)) >= 2
     except AttributeError: return (os.cpu_count() or 1) >= 2   # no affinity on this platform
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c108
 # Linux: the child is killed when the thread that started it ends, so it never outlives a killed training.
 # It imports from the parent's `sys.path`, so it runs the same code even when started in another checkout.
 CHILD_CODE = '''import pickle, sys
@@ -594,7 +606,7 @@ class ChildCall:
             warnings.warn(f'{self.fn.__name__} {how} a child process, so it runs here: {last}')
         return self.fn(*self.args)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c109
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -611,7 +623,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c114
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -661,7 +673,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c114
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -678,7 +690,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -715,7 +727,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c121
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c124
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -738,7 +750,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c124
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -766,7 +778,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c130
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -783,7 +795,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c129
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c132
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -791,7 +803,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c132
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c135
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -862,7 +874,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c133
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c136
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -901,6 +913,7 @@ def train(utterances: list[Utterance], # labelled training utterances
                                 morphology=hp.morphology)
     tag_names = tag_names_for(list(utterances) + list(valid or []) + held)
     train_ex, misaligned = make_examples(utterances, featurizer, intents, tag_names)
+    past = spans_past_limit(utterances, featurizer.max_len)   # off token edges too; said apart
     valid_ex, _ = make_examples(valid or [], featurizer, intents, tag_names)
     # an app whose intents the cross-validated lexical model answers alone and that has no entity to tag has
     # no use for the network, which would take most of its training and then be scaled by 0
@@ -963,7 +976,8 @@ def train(utterances: list[Utterance], # labelled training utterances
     shared = mine if own and valid else utterances
     weights.update(entity_intent_table(shared, intents, entity_types(tag_names)))
     listed = {'entity_values': entity_values} if entity_values else {}   # hashes as before without them
-    info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned,
+    info = dict(n_train=len(utterances), n_valid=len(valid or []), misaligned_spans=misaligned - past,
+                spans_past_limit=past, max_tokens=featurizer.max_len,
                 valid_intents_not_trained=unseen, best_epoch=best_epoch or len(history),
                 epochs_run=len(history), seconds=round(time.time() - t0, 2),
                 data_hash=data_hash(utterances, intents, hp, featurizer.config() | listed),
@@ -984,7 +998,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c137
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c140
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
