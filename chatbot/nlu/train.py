@@ -441,7 +441,7 @@ def entity_intent_table(utterances, # labelled utterances
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c093
 ENTITY_INTENT_WEIGHTS = (0.0, 0.1, 0.2, 0.3)
-MIN_ENTITY_INTENT_VALID = 100
+MIN_ENTITY_INTENT_VALID = 30
 
 def cross_entity_intents(utterances, # the cross-validated app's utterances
                          folds: list, # each one's fold; None: learned in every fold, never tested
