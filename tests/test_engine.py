@@ -197,3 +197,16 @@ def test_the_lexical_crf_learns_in_a_child_process_and_gives_the_same_model(mini
         with mock.patch.object(T.sys, 'executable', '/nonexistent/python'), pytest.warns(UserWarning, match='runs here'):
             failed = T.train(mini_app.utterances, intents=mini_app.intents, hp=hp, progress=False)
         assert weights_digest(failed.weights) == weights_digest(here.weights)
+
+def test_long_message_is_tagged_past_the_tokens_the_network_reads(mini_model):
+    "A message longer than `Featurizer.max_len` tokens (a Hangul character is one) has its tail tagged in windows."
+    from chatbot.nlu.predict import Predictor
+    from chatbot.nlu.text import tokenize
+    pred = Predictor.load(mini_model[1])
+    ask = '운동화를 장바구니에 담아줘'
+    filler = '안녕하세요 반갑습니다 오늘도 좋은 하루 보내세요. ' * 8
+    text = filler + ask
+    assert len(tokenize(filler)) > pred.featurizer.max_len   # the request lies wholly past the first window
+    found = [(e.entity, e.start - len(filler), e.text) for e in pred.predict(text).entities if e.kind == 'learned']
+    assert ('product', 0, '운동화') in found
+    assert pred.predict(ask).entities[0].text == '운동화'   # as a message of its own

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
-from .text import Featurizer
+from .text import Featurizer, tokenize
 from .model import (
     HParams, network_forward, softmax, decode_tags, decode_tree, tag_levels, served_weights, entity_types,
     entity_consistent, PATH_SEP)
@@ -21,8 +21,8 @@ from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'choose_none_threshold', 'energy_threshold', 'save_model', 'EntityResult',
-           'Prediction', 'one_blas_thread', 'spread_rows', 'Predictor']
+__all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'TAIL_CONTEXT', 'choose_none_threshold', 'energy_threshold', 'save_model',
+           'EntityResult', 'Prediction', 'one_blas_thread', 'spread_rows', 'window_bounds', 'shift_span', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 TRAINED_SOURCE = 'chosen on'   # how a threshold that training chose is named: 'chosen on validation'
@@ -129,6 +129,29 @@ def spread_rows(rows: np.ndarray, block: int = FLOOR_BLOCK) -> np.ndarray:
     return rows[np.argsort(np.arange(len(rows)) % max(step, 1), kind='stable')]
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c029
+TAIL_CONTEXT = 16   # tokens a tail window reads before the part it answers for
+
+def window_bounds(n_tokens: int, # the text's tokens
+                  max_len: int, # the tokens a window reads
+                  context: int = TAIL_CONTEXT, # tokens of left context (a quarter of `max_len` at most)
+                 ) -> list[tuple[int, int, int]]: # `(first read, first owned, end)` token indices per window
+    "The windows that tag a text's tokens past the first `max_len`."
+    context, out, k = min(context, max_len // 4), [], max_len
+    while k < n_tokens:
+        lo = k - context
+        out.append((lo, k, min(lo + max_len, n_tokens))); k = out[-1][2]
+    return out
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c032
+def shift_span(span: tuple, # `(start, end, label, score)`, or a `decode_tree` node with its children last
+               by: int, # characters to add
+              ) -> tuple:
+    "A decoded span (or tree node and its children) moved `by` characters."
+    s, e, *rest = span
+    if len(rest) == 3: rest[2] = [shift_span(k, by) for k in rest[2]]
+    return (s + by, e + by, *rest)
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c035
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
@@ -250,11 +273,30 @@ class Predictor:
         tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
         energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
         probs, spans = softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
+        if len(enc.tokens) == self.featurizer.max_len: spans += self._tail_spans(text, tree)
         if self.entity_intents and spans:   # after the energy, which reads the logits from before
             # a flat span's label is its path (`parent/child`); the type is its first entity, without a role
             types = sorted({self.type_index[s[2].partition(PATH_SEP)[0].partition(':')[0]] for s in spans})
             probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
         return probs, spans, vec, energy
+
+    def _tail_spans(self, text: str, tree: bool) -> list:
+        "The model's spans past the first `max_len` tokens of `text`, a window at a time (`window_bounds`)."
+        if not self.network or len(self.tag_names) < 2: return []
+        toks, out, decode = tokenize(text), [], decode_tree if tree else decode_tags
+        for lo, own, hi in window_bounds(len(toks), self.featurizer.max_len):
+            base = toks[lo][1]
+            part = text[base:toks[hi - 1][2]]
+            enc = self.featurizer.encode(part)
+            tl = self.forward(enc.ids, enc.bag, enc.shape, enc.sent)[1]
+            dense = (self.encoder.encode_tokens(part, [t[1:] for t in enc.tokens])[1]
+                     if self.encoder is not None and 'crf_lex/dense' in self.W else None)
+            feats = lambda part=part, enc=enc: tagger_feature_hashes(self.featurizer, part, enc.tokens)
+            tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
+            start = toks[own][1] - base   # spans that start in the window's own part
+            spans = decode(tl, enc.tokens, self.tag_names, trans)
+            out += [shift_span(x, base) for x in spans if x[0] >= start]
+        return out
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,
                  path: tuple = ()) -> EntityResult:
