@@ -559,12 +559,13 @@ def training_notes(info: dict, # a `TrainedModel.info`
                   ) -> list[str]: # a line for each kind of sentence added or span changed
     "What training added to the app's examples or learned otherwise, for a run's report and `train --direct`."
     out = []
-    if info.get('misaligned_spans'):
-        out.append(f"{info['misaligned_spans']} labelled spans do not fall on token edges: each is "
-                   "learned as the tokens it touches")
-    if info.get('spans_past_limit'):
-        out.append(f"{info['spans_past_limit']} labelled spans reach past the first {info['max_tokens']} "
-                   "tokens of their text, all the model reads: they are not learned, or only in part")
+    if n := info.get('misaligned_spans'):
+        out.append(f"{n} labelled {'span does' if n == 1 else 'spans do'} not fall on token edges, so "
+                   f"{'it is' if n == 1 else 'each is'} learned as the tokens it touches")
+    if n := info.get('spans_past_limit'):
+        out.append(f"{n} labelled {'span reaches' if n == 1 else 'spans reach'} past the first "
+                   f"{info['max_tokens']} tokens of {'its' if n == 1 else 'their'} example, all that "
+                   "training reads: not learned, or only in part")
     if info.get('generic_none'):
         out.append(f"{info['generic_none']} generic None sentences added: "
                    "the app has examples of one intent only")
