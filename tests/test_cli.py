@@ -58,6 +58,22 @@ def test_train_direct_and_duplicates(tmp_path, mini_file):
     assert r.returncode == 2 and 'the same text under two intents' in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path/'m2').exists()
 
+def test_train_says_which_labelled_spans_it_learns_otherwise(tmp_path, mini_file):
+    """A span at the end of an example longer than the tokens training reads, and one with a blank at its edge, are
+    each named in a note of their own (not one 'off token edges' count for both)."""
+    ask = '운동화를 장바구니에 담아줘'
+    long_text = '안녕하세요 반갑습니다 오늘도 좋은 하루 보내세요. ' * 8 + ask
+    end = len(long_text) - len(ask) + 3
+    extra = [{'text': long_text, 'intent': 'BuyProduct',
+              'entities': [{'entity': 'product', 'start': end - 3, 'end': end}]},
+             {'text': '큰 가방 두 개 살게요', 'intent': 'BuyProduct',
+              'entities': [{'entity': 'product', 'start': 2, 'end': 5}]}]   # '가방 ': a blank at its end
+    data = tmp_path/'data.jsonl'
+    data.write_text(mini_file.read_text() + ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in extra))
+    r = run('train', data, '--out', tmp_path/'m', '--epochs', '1', '--quiet', '--direct')
+    assert '1 labelled span reaches past the first 128 tokens of its example' in r.stderr, r.stderr
+    assert '1 labelled span does not fall on token edges' in r.stderr, r.stderr
+
 def test_train_morphology_is_asked_for_by_flag(tmp_path, mini_file, cli_model):
     "Korean morphology is off by default and on with --morphology, through the notebook and --direct alike."
     feat = lambda m: json.loads((m/'manifest.json').read_text())['featurizer']
