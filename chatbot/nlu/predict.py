@@ -268,11 +268,8 @@ class Predictor:
                if 'lexical_emb' in self.W else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
         elif lex is not None: il = mix_logits(il, lex, self.hp.lexical_weight)
-        decode = decode_tree if tree else decode_tags
-        feats = lambda: tagger_feature_hashes(self.featurizer, text, enc.tokens)
-        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
         energy = None if self.energy_threshold is None else float(intent_energy(il, self.none_index))
-        probs, spans = softmax(il), decode(tl, enc.tokens, self.tag_names, trans)
+        probs, spans = softmax(il), self._decoded(text, enc, tl, dense, tree)
         if len(enc.tokens) == self.featurizer.max_len: spans += self._tail_spans(text, tree)
         if self.entity_intents and spans:   # after the energy, which reads the logits from before
             # a flat span's label is its path (`parent/child`); the type is its first entity, without a role
@@ -280,10 +277,16 @@ class Predictor:
             probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
         return probs, spans, vec, energy
 
+    def _decoded(self, text: str, enc, tl: np.ndarray, dense: np.ndarray | None, tree: bool) -> list:
+        "Spans of `text` (as `enc`): the network's tag logits `tl` mixed with the lexical CRF's scores."
+        feats = lambda: tagger_feature_hashes(self.featurizer, text, enc.tokens)
+        tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
+        return (decode_tree if tree else decode_tags)(tl, enc.tokens, self.tag_names, trans)
+
     def _tail_spans(self, text: str, tree: bool) -> list:
         "The model's spans past the first `max_len` tokens of `text`, a window at a time (`window_bounds`)."
         if not self.network or len(self.tag_names) < 2: return []
-        toks, out, decode = tokenize(text), [], decode_tree if tree else decode_tags
+        toks, out = tokenize(text), []
         for lo, own, hi in window_bounds(len(toks), self.featurizer.max_len):
             base = toks[lo][1]
             part = text[base:toks[hi - 1][2]]
@@ -291,11 +294,8 @@ class Predictor:
             tl = self.forward(enc.ids, enc.bag, enc.shape, enc.sent)[1]
             dense = (self.encoder.encode_tokens(part, [t[1:] for t in enc.tokens])[1]
                      if self.encoder is not None and 'crf_lex/dense' in self.W else None)
-            feats = lambda part=part, enc=enc: tagger_feature_hashes(self.featurizer, part, enc.tokens)
-            tl, trans = mixed_tag_scores(self.W, tl[:len(enc.tokens)], feats, self.hp.lexical_tagger, dense)
             start = toks[own][1] - base   # spans that start in the window's own part
-            spans = decode(tl, enc.tokens, self.tag_names, trans)
-            out += [shift_span(x, base) for x in spans if x[0] >= start]
+            out += [shift_span(x, base) for x in self._decoded(part, enc, tl, dense, tree) if x[0] >= start]
         return out
 
     def _learned(self, text: str, node: tuple, d: Entity | None, found: list, used: set,

@@ -93,7 +93,7 @@ def spans_past_limit(utterances, # labelled utterances
     "How many labelled spans (outermost) reach past the first `max_len` tokens of their text."
     n = 0
     for u in utterances:
-        if not u.entities: continue
+        if not u.entities or len(u.text) <= max_len: continue   # never more tokens than characters
         toks = tokenize(u.text)
         if len(toks) > max_len: n += sum(s.end > toks[max_len - 1][2] for s in u.entities)
     return n
@@ -993,8 +993,9 @@ def train(utterances: list[Utterance], # labelled training utterances
         info['token_vectors'] = dict(encoder=tokens_from.name, components=hp.token_vectors)
     if valid_conflicts: info['valid_duplicates'] = valid_conflicts
     if hp.entity_intents is None:   # chosen on the held-out examples (`calibrate`, `cross_calibrate`)
-        if crossed and 'joint/type_intent' in weights: info['entity_intents'] = crossed
-        hp = replace(hp, entity_intents=crossed['weight'] if 'entity_intents' in info else 0.0)
+        chosen = crossed if crossed and 'joint/type_intent' in weights else None
+        if chosen: info['entity_intents'] = chosen
+        hp = replace(hp, entity_intents=chosen['weight'] if chosen else 0.0)
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
