@@ -27,10 +27,11 @@ __all__ = ['INPUTS', 'MIN_STEPS_PER_EPOCH', 'MIN_VALIDATION', 'DUPLICATE_POLICIE
            'make_examples', 'spans_past_limit', 'pad_batch', 'length_batches', 'split_validation', 'balanced_weights',
            'LazyAdam', 'epochs_to_run', 'TrainedModel', 'generic_none', 'predict_batches', 'validation_score',
            'crf_nll', 'resolve_duplicates', 'load_training_app', 'intent_logits', 'fit_calibration', 'choose_threshold',
-           'choose_energy_threshold', 'calibration_trade', 'entity_intent_table', 'cross_entity_intents', 'calibrate',
-           'cross_calibrate', 'token_vectors', 'fit_lexical_tagger', 'spare_core', 'ChildCall', 'korean_particle',
-           'swap_entity_values', 'listed_values', 'choose_lexical_tagger', 'tagger_rows', 'similarity_prototypes',
-           'encoder_choice', 'tune_english_encoder', 'lexical_only', 'fit_network', 'train', 'train_app']
+           'choose_energy_threshold', 'calibration_trade', 'entity_intent_table', 'cross_entity_intents',
+           'entity_intents_record', 'calibrate', 'cross_calibrate', 'token_vectors', 'fit_lexical_tagger', 'spare_core',
+           'ChildCall', 'korean_particle', 'swap_entity_values', 'listed_values', 'choose_lexical_tagger',
+           'tagger_rows', 'similarity_prototypes', 'encoder_choice', 'tune_english_encoder', 'lexical_only',
+           'fit_network', 'train', 'train_app']
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c006
 def span_tags(tokens, spans) -> tuple[list[str], int]:
@@ -466,6 +467,15 @@ def cross_entity_intents(utterances, # the cross-validated app's utterances
     return max(weights, key=lambda w: (acc[w], -w)), acc
 
 # %% ../../nbs/nlu/17_nlu.train.ipynb #c096
+def entity_intents_record(chosen: tuple, # `cross_entity_intents`' answer: the weight, each candidate's accuracy
+                          source: str, # whose held-out answers were weighed
+                         ) -> dict:
+    "The record of the entity-types weight: the choice, where it was chosen, each candidate's accuracy."
+    w, acc = chosen
+    return dict(weight=w, source=source + ', the labelled entity types',
+                intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
+
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c099
 MIN_CALIBRATION = 10
 
 def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[str], held: list,
@@ -484,13 +494,12 @@ def calibrate(weights: dict, featurizer: Featurizer, hp: HParams, intents: list[
     z = calibrated_logits(net, lex, scales)
     cal = calibration_trade(scales, softmax(z), y, hp, source, intent_energy(z, index.get(NONE_INTENT)))
     if trained_on and len(held) >= MIN_ENTITY_INTENT_VALID and any(u.entities for u in trained_on + held):
-        w, acc = cross_entity_intents(trained_on + held, [None] * len(trained_on) + [0] * len(held),
+        chosen = cross_entity_intents(trained_on + held, [None] * len(trained_on) + [0] * len(held),
                                       [None] * len(trained_on) + list(softmax(z)), intents)
-        cal['entity_intents'] = dict(weight=w, source=source + ', the labelled entity types',
-                                     intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
+        cal['entity_intents'] = entity_intents_record(chosen, source)
     return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c098
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c101
 CALIBRATION_FOLDS = 5
 
 def cross_calibrate(utterances, # the app's labelled utterances (all of them: nothing was held out)
@@ -526,13 +535,12 @@ def cross_calibrate(utterances, # the app's labelled utterances (all of them: no
     cal = calibration_trade(scales, probs, y, hp, source)
     if cal and any(u.entities for u in us):   # and the weight of the entity types, on the same folds
         oof = {id(u): p for u, p in zip(order, probs)}
-        w, acc = cross_entity_intents(us, [fold.get(id(u)) for u in us], [oof.get(id(u)) for u in us],
+        chosen = cross_entity_intents(us, [fold.get(id(u)) for u in us], [oof.get(id(u)) for u in us],
                                       intents)
-        cal['entity_intents'] = dict(weight=w, source=source + ', the labelled entity types',
-                                     intent_accuracy={str(k): round(v, 4) for k, v in acc.items()})
+        cal['entity_intents'] = entity_intents_record(chosen, source)
     return cal
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c102
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c105
 def token_vectors(utterances, # labelled utterances
                   featurizer: Featurizer, # the model's featurizer (its tokens)
                   tokens_from, # an encoder with `encode_tokens` (`chatbot.nlu.encoder.token_encoder`)
@@ -541,7 +549,7 @@ def token_vectors(utterances, # labelled utterances
     return [tokens_from.encode_tokens(u.text, [t[1:] for t in featurizer.encode(u.text).tokens])[1]
             for u in utterances]
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c104
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
 def fit_lexical_tagger(utterances, # labelled utterances
                        featurizer: Featurizer, # the model's featurizer (its tokens)
                        tag_names: list[str], # the model's tags
@@ -555,13 +563,13 @@ def fit_lexical_tagger(utterances, # labelled utterances
         feats.append(tagger_features(featurizer, u.text, toks)); tags.append(span_tags(toks, u.entities)[0])
     return fit_crf(feats, tags, tag_names, dense=dense, dense_dims=dims) or {}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c107
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c110
 def spare_core() -> bool:
     "Whether this process may run on two cores or more, so that a child process can work beside it."
     try: return len(os.sched_getaffinity(0)) >= 2
     except AttributeError: return (os.cpu_count() or 1) >= 2   # no affinity on this platform
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c108
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c111
 # Linux: the child is killed when the thread that started it ends, so it never outlives a killed training.
 # It imports from the parent's `sys.path`, so it runs the same code even when started in another checkout.
 CHILD_CODE = '''import pickle, sys
@@ -606,7 +614,7 @@ class ChildCall:
             warnings.warn(f'{self.fn.__name__} {how} a child process, so it runs here: {last}')
         return self.fn(*self.args)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c112
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c115
 KOREAN_PARTICLES = (('으로', '로'), ('이랑', '랑'), ('을', '를'), ('이', '가'), ('은', '는'), ('과', '와'))
 
 def korean_particle(value: str, # the text now in front of the particle
@@ -623,7 +631,7 @@ def korean_particle(value: str, # the text now in front of the particle
                 return p, after_vowel if vowel else after_consonant
     return None
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c114
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
 SWAP_TARGET = 2000   # the lexical CRF's examples with entities that swapped sentences fill up to
 
 def swap_entity_values(utterances, # labelled utterances
@@ -673,7 +681,7 @@ def swap_entity_values(utterances, # labelled utterances
             seen.add(text); out.append(Utterance(text, u.intent, moved(u.entities), u.dataset))
     return out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c117
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
 def listed_values(app) -> dict:
     "Entity -> values `app` lists for it: its list entities (`instance_of`, features), lookup, CLU list."
     def forms(values): return [f for v in values for f in [v['canonical'], *v.get('synonyms', [])]]
@@ -690,7 +698,7 @@ def listed_values(app) -> dict:
     walk(app.entities)
     return {k: list(dict.fromkeys(v)) for k, v in out.items() if v}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c120
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c123
 TAGGER_WEIGHTS = (1.0, 2.0, 3.0, 5.0)   # the lexical CRF's weights tried on a validation split; 5: without one
 MIN_TAGGER_SPANS = 30                   # the fewest gold entity spans a validation split needs to choose by
 
@@ -727,7 +735,7 @@ def tagger_rows(weights: dict, featurizer: Featurizer, hp: HParams, utterances,
                      tagger_features(featurizer, u.text, enc.tokens), dense))
     return rows
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c124
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
 def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length), of the app's examples
                           intent_of: dict, # text -> its intent
                           cap: int = 2000, # the most vectors kept
@@ -750,7 +758,7 @@ def similarity_prototypes(vectors: dict, # text -> sentence vector (unit length)
         near[i:i + len(g)] = g.max(1)
     return {'ood/prototype_emb': P, 'ood/floor': np.array([min(near.min(), max_floor)], np.float32)}
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c127
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c130
 def encoder_choice(hp: HParams, # the hyper-parameters asked for
                    utterances, # the app's training utterances
                   ) -> tuple[HParams, str | None]: # settled `hp`; why tuning was asked for and not done
@@ -778,7 +786,7 @@ def encoder_choice(hp: HParams, # the hyper-parameters asked for
     return replace(hp, encoder_english=bool(hp.encoder and english),
                    encoder_tune=0 if skipped else hp.encoder_tune), skipped
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c130
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c133
 def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays are added under `TUNED_PREFIX`
                          utterances, # the training utterances
                          hp: HParams, # `encoder_tune`, `encoder_tune_epochs`, `encoder_precision`, `seed`
@@ -795,7 +803,7 @@ def tune_english_encoder(weights: dict, # the model's weights: the tuned arrays 
     weights.update({TUNED_PREFIX + k: v.astype(np.float16) for k, v in arrays.items()})
     return model_encoder(weights, hp.encoder_precision, True, 'training with HParams(encoder_tune)'), record
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c132
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c135
 def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and its tags
                  validated: bool, # whether the app has a validation split (there the network has a say)
                  held_out: bool, # whether examples were held out to calibrate the network
@@ -803,7 +811,7 @@ def lexical_only(hp: HParams, tag_names: list[str], # the model's settings and i
     "Whether the model can do without the network: no tags to learn, and intents cross-validated lexically."
     return len(tag_names) <= 1 and hp.lexical > 0 and hp.calibrate and not validated and not held_out
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c135
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c138
 def fit_network(train_ex: list[Example], # the training examples (`make_examples`)
                 valid_ex: list[Example], # the validation examples; empty: no early stopping
                 valid, # the validation utterances behind `valid_ex`, for their gold spans
@@ -874,7 +882,7 @@ def fit_network(train_ex: list[Example], # the training examples (`make_examples
     if crf is not None and best_w is None: weights['crf/transitions'] = crf.numpy()
     return weights, history, best_epoch
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c136
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c139
 def train(utterances: list[Utterance], # labelled training utterances
           valid: list[Utterance] | None = None, # validation utterances; `None`: held out from `utterances`
           intents: list[str] | None = None, # the app's intents (`None` added); default: those used
@@ -999,7 +1007,7 @@ def train(utterances: list[Utterance], # labelled training utterances
     return TrainedModel(featurizer, intents, tag_names, weights, hp, info, history, list(valid or held),
                         calibration)
 
-# %% ../../nbs/nlu/17_nlu.train.ipynb #c140
+# %% ../../nbs/nlu/17_nlu.train.ipynb #c143
 def train_app(app, # the app: its utterances, intents, phrase lists and listed entity values
               valid: list[Utterance] | None = None, # validation utterances; `None`: held out from the app's
               **kwargs, # `train`'s other arguments: `hp`, `progress`, `on_epoch`, `duplicates`
