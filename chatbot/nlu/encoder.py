@@ -13,7 +13,8 @@ __all__ = ['ENCODER', 'PACKAGE', 'MODULE', 'DIM', 'EXIT_WAIT', 'PRECISIONS', 'MI
            'MINILM_DIM', 'TUNED_PREFIX', 'encoder_available', 'onnx_available', 'OnnxGraph', 'session', 'use_graph',
            'OnnxUse', 'cached_arrays', 'Background', 'Lazy', 'prefetch_tokenizer', 'SentenceEncoder',
            'minilm_available', 'read_safetensors', 'WordPiece', 'minilm_layers', 'minilm_graph', 'span_states',
-           'minilm_arrays', 'MiniLM', 'JointEncoder', 'token_encoder', 'ascii_text', 'get_encoder', 'model_encoder']
+           'minilm_arrays', 'MiniLM', 'JointEncoder', 'run_here', 'token_encoder', 'ascii_text', 'get_encoder',
+           'model_encoder']
 
 # %% ../../nbs/nlu/09_nlu.encoder.ipynb #c006
 ENCODER = 'use-multilingual-v3'
@@ -724,20 +725,33 @@ class JointEncoder:
         joint = np.concatenate([p.encode(texts) for p in self.parts], axis=1)
         return joint / np.float32(np.sqrt(self.blocks))
 
-    def encode_tokens(self, text: str, spans: list) -> tuple[np.ndarray, np.ndarray | None]:
+    def start(self, text: str, spans: list | None, # the token spans to give vectors of; None: none
+              beside, # `beside(f)` starts `f()` and gives the function that waits for its answer (`run_here`)
+             ):
+        "Begin `encode_tokens(text, spans)`, the parts after the first through `beside`; the function ending it."
+        part = token_encoder(self) if spans is not None else None
+        one = lambda p: p.encode_tokens(text, spans) if p is part else (p.encode([text])[0], None)
+        later = [beside(lambda p=p: one(p)) for p in self.parts[1:]]
+        def finish() -> tuple[np.ndarray, np.ndarray | None]:
+            got = [one(self.parts[0])] + [f() for f in later]
+            tokens = next((t for _, t in got if t is not None), None)
+            return np.concatenate([v for v, _ in got]) / np.float32(np.sqrt(self.blocks)), tokens
+        return finish
+
+    def encode_tokens(self, text: str, spans: list | None) -> tuple[np.ndarray, np.ndarray | None]:
         "`encode([text])[0]`, and the token vectors of `spans` from the part that has them (else `None`)."
-        vectors, tokens, part = [], None, token_encoder(self)
-        for p in self.parts:
-            if p is part: v, tokens = p.encode_tokens(text, spans)
-            else: v = p.encode([text])[0]
-            vectors.append(v)
-        return np.concatenate(vectors) / np.float32(np.sqrt(self.blocks)), tokens
+        return self.start(text, spans, run_here)()
+
+def run_here(f):
+    "`f()` now, in this thread: the `beside` that runs nothing beside; the function that gives its answer."
+    answer = f()
+    return lambda: answer
 
 def token_encoder(encoder) -> MiniLM | None:
     "The part of `encoder` that gives token vectors in context (`encode_tokens`), if it has one."
     return next((p for p in getattr(encoder, 'parts', [encoder]) if isinstance(p, MiniLM)), None)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c060
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c062
 def ascii_text(texts, # the app's example texts
                share: float = 0.9, # the least share of ASCII letters
               ) -> bool:
@@ -745,7 +759,7 @@ def ascii_text(texts, # the app's example texts
     letters = [ch.isascii() for t in texts for ch in t if ch.isalpha()]
     return bool(letters) and sum(letters) >= share * len(letters)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c063
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c065
 _LOCK, _ENCODERS = threading.Lock(), {}
 
 def get_encoder(what: str = 'this process', # who needs it, for the error message
@@ -768,7 +782,7 @@ def _shared_minilm(precision: str, what: str) -> MiniLM:
                  if english and p != precision and 'float32' not in (p, precision)), None)
     return twin.relabelled(precision) if twin is not None else MiniLM(what=what, precision=precision)
 
-# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c065
+# %% ../../nbs/nlu/09_nlu.encoder.ipynb #c067
 TUNED_PREFIX = 'encoder_tuned/'
 
 def model_encoder(weights: dict, # a model's weights (`encoder_tuned/...` arrays: its tuned MiniLM layers)

@@ -4,8 +4,10 @@
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c003
 from __future__ import annotations
-import os
+import os, threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 import numpy as np
 from .app import NONE_INTENT, Entity, LONE_SURROGATE
@@ -15,14 +17,16 @@ from .model import (
     entity_consistent, PATH_SEP)
 from .crf import tagger_feature_hashes, mixed_tag_scores
 from .lexical import lexical_logits, mix_logits, calibrated_logits, intent_energy
-from .encoder import TUNED_PREFIX, get_encoder, model_encoder, prefetch_tokenizer
+from .encoder import (TUNED_PREFIX, JointEncoder, get_encoder, model_encoder, prefetch_tokenizer,
+                                  run_here)
 from .patterns import PatternMatcher, lift_intent
 from .artifacts import (
     write_artifact, read_manifest, verify_artifact, read_weights, read_vocab, library_versions)
 
 # %% auto #0
-__all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'TAIL_CONTEXT', 'choose_none_threshold', 'energy_threshold', 'save_model',
-           'EntityResult', 'Prediction', 'one_blas_thread', 'spread_rows', 'window_bounds', 'shift_span', 'Predictor']
+__all__ = ['TRAINED_SOURCE', 'FLOOR_BLOCK', 'TAIL_CONTEXT', 'HELPER_THREADS', 'choose_none_threshold', 'energy_threshold',
+           'save_model', 'EntityResult', 'Prediction', 'one_blas_thread', 'spread_rows', 'window_bounds', 'shift_span',
+           'beside', 'Predictor']
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c009
 TRAINED_SOURCE = 'chosen on'   # how a threshold that training chose is named: 'chosen on validation'
@@ -152,6 +156,32 @@ def shift_span(span: tuple, # `(start, end, label, score)`, or a `decode_tree` n
     return (s + by, e + by, *rest)
 
 # %% ../../nbs/nlu/19_nlu.predict.ipynb #c035
+HELPER_THREADS = 2   # a process's helpers, one per core of the machines this runs on
+
+_helpers = threading.BoundedSemaphore(HELPER_THREADS)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+def _after_fork():
+    global _helpers, _pool, _pool_lock
+    _helpers, _pool, _pool_lock = threading.BoundedSemaphore(HELPER_THREADS), None, threading.Lock()
+os.register_at_fork(after_in_child=_after_fork)
+
+def beside(f) -> Callable:
+    "Start `f()` in a free helper thread (else run it now); the function that waits for its answer."
+    global _pool
+    if not _helpers.acquire(blocking=False): return run_here(f)
+    def run():
+        try: return f()
+        finally: _helpers.release()
+    try:
+        with _pool_lock:
+            if _pool is None: _pool = ThreadPoolExecutor(HELPER_THREADS, thread_name_prefix='chatbot-predict')
+        return _pool.submit(run).result
+    except BaseException:   # not started (an interpreter shutting down): no helper is held
+        _helpers.release(); raise
+
+# %% ../../nbs/nlu/19_nlu.predict.ipynb #c040
 class Predictor:
     "Answer queries with a trained model, in NumPy."
     def __init__(self, weights: dict, featurizer: Featurizer, intents: list[str], tag_names: list[str],
@@ -257,13 +287,10 @@ class Predictor:
                              f'{bad.start()}, which is not text')
         enc = self.featurizer.encode(text)
         if not enc.tokens: return np.eye(len(self.intents))[self.intents.index(NONE_INTENT)], [], None, None
+        vectors = self._vectors(text, enc)   # started first: they run while the network does
         il, tl = (self.forward(enc.ids, enc.bag, enc.shape, enc.sent) if self.network else
                   (np.zeros(len(self.intents), np.float32), np.zeros((len(enc.tokens), len(self.tag_names)))))
-        dense = None   # the tokens' vectors, where the lexical CRF reads them: from the encoder's one run
-        if self.encoder is None: vec = None
-        elif 'crf_lex/dense' in self.W:
-            vec, dense = self.encoder.encode_tokens(text, [t[1:] for t in enc.tokens])
-        else: vec = self.encoder.encode([text])[0]   # once per request
+        vec, dense = vectors()   # the tokens' vectors where the lexical CRF reads them, from the same run
         lex = (lexical_logits(self.W, text, self.featurizer.phrase_terms(text), vec)
                if 'lexical_emb' in self.W else None)
         if self.calibration: il = calibrated_logits(il, lex, self.calibration)
@@ -276,6 +303,15 @@ class Predictor:
             types = sorted({self.type_index[s[2].partition(PATH_SEP)[0].partition(':')[0]] for s in spans})
             probs = entity_consistent(probs, types, self.W['joint/type_intent'], self.entity_intents)
         return probs, spans, vec, energy
+
+    def _vectors(self, text: str, enc) -> Callable:
+        "Start the sentence vector of `text` (and its tokens', for the lexical CRF); the function giving it."
+        if self.encoder is None: return lambda: (None, None)
+        spans = [t[1:] for t in enc.tokens] if 'crf_lex/dense' in self.W else None
+        if isinstance(self.encoder, JointEncoder): return self.encoder.start(text, spans, beside)
+        # one encoder beside the network measured no faster: the hand-off cost what running side by side saved
+        return run_here(lambda: (self.encoder.encode_tokens(text, spans) if spans is not None
+                                 else (self.encoder.encode([text])[0], None)))
 
     def _decoded(self, text: str, enc, tl: np.ndarray, dense: np.ndarray | None, tree: bool) -> list:
         "Spans of `text` (as `enc`): the network's tag logits `tl` mixed with the lexical CRF's scores."
