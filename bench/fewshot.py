@@ -162,7 +162,8 @@ def render(results: dict) -> str:
              'k training utterances per intent sampled from `train.jsonl` with `random.Random(seed)`; nothing else is '
              'seen (no `valid.jsonl`). Ours: its validation split, calibration and `None` threshold come from those k '
              'examples; "before" is the same model scored as artifacts were before calibration (fixed mix, threshold '
-             '0.5; none where the model has no network, as small apps without entities train). Peer: TF-IDF (word 1-2 + char_wb 2-5 grams, sublinear) + scikit-learn `LogisticRegression` with '
+             '0.5; none where the model has no network, as small apps without entities train). Peer: TF-IDF (word 1-2 '
+             '+ char_wb 2-5 grams, sublinear) + scikit-learn `LogisticRegression` with '
              'its defaults, trained with `oos` as one more class on CLINC150. Intent accuracy and `None` rate are over '
              'in-scope test lines. Figures are means over the seeds in the last column.', '',
              '| data set | k | ours: intent accuracy (before) | ours: `None` rate (before) | ours at threshold 0 | '
